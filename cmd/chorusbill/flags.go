@@ -1,0 +1,112 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/shopspring/decimal"
+)
+
+// dateFlag is a civil date given as YYYY-MM-DD or, as French staff write it,
+// DD/MM/YYYY. An impossible date (2025-02-30) is refused.
+type dateFlag struct {
+	t   time.Time
+	set bool
+}
+
+func (d *dateFlag) String() string {
+	if !d.set {
+		return ""
+	}
+	return d.t.Format(time.DateOnly)
+}
+
+func (d *dateFlag) Set(s string) error {
+	t, err := parseDate(s)
+	if err != nil {
+		return err
+	}
+	d.t, d.set = t, true
+	return nil
+}
+
+func parseDate(s string) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	for _, layout := range []string{time.DateOnly, "02/01/2006"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a valid date (YYYY-MM-DD or DD/MM/YYYY)", s)
+}
+
+// decimalFlag is an amount or quantity, read exactly (no float).
+type decimalFlag struct {
+	d   decimal.Decimal
+	set bool
+}
+
+func (f *decimalFlag) String() string {
+	if !f.set {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f *decimalFlag) Set(s string) error {
+	d, err := parseDecimal(s)
+	if err != nil {
+		return err
+	}
+	f.d, f.set = d, true
+	return nil
+}
+
+// parseDecimal accepts a dot or a French decimal comma.
+func parseDecimal(s string) (decimal.Decimal, error) {
+	d, err := decimal.NewFromString(strings.ReplaceAll(strings.TrimSpace(s), ",", "."))
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("%q is not a number", s)
+	}
+	return d, nil
+}
+
+// usageFlag collects repeated --usage CODE=QTY.
+type usageFlag map[string]decimal.Decimal
+
+func (u usageFlag) String() string {
+	var parts []string
+	for k, v := range u {
+		parts = append(parts, k+"="+v.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+func (u usageFlag) Set(s string) error {
+	code, qty, ok := strings.Cut(s, "=")
+	code = strings.TrimSpace(code)
+	if !ok || code == "" {
+		return fmt.Errorf("%q is not CODE=QUANTITY", s)
+	}
+	if _, dup := u[code]; dup {
+		return fmt.Errorf("service %s is given twice", code)
+	}
+	d, err := parseDecimal(qty)
+	if err != nil {
+		return fmt.Errorf("quantity of %s: %w", code, err)
+	}
+	u[code] = d
+	return nil
+}
+
+func frenchDate(t time.Time) string { return t.Format("02/01/2006") }
+
+// percent renders a rate in percent for people: "20 %", "3,71 %".
+func percent(d decimal.Decimal) string {
+	return strings.ReplaceAll(d.String(), ".", ",") + "\u00a0%"
+}
+
+// euros renders an amount for people: "1 234,56 €".
+func euros(d decimal.Decimal) string { return invoice.FormatFrench(d) + "\u00a0€" }
