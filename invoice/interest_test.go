@@ -3,6 +3,7 @@ package invoice
 import (
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -396,5 +397,25 @@ func TestParseDayBasis(t *testing.T) {
 	}
 	if _, err := ParseDayBasis("360"); err == nil {
 		t.Error("ParseDayBasis(\"360\") succeeded, want an error")
+	}
+}
+
+func BenchmarkLegalInterest(b *testing.B) {
+	f, err := os.Open("../fixtures/legal-interest-rates.csv")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	table, err := ParseLegalRates("legal-interest-rates.csv", f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	principal := decimal.RequireFromString("5175.00")
+	due, paid := time.Date(2023, 2, 28, 0, 0, 0, 0, time.UTC), time.Date(2025, 9, 30, 0, 0, 0, 0, time.UTC)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := LegalInterest(principal, due, paid, table, Basis365); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
