@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+)
+
+// AuditEvent is one row of the append-only audit trail: who did what to
+// which entity, when, from which state to which, and why.
+type AuditEvent struct {
+	ID       int64     `db:"id"`
+	At       time.Time `db:"at"`
+	Actor    string    `db:"actor"`
+	Entity   string    `db:"entity"`
+	EntityID int64     `db:"entity_id"`
+	Action   string    `db:"action"`
+	From     string    `db:"from_state"`
+	To       string    `db:"to_state"`
+	Reason   string    `db:"reason"`
+}
+
+type auditEvent = AuditEvent
+
+// audit appends an event within the caller's transaction, so the change and
+// its trace commit or roll back together.
+func (s *Store) audit(ctx context.Context, tx *sqlx.Tx, e auditEvent) error {
+	if e.Actor == "" {
+		return fmt.Errorf("audit %s #%d %s: no actor", e.Entity, e.EntityID, e.Action)
+	}
+	_, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO audit_events (at, actor, entity, entity_id, action, from_state, to_state, reason)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), s.timestamp(), e.Actor, e.Entity, e.EntityID, e.Action, e.From, e.To, e.Reason)
+	if err != nil {
+		return fmt.Errorf("audit %s #%d %s: %w", e.Entity, e.EntityID, e.Action, err)
+	}
+	return nil
+}
+
+// AuditTrail lists the events of one entity, oldest first.
+func (s *Store) AuditTrail(ctx context.Context, entity string, id int64) ([]AuditEvent, error) {
+	var out []AuditEvent
+	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, at, actor, entity, entity_id, action, from_state, to_state, reason
+		FROM audit_events WHERE entity = ? AND entity_id = ? ORDER BY id`), entity, id)
+	if err != nil {
+		return nil, fmt.Errorf("read audit trail of %s #%d: %w", entity, id, err)
+	}
+	for i := range out {
+		out[i].At = out[i].At.UTC()
+	}
+	return out, nil
+}

@@ -1,0 +1,63 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+)
+
+// Payment is money received against an invoice.
+type Payment struct {
+	ID        int64           `db:"id"`
+	InvoiceID int64           `db:"invoice_id"`
+	PaidOn    time.Time       `db:"paid_on"`
+	Amount    decimal.Decimal `db:"-"`
+	Cents     int64           `db:"amount_cents"`
+	Source    string          `db:"source"`
+	Reference string          `db:"reference"`
+	CreatedAt time.Time       `db:"created_at"`
+}
+
+// Payment sources.
+const (
+	PaymentImported = "import"
+	PaymentChorus   = "chorus"
+)
+
+// addPayment records a payment unless the same one (invoice, date, amount,
+// reference) is already there; it reports whether it added it.
+func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, actor string) (bool, error) {
+	cents, err := toCents(p.Amount)
+	if err != nil {
+		return false, err
+	}
+	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO payments (invoice_id, paid_on, amount_cents, source, reference, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (invoice_id, paid_on, amount_cents, reference) DO NOTHING`),
+		p.InvoiceID, nullDate(p.PaidOn), cents, p.Source, p.Reference, s.timestamp())
+	if err != nil {
+		return false, fmt.Errorf("record payment: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil || n == 0 {
+		return false, err
+	}
+	return true, s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: "payment",
+		Reason: fmt.Sprintf("%s € received on %s (%s %s)", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), p.Source, p.Reference)})
+}
+
+// Payments lists the payments of an invoice, oldest first.
+func (s *Store) Payments(ctx context.Context, invoiceID int64) ([]Payment, error) {
+	var out []Payment
+	if err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, invoice_id, paid_on, amount_cents, source, reference, created_at
+		FROM payments WHERE invoice_id = ? ORDER BY paid_on, id`), invoiceID); err != nil {
+		return nil, fmt.Errorf("read payments of invoice #%d: %w", invoiceID, err)
+	}
+	for i := range out {
+		out[i].Amount = fromCents(out[i].Cents)
+		out[i].PaidOn = out[i].PaidOn.UTC()
+	}
+	return out, nil
+}
