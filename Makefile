@@ -3,18 +3,22 @@ GO      ?= go
 PKGS    := ./...
 BENCH   ?= .
 
-.PHONY: run test bench lint build fmt clean
+.PHONY: run test bench lint build clean services
 
 ## run: the embedded demo (no Redis, PostgreSQL or Chorus Pro needed)
 run:
 	$(GO) run ./cmd/chorusbill demo
 
-## test: the whole test suite
-test:
+## test: the whole test suite (starts PostgreSQL and Redis if they are down)
+test: services
 	$(GO) test -count=1 $(PKGS)
 
+## services: PostgreSQL and Redis on 127.0.0.1, installed and started if needed
+services:
+	@bash scripts/services
+
 ## bench: benchmarks with memory figures
-bench:
+bench: services
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
 
 ## lint: go vet, staticcheck (pinned in go.mod as a tool) and gofmt

@@ -61,3 +61,13 @@ func (s *Store) Payments(ctx context.Context, invoiceID int64) ([]Payment, error
 	}
 	return out, nil
 }
+
+// RecordPayment records a payment in its own transaction; the same payment
+// recorded twice is kept once. It reports whether it was added.
+func (s *Store) RecordPayment(ctx context.Context, p Payment, actor string) (added bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		added, err = s.addPayment(ctx, tx, p, actor)
+		return err
+	})
+	return added, err
+}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/tariff"
 )
 
@@ -22,6 +23,7 @@ const (
 
 func configVars() [][2]string {
 	return [][2]string{
+		{envDatabaseURL, "the books: postgres://… or sqlite://PATH (default " + store.DefaultURL + "); also " + envDatabaseURL + "_FILE"},
 		{envDeliberation, "deliberation file (YAML) or directory of them, instead of the embedded 2025-2029 one"},
 		{envLegalRates, "legal interest rate table (CSV), instead of the embedded one"},
 		{envECBRates, "ECB rate table (CSV) for the procurement regime, instead of the embedded one"},
@@ -74,3 +76,6 @@ func (c *cli) rateTable(flagValue, envVar, embedded string, parse func(string, i
 	}
 	return parse(path, bytes.NewReader(data))
 }
+
+// readFixture reads an embedded fixture file.
+func readFixture(name string) ([]byte, error) { return fs.ReadFile(fixtures.FS(), name) }

@@ -37,6 +37,10 @@ func commands() []command {
 		{"demo", "print quotes for a few typical establishments (the embedded demo)", runDemo},
 		{"quote", "compute the contribution or the usage overage of one establishment for a year", runQuote},
 		{"interest", "compute the late-payment interest of an invoice paid late", runInterest},
+		{"migrate", "create or upgrade the database schema ($CHORUSBILL_DATABASE_URL)", runMigrate},
+		{"import", "load establishments, usage, buyer references or payments from CSV", runImport},
+		{"invoices", "list the invoices in the books, or show one", runInvoices},
+		{"fixtures", "write the sample data, or generate a large set for benchmarks", runFixtures},
 	}
 }
 

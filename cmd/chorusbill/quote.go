@@ -182,12 +182,7 @@ func quoteView(q tariff.Quote) quoteJSON {
 		v.ServiceEnd = isoDate(q.Service.End)
 	}
 	for _, l := range q.Lines {
-		v.Lines = append(v.Lines, lineJSON{
-			Code: l.Code, Label: l.Label, Quantity: l.Quantity.String(), Unit: l.Unit,
-			UnitPrice: invoice.Format(l.UnitPrice), BaseQuantity: l.BaseQuantity.String(),
-			Amount: invoice.Format(l.Amount), VATRate: invoice.Format(l.VAT.Percent),
-			VATCategory: string(l.VAT.Category), VATMention: vatMention(l.VAT),
-		})
+		v.Lines = append(v.Lines, lineView(l))
 	}
 	for _, r := range q.Statement {
 		v.Statement = append(v.Statement, statementJSON{
@@ -203,6 +198,15 @@ func quoteView(q tariff.Quote) quoteJSON {
 		})
 	}
 	return v
+}
+
+func lineView(l invoice.Line) lineJSON {
+	return lineJSON{
+		Code: l.Code, Label: l.Label, Quantity: l.Quantity.String(), Unit: l.Unit,
+		UnitPrice: invoice.Format(l.UnitPrice), BaseQuantity: l.BaseQuantity.String(),
+		Amount: invoice.Format(l.Amount), VATRate: invoice.Format(l.VAT.Percent),
+		VATCategory: string(l.VAT.Category), VATMention: vatMention(l.VAT),
+	}
 }
 
 func vatMention(v invoice.VATRate) string {

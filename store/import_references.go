@@ -1,0 +1,178 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"unicode/utf8"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/jmoiron/sqlx"
+)
+
+// Chorus Pro's limits on the buyer references.
+const (
+	maxCodeService = 100
+	maxEngagement  = 50
+)
+
+// ImportReferences reads the buyer references an establishment gave for a
+// year (siret, year, code_service, engagement) and upserts them on
+// (establishment, year), in one transaction.
+func (s *Store) ImportReferences(ctx context.Context, name string, in io.Reader, actor string) (ImportResult, error) {
+	res := ImportResult{File: name}
+	f, err := openCSV(name, in, []string{"siret", "year", "code_service", "engagement"}, nil)
+	if err != nil {
+		return res, err
+	}
+	known, err := s.establishmentOffers(ctx)
+	if err != nil {
+		return res, err
+	}
+	type row struct {
+		estID     int64
+		year      int
+		code, eng string
+	}
+	var rows []row
+	seen := map[string]int{}
+	err = f.each(func(line int, get func(string) string) {
+		res.Rows++
+		est, okEst := f.knownEstablishment(line, get("siret"), known)
+		year, okYear := f.integer(line, "year", get("year"), 2000, 2999)
+		code, eng := get("code_service"), get("engagement")
+		ok := okEst && okYear
+		switch {
+		case code == "" && eng == "":
+			f.fail(line, "code_service", "code_service and engagement are both empty")
+			ok = false
+		case utf8.RuneCountInString(code) > maxCodeService:
+			f.fail(line, "code_service", fmt.Sprintf("longer than Chorus Pro's %d characters", maxCodeService))
+			ok = false
+		case utf8.RuneCountInString(eng) > maxEngagement:
+			f.fail(line, "engagement", fmt.Sprintf("longer than Chorus Pro's %d characters", maxEngagement))
+			ok = false
+		}
+		if !ok {
+			return
+		}
+		key := fmt.Sprintf("%s/%d", est.siret, year)
+		if first, dup := seen[key]; dup {
+			f.fail(line, "siret", fmt.Sprintf("references of %s for %d are already on line %d", est.siret, year, first))
+			return
+		}
+		seen[key] = line
+		rows = append(rows, row{est.id, year, code, eng})
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := f.done(); err != nil {
+		return res, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.timestamp()
+		for _, r := range rows {
+			var old References
+			err := tx.GetContext(ctx, &old, s.rebind(`SELECT code_service, engagement FROM buyer_references WHERE establishment_id = ? AND year = ?`), r.estID, r.year)
+			switch {
+			case err == nil && old.CodeService == r.code && old.Engagement == r.eng:
+				res.Unchanged++
+				continue
+			case err == nil:
+				res.Changed++
+			default:
+				res.Added++
+			}
+			if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO buyer_references (establishment_id, year, code_service, engagement, updated_at)
+				VALUES (?, ?, ?, ?, ?) ON CONFLICT (establishment_id, year)
+				DO UPDATE SET code_service = excluded.code_service, engagement = excluded.engagement, updated_at = excluded.updated_at`),
+				r.estID, r.year, r.code, r.eng, now); err != nil {
+				return fmt.Errorf("store references: %w", err)
+			}
+			if err := s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "establishment", EntityID: r.estID, Action: "references",
+				Reason: fmt.Sprintf("%d: code service %q, engagement %q (%s)", r.year, r.code, r.eng, name)}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
+	}
+	return res, nil
+}
+
+// ImportPayments reads payments received (invoice_number, paid_on, amount,
+// and an optional reference) and records the new ones, in one transaction.
+func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, actor string) (ImportResult, error) {
+	res := ImportResult{File: name}
+	f, err := openCSV(name, in, []string{"invoice_number", "paid_on", "amount"}, []string{"reference"})
+	if err != nil {
+		return res, err
+	}
+	var payments []Payment
+	seen := map[string]int{}
+	invoices := map[string]Invoice{}
+	err = f.each(func(line int, get func(string) string) {
+		res.Rows++
+		number := get("invoice_number")
+		inv, known := invoices[number]
+		if !known && number != "" {
+			var err error
+			inv, err = s.InvoiceByNumber(ctx, number)
+			known = err == nil
+			if known {
+				invoices[number] = inv
+			}
+		}
+		if !known {
+			f.fail(line, "invoice_number", fmt.Sprintf("no invoice %q in the books", number))
+		}
+		paid, okDate := f.date(line, "paid_on", get("paid_on"), true)
+		amount, okAmount := f.decimal(line, "amount", get("amount"))
+		if okAmount && (!amount.IsPositive() || !amount.Equal(invoice.Round(amount))) {
+			f.fail(line, "amount", fmt.Sprintf("%s must be a positive amount in euros and cents", get("amount")))
+			okAmount = false
+		}
+		if !(known && okDate && okAmount) {
+			return
+		}
+		if paid.Before(inv.IssueDate) {
+			f.fail(line, "paid_on", fmt.Sprintf("%s is before invoice %s was issued (%s)", paid.Format("02/01/2006"), number, inv.IssueDate.Format("02/01/2006")))
+			return
+		}
+		p := Payment{InvoiceID: inv.ID, PaidOn: *paid, Amount: amount, Source: PaymentImported, Reference: get("reference")}
+		key := fmt.Sprintf("%s/%s/%s/%s", number, paid.Format("2006-01-02"), amount.StringFixed(2), p.Reference)
+		if first, dup := seen[key]; dup {
+			f.fail(line, "invoice_number", fmt.Sprintf("the same payment is already on line %d", first))
+			return
+		}
+		seen[key] = line
+		payments = append(payments, p)
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := f.done(); err != nil {
+		return res, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, p := range payments {
+			added, err := s.addPayment(ctx, tx, p, actor)
+			if err != nil {
+				return err
+			}
+			if added {
+				res.Added++
+			} else {
+				res.Unchanged++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
+	}
+	return res, nil
+}

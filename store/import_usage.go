@@ -1,0 +1,180 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/tariff"
+	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
+)
+
+// ImportUsage reads observed quantities (siret, year, service, quantity) and
+// upserts them on (establishment, year, service), in one transaction. The
+// catalog says which service codes exist for the year and which offers
+// include them.
+func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat *tariff.Catalog, actor string) (ImportResult, error) {
+	res := ImportResult{File: name}
+	if cat == nil {
+		return res, fmt.Errorf("import %s: a deliberation catalog is required to check service codes", name)
+	}
+	f, err := openCSV(name, in, []string{"siret", "year", "service", "quantity"}, nil)
+	if err != nil {
+		return res, err
+	}
+	known, err := s.establishmentOffers(ctx)
+	if err != nil {
+		return res, err
+	}
+	type row struct {
+		estID   int64
+		year    int
+		service string
+		qty     decimal.Decimal
+	}
+	var rows []row
+	seen := map[string]int{}
+	err = f.each(func(line int, get func(string) string) {
+		res.Rows++
+		est, okEst := f.knownEstablishment(line, get("siret"), known)
+		year, okYear := f.integer(line, "year", get("year"), 1900, 2999)
+		qty, okQty := f.decimal(line, "quantity", get("quantity"))
+		code := get("service")
+		okSvc := false
+		if okYear {
+			d, err := cat.For(year)
+			switch {
+			case err != nil:
+				f.fail(line, "year", err.Error())
+			case code == "":
+				f.fail(line, "service", "is required")
+			default:
+				svc, found := d.Service(code)
+				switch {
+				case !found:
+					f.fail(line, "service", fmt.Sprintf("unknown service code %q", code))
+				case okEst && !svc.In(tariff.Offer(est.offer)):
+					f.fail(line, "service", fmt.Sprintf("%s is not part of the %s offer of %s", code, est.offer, est.siret))
+				default:
+					okSvc = true
+				}
+			}
+		}
+		if !(okEst && okYear && okQty && okSvc) {
+			return
+		}
+		key := fmt.Sprintf("%s/%d/%s", est.siret, year, code)
+		if first, dup := seen[key]; dup {
+			f.fail(line, "service", fmt.Sprintf("%s %d %s is already on line %d", est.siret, year, code, first))
+			return
+		}
+		seen[key] = line
+		rows = append(rows, row{est.id, year, code, qty})
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := f.done(); err != nil {
+		return res, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		stored := map[string]decimal.Decimal{}
+		rs, err := tx.QueryxContext(ctx, `SELECT establishment_id, year, service, quantity FROM usage_quantities`)
+		if err != nil {
+			return err
+		}
+		for rs.Next() {
+			var id int64
+			var y int
+			var svc, q string
+			if err := rs.Scan(&id, &y, &svc, &q); err != nil {
+				rs.Close()
+				return err
+			}
+			stored[fmt.Sprintf("%d/%d/%s", id, y, svc)] = mustDecimal(q)
+		}
+		rs.Close()
+		now := s.timestamp()
+		var writes [][]any
+		for _, r := range rows {
+			old, ok := stored[fmt.Sprintf("%d/%d/%s", r.estID, r.year, r.service)]
+			switch {
+			case !ok:
+				res.Added++
+			case old.Equal(r.qty):
+				res.Unchanged++
+				continue
+			default:
+				res.Changed++
+			}
+			writes = append(writes, []any{r.estID, r.year, r.service, r.qty.String(), now})
+		}
+		return s.execBatches(ctx, tx, `INSERT INTO usage_quantities (establishment_id, year, service, quantity, updated_at)`,
+			`ON CONFLICT (establishment_id, year, service) DO UPDATE SET quantity = excluded.quantity, updated_at = excluded.updated_at`, writes)
+	})
+	if err != nil {
+		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
+	}
+	return res, nil
+}
+
+// knownEstablishment checks a SIRET column names an establishment of the books.
+func (f *csvFile) knownEstablishment(line int, raw string, known map[string]establishmentKey) (establishmentKey, bool) {
+	if raw == "" {
+		f.fail(line, "siret", "is required")
+		return establishmentKey{}, false
+	}
+	siret, err := invoice.ValidateSIRET(raw)
+	if err != nil {
+		f.fail(line, "siret", err.Error())
+		return establishmentKey{}, false
+	}
+	e, ok := known[siret]
+	if !ok {
+		f.fail(line, "siret", fmt.Sprintf("no establishment %s in the books (import establishments first)", raw))
+	}
+	return e, ok
+}
+
+type establishmentKey struct {
+	id    int64
+	siret string
+	offer string
+}
+
+func (s *Store) establishmentOffers(ctx context.Context) (map[string]establishmentKey, error) {
+	rows, err := s.db.QueryxContext(ctx, `SELECT id, siret, offer FROM establishments`)
+	if err != nil {
+		return nil, fmt.Errorf("read establishments: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]establishmentKey{}
+	for rows.Next() {
+		var k establishmentKey
+		if err := rows.Scan(&k.id, &k.siret, &k.offer); err != nil {
+			return nil, err
+		}
+		out[k.siret] = k
+	}
+	return out, rows.Err()
+}
+
+// Usage reads the observed quantities of an establishment for a year.
+func (s *Store) Usage(ctx context.Context, establishmentID int64, year int) (map[string]decimal.Decimal, error) {
+	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT service, quantity FROM usage_quantities WHERE establishment_id = ? AND year = ?`), establishmentID, year)
+	if err != nil {
+		return nil, fmt.Errorf("read usage of #%d for %d: %w", establishmentID, year, err)
+	}
+	defer rows.Close()
+	out := map[string]decimal.Decimal{}
+	for rows.Next() {
+		var svc, q string
+		if err := rows.Scan(&svc, &q); err != nil {
+			return nil, err
+		}
+		out[svc] = mustDecimal(q)
+	}
+	return out, rows.Err()
+}
