@@ -26,26 +26,46 @@ func (r ImportResult) String() string {
 // both engines' limits on bound parameters, few round trips for large files.
 const batchRows = 400
 
-// execBatches writes rows with multi-row statements: prefix VALUES (…), (…) suffix.
-func (s *Store) execBatches(ctx context.Context, tx *sqlx.Tx, prefix, suffix string, rows [][]any) error {
-	for start := 0; start < len(rows); start += batchRows {
-		end := min(start+batchRows, len(rows))
-		var q strings.Builder
-		q.WriteString(prefix + " VALUES ")
-		var args []any
-		for i, r := range rows[start:end] {
-			if i > 0 {
-				q.WriteString(", ")
-			}
-			q.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", len(r)), ", ") + ")")
-			args = append(args, r...)
-		}
-		q.WriteString(" " + suffix)
-		if _, err := tx.ExecContext(ctx, s.rebind(q.String()), args...); err != nil {
-			return err
-		}
+// batcher writes rows with multi-row statements, prefix VALUES (…), (…)
+// suffix, holding at most one batch of rows in memory.
+type batcher struct {
+	s              *Store
+	tx             *sqlx.Tx
+	prefix, suffix string
+	rows           int
+	args           []any
+	q              strings.Builder
+}
+
+func (s *Store) newBatcher(tx *sqlx.Tx, prefix, suffix string) *batcher {
+	return &batcher{s: s, tx: tx, prefix: prefix, suffix: suffix}
+}
+
+// add queues one row, writing the batch when it is full.
+func (b *batcher) add(ctx context.Context, row ...any) error {
+	if b.rows == 0 {
+		b.q.Reset()
+		b.q.WriteString(b.prefix + " VALUES ")
+	} else {
+		b.q.WriteString(", ")
+	}
+	b.q.WriteString("(" + strings.TrimSuffix(strings.Repeat("?, ", len(row)), ", ") + ")")
+	b.args = append(b.args, row...)
+	b.rows++
+	if b.rows == batchRows {
+		return b.flush(ctx)
 	}
 	return nil
+}
+
+// flush writes what is queued.
+func (b *batcher) flush(ctx context.Context) error {
+	if b.rows == 0 {
+		return nil
+	}
+	_, err := b.tx.ExecContext(ctx, b.s.rebind(b.q.String()+" "+b.suffix), b.args...)
+	b.rows, b.args = 0, b.args[:0]
+	return err
 }
 
 // establishmentIDs maps every SIRET in the books to its id.

@@ -185,15 +185,18 @@ func (s *Store) upsertEstablishments(ctx context.Context, tx *sqlx.Tx, records [
 	hrows.Close()
 
 	now := s.timestamp()
-	var inserts [][]any
 	var changed []Establishment
+	inserts := s.newBatcher(tx, `INSERT INTO establishments (siret, name, address_line1, address_line2, postcode, city, offer,
+		existing_user, convention_received, termination_received, on_chorus, late_payment_regime, created_at, updated_at)`, "")
 	for _, e := range records {
 		old, ok := existing[e.SIRET]
 		switch {
 		case !ok:
 			res.Added++
-			inserts = append(inserts, []any{e.SIRET, e.Name, e.AddressLine1, e.AddressLine2, e.Postcode, e.City, e.Offer,
-				e.Existing, dateArg(e.ConventionReceived), dateArg(e.TerminationReceived), e.OnChorus, e.LatePaymentRegime, now, now})
+			if err := inserts.add(ctx, e.SIRET, e.Name, e.AddressLine1, e.AddressLine2, e.Postcode, e.City, e.Offer,
+				e.Existing, dateArg(e.ConventionReceived), dateArg(e.TerminationReceived), e.OnChorus, e.LatePaymentRegime, now, now); err != nil {
+				return fmt.Errorf("add establishments: %w", err)
+			}
 		case sameEstablishment(old, e):
 			res.Unchanged++
 		default:
@@ -202,8 +205,7 @@ func (s *Store) upsertEstablishments(ctx context.Context, tx *sqlx.Tx, records [
 			changed = append(changed, e)
 		}
 	}
-	if err := s.execBatches(ctx, tx, `INSERT INTO establishments (siret, name, address_line1, address_line2, postcode, city, offer,
-		existing_user, convention_received, termination_received, on_chorus, late_payment_regime, created_at, updated_at)`, "", inserts); err != nil {
+	if err := inserts.flush(ctx); err != nil {
 		return fmt.Errorf("add establishments: %w", err)
 	}
 	for _, e := range changed {
@@ -222,17 +224,19 @@ func (s *Store) upsertEstablishments(ctx context.Context, tx *sqlx.Tx, records [
 	if err != nil {
 		return err
 	}
-	var hc [][]any
+	hc := s.newBatcher(tx, `INSERT INTO headcounts (establishment_id, year, headcount)`,
+		`ON CONFLICT (establishment_id, year) DO UPDATE SET headcount = excluded.headcount`)
 	for _, e := range records {
 		old := existing[e.SIRET]
 		for y, n := range e.Headcounts {
 			if prev, ok := old.headcounts[y]; !ok || prev != n {
-				hc = append(hc, []any{ids[e.SIRET], y, n})
+				if err := hc.add(ctx, ids[e.SIRET], y, n); err != nil {
+					return fmt.Errorf("store headcounts: %w", err)
+				}
 			}
 		}
 	}
-	if err := s.execBatches(ctx, tx, `INSERT INTO headcounts (establishment_id, year, headcount)`,
-		`ON CONFLICT (establishment_id, year) DO UPDATE SET headcount = excluded.headcount`, hc); err != nil {
+	if err := hc.flush(ctx); err != nil {
 		return fmt.Errorf("store headcounts: %w", err)
 	}
 	return nil

@@ -97,7 +97,8 @@ func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat 
 		}
 		rs.Close()
 		now := s.timestamp()
-		var writes [][]any
+		writes := s.newBatcher(tx, `INSERT INTO usage_quantities (establishment_id, year, service, quantity, updated_at)`,
+			`ON CONFLICT (establishment_id, year, service) DO UPDATE SET quantity = excluded.quantity, updated_at = excluded.updated_at`)
 		for _, r := range rows {
 			old, ok := stored[fmt.Sprintf("%d/%d/%s", r.estID, r.year, r.service)]
 			switch {
@@ -109,10 +110,11 @@ func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat 
 			default:
 				res.Changed++
 			}
-			writes = append(writes, []any{r.estID, r.year, r.service, r.qty.String(), now})
+			if err := writes.add(ctx, r.estID, r.year, r.service, r.qty.String(), now); err != nil {
+				return fmt.Errorf("store usage: %w", err)
+			}
 		}
-		return s.execBatches(ctx, tx, `INSERT INTO usage_quantities (establishment_id, year, service, quantity, updated_at)`,
-			`ON CONFLICT (establishment_id, year, service) DO UPDATE SET quantity = excluded.quantity, updated_at = excluded.updated_at`, writes)
+		return writes.flush(ctx)
 	})
 	if err != nil {
 		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
