@@ -1,0 +1,174 @@
+package invoice
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shopspring/decimal"
+)
+
+// Address is a postal address, laid out as French mail expects it.
+type Address struct {
+	Line1    string `yaml:"line1"`
+	Line2    string `yaml:"line2"`
+	Postcode string `yaml:"postcode"`
+	City     string `yaml:"city"`
+	// Country is the ISO 3166-1 alpha-2 code; empty means FR.
+	Country string `yaml:"country"`
+}
+
+// CountryCode returns the country, FR by default.
+func (a Address) CountryCode() string {
+	if a.Country == "" {
+		return "FR"
+	}
+	return a.Country
+}
+
+// Party is the seller or the buyer of an invoice.
+type Party struct {
+	Name string `yaml:"name"`
+	// SIRET identifies the party (legal registration, scheme 0009) and is
+	// its electronic address on Chorus Pro.
+	SIRET string `yaml:"siret"`
+	// VATNumber is the intra-EU VAT number (FR + key + SIREN), if any.
+	VATNumber string  `yaml:"vat_number"`
+	Address   Address `yaml:"address"`
+	Email     string  `yaml:"email"`
+	Phone     string  `yaml:"phone"`
+}
+
+// SIREN is the first nine digits of the SIRET.
+func (p Party) SIREN() string {
+	if len(p.SIRET) < 9 {
+		return p.SIRET
+	}
+	return p.SIRET[:9]
+}
+
+// BankAccount is where the buyer pays (payment means 30, credit transfer).
+type BankAccount struct {
+	IBAN   string `yaml:"iban"`
+	BIC    string `yaml:"bic"`
+	Holder string `yaml:"holder"`
+}
+
+// Attachment is an additional supporting document carried inside the XML
+// (EN 16931 BG-24), such as the usage statement of an overage invoice.
+type Attachment struct {
+	ID          string
+	Description string
+	Filename    string
+	MimeType    string
+	Content     []byte
+}
+
+// Document is everything an invoice's renderings show, built from the
+// stored invoice: the CII and UBL XML, the PDF and the Factur-X all read
+// the same figures from it, never recompute them.
+type Document struct {
+	Kind      Kind
+	Number    string
+	IssueDate time.Time
+	DueDate   time.Time
+	// Currency is the ISO 4217 code; empty means EUR.
+	Currency string
+	Seller   Party
+	Buyer    Party
+	// BuyerReference is the buyer's code service (BT-10).
+	BuyerReference string
+	// PurchaseOrder is the buyer's numéro d'engagement (BT-13).
+	PurchaseOrder string
+	// Contract is the convention the invoice bills under (BT-12).
+	Contract string
+	// PeriodStart and PeriodEnd (inclusive) are the service period billed
+	// (BT-73, BT-74); zero when not applicable.
+	PeriodStart, PeriodEnd time.Time
+	Lines                  []Line
+	Totals                 Totals
+	// PaidAmount is what was already paid (BT-113); due = TTC − paid.
+	PaidAmount decimal.Decimal
+	Bank       BankAccount
+	// PaymentTerms is the payment terms text (BT-20).
+	PaymentTerms string
+	// LatePaymentClause states the late-payment interest that applies.
+	LatePaymentClause string
+	// Notes are free-text notes of the invoice (BT-22), e.g. the usage
+	// statement's summary or a credit note's reason.
+	Notes []string
+	// Preceding is the invoice a credit note corrects (BT-25, BT-26).
+	Preceding *PrecedingInvoice
+	// Statement is the usage statement of an overage invoice.
+	Statement   []StatementRow
+	Attachments []Attachment
+}
+
+// PrecedingInvoice names the invoice a credit note refers to.
+type PrecedingInvoice struct {
+	Number    string
+	IssueDate time.Time
+}
+
+// StatementRow is one service of an overage statement: what was observed
+// over the year against its allowance, and what that costs.
+type StatementRow struct {
+	Code      string
+	Label     string
+	Unit      string
+	Usage     Usage
+	UnitPrice decimal.Decimal
+	Amount    decimal.Decimal
+}
+
+// CurrencyCode returns the currency, EUR by default.
+func (d Document) CurrencyCode() string {
+	if d.Currency == "" {
+		return "EUR"
+	}
+	return d.Currency
+}
+
+// DueAmount is the amount still due (BT-115).
+func (d Document) DueAmount() decimal.Decimal { return d.Totals.TTC.Sub(d.PaidAmount) }
+
+// Title is the document's French title.
+func (d Document) Title() string {
+	switch d.Kind {
+	case KindCreditNote:
+		return "Avoir"
+	case KindInterest:
+		return "Facture d'intérêts de retard"
+	case KindOverage:
+		return "Facture de dépassement des périmètres d'usage"
+	}
+	return "Facture"
+}
+
+// Validate checks what every rendering needs, so that a missing mention is
+// found before anything is sent: the figures must be those of the lines.
+func (d Document) Validate() error {
+	var missing []string
+	need := func(ok bool, what string) {
+		if !ok {
+			missing = append(missing, what)
+		}
+	}
+	need(d.Number != "", "number")
+	need(len(d.Number) <= MaxNumberLength, fmt.Sprintf("number of at most %d characters", MaxNumberLength))
+	need(!d.IssueDate.IsZero(), "issue date")
+	need(!d.DueDate.IsZero(), "due date")
+	need(d.Seller.Name != "" && d.Seller.SIRET != "", "seller name and SIRET")
+	need(d.Buyer.Name != "" && d.Buyer.SIRET != "", "buyer name and SIRET")
+	need(d.Seller.Address.City != "" && d.Buyer.Address.City != "", "seller and buyer addresses")
+	need(len(d.Lines) > 0, "at least one line")
+	need(d.Kind != KindCreditNote || d.Preceding != nil, "the invoice a credit note corrects")
+	if len(missing) > 0 {
+		return fmt.Errorf("document %s lacks: %s", d.Number, strings.Join(missing, ", "))
+	}
+	if want := ComputeTotals(d.Lines); !want.HT.Equal(d.Totals.HT) || !want.VAT.Equal(d.Totals.VAT) || !want.TTC.Equal(d.Totals.TTC) {
+		return fmt.Errorf("document %s: totals %s/%s/%s are not those of its lines (%s/%s/%s)", d.Number,
+			d.Totals.HT, d.Totals.VAT, d.Totals.TTC, want.HT, want.VAT, want.TTC)
+	}
+	return nil
+}
