@@ -3,19 +3,23 @@ GO      ?= go
 PKGS    := ./...
 BENCH   ?= .
 
-.PHONY: run test bench lint build clean services
+.PHONY: run test bench lint build clean services tools
 
 ## run: the embedded demo (no Redis, PostgreSQL or Chorus Pro needed)
 run:
 	$(GO) run ./cmd/chorusbill demo
 
 ## test: the whole test suite (starts PostgreSQL and Redis if they are down)
-test: services
+test: services tools
 	$(GO) test -count=1 $(PKGS)
 
 ## services: PostgreSQL and Redis on 127.0.0.1, installed and started if needed
 services:
 	@bash scripts/services
+
+## tools: the EN 16931 validator's tools and poppler-utils, installed if needed
+tools:
+	@bash scripts/tools
 
 ## bench: benchmarks with memory figures
 bench: services

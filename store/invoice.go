@@ -25,11 +25,13 @@ type Draft struct {
 	// zero when not applicable.
 	PeriodStart, PeriodEnd time.Time
 	Lines                  []invoice.Line
-	CodeService            string
-	Engagement             string
-	OriginalInvoiceID      *int64
-	LatePaymentRegime      invoice.Regime
-	Note                   string
+	// Statement is the usage statement of an overage invoice.
+	Statement         []invoice.StatementRow
+	CodeService       string
+	Engagement        string
+	OriginalInvoiceID *int64
+	LatePaymentRegime invoice.Regime
+	Note              string
 	// Actor is who finalises it, for the audit trail ("billing-run", a user…).
 	Actor string
 }
@@ -63,8 +65,9 @@ type Invoice struct {
 	Note              string
 	FinalisedAt       time.Time
 	UpdatedAt         time.Time
-	// Lines are loaded by InvoiceByNumber and InvoiceByID.
-	Lines []invoice.Line
+	// Lines and Statement are loaded by InvoiceByNumber and InvoiceByID.
+	Lines     []invoice.Line
+	Statement []invoice.StatementRow
 }
 
 // invoiceRow is the database shape of an invoice: money in cents.
@@ -196,6 +199,9 @@ func (s *Store) Finalise(ctx context.Context, d Draft) (inv Invoice, created boo
 			if err := s.insertLines(ctx, tx, id, d.Lines); err != nil {
 				return err
 			}
+			if err := s.insertStatement(ctx, tx, id, d.Statement); err != nil {
+				return err
+			}
 			return s.audit(ctx, tx, auditEvent{Actor: d.Actor, Entity: "invoice", EntityID: id, Action: "finalise",
 				From: string(invoice.StateDraft), To: string(invoice.StateFinalised), Reason: number})
 		})
@@ -319,7 +325,10 @@ func (s *Store) invoiceOnce(ctx context.Context, q sqlx.QueryerContext, establis
 		return Invoice{}, fmt.Errorf("look for %s %d of establishment #%d: %w", kind, year, establishmentID, err)
 	}
 	inv := r.invoice()
-	inv.Lines, err = s.lines(ctx, q, inv.ID)
+	if inv.Lines, err = s.lines(ctx, q, inv.ID); err != nil {
+		return inv, err
+	}
+	inv.Statement, err = s.statement(ctx, q, inv.ID)
 	return inv, err
 }
 
@@ -343,7 +352,10 @@ func (s *Store) oneInvoice(ctx context.Context, where string, arg any, name stri
 		return Invoice{}, fmt.Errorf("read invoice %s: %w", name, err)
 	}
 	inv := r.invoice()
-	inv.Lines, err = s.lines(ctx, s.db, inv.ID)
+	if inv.Lines, err = s.lines(ctx, s.db, inv.ID); err != nil {
+		return inv, err
+	}
+	inv.Statement, err = s.statement(ctx, s.db, inv.ID)
 	return inv, err
 }
 

@@ -262,3 +262,36 @@ func TestFinaliseRaceOnSameEstablishment(t *testing.T) {
 		}
 	})
 }
+
+func TestFinaliseKeepsStatement(t *testing.T) {
+	ctx := context.Background()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		d := contributionDraft(t, addEstablishment(t, s, "73282932000074"), 2025, 12)
+		d.Kind = invoice.KindOverage
+		d.Lines[0].Usage = &invoice.Usage{Observed: decimal.RequireFromString("120.5"), Allowance: decimal.NewFromInt(100),
+			Excess: decimal.RequireFromString("20.5"), BlockSize: decimal.NewFromInt(10), Blocks: 3}
+		d.Statement = []invoice.StatementRow{
+			{Code: "partage-users", Label: "Utilisateurs", Unit: "utilisateur", Usage: invoice.Usage{Observed: decimal.NewFromInt(20),
+				Allowance: decimal.NewFromInt(25), Excess: decimal.Zero, BlockSize: decimal.NewFromInt(1)}, UnitPrice: decimal.RequireFromString("12.00"), Amount: decimal.Zero},
+			{Code: "partage-storage", Label: "Stockage", Unit: "Go", Usage: *d.Lines[0].Usage, UnitPrice: decimal.RequireFromString("15.00"), Amount: decimal.RequireFromString("45.00")},
+		}
+		inv, _, err := s.Finalise(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.InvoiceByNumber(ctx, inv.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Statement) != 2 || got.Statement[1].Usage.Observed.String() != "120.5" || got.Statement[1].Usage.Blocks != 3 ||
+			got.Statement[1].Amount.StringFixed(2) != "45.00" || got.Statement[0].UnitPrice.StringFixed(2) != "12.00" {
+			t.Errorf("statement = %+v", got.Statement)
+		}
+		if u := got.Lines[0].Usage; u == nil || u.Excess.String() != "20.5" || u.BlockSize.String() != "10" {
+			t.Errorf("line usage = %+v", u)
+		}
+		if _, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM invoice_statement_rows WHERE invoice_id = ?`), inv.ID); err == nil {
+			t.Error("statement rows can be deleted")
+		}
+	})
+}

@@ -91,17 +91,18 @@ func (d *Deliberation) checkUsage(o Offer, observed map[string]decimal.Decimal) 
 
 // overageOf computes one service's statement row and, when the allowance is
 // exceeded, its invoice line: one line per service, quantity = started blocks.
-func overageOf(s Service, b Bracket, year int, observed decimal.Decimal) (StatementRow, *invoice.Line, error) {
+func overageOf(s Service, b Bracket, year int, observed decimal.Decimal) (invoice.StatementRow, *invoice.Line, error) {
 	allowance := s.Allowance[b.ID]
 	excess := observed.Sub(allowance)
 	if excess.IsNegative() {
 		excess = decimal.Zero
 	}
 	blocks := excess.Div(s.Block).Ceil()
-	row := StatementRow{
-		Code:  s.Code,
-		Label: s.Label,
-		Unit:  s.Unit,
+	row := invoice.StatementRow{
+		Code:      s.Code,
+		Label:     s.Label,
+		Unit:      s.Unit,
+		UnitPrice: s.Price,
 		Usage: invoice.Usage{
 			Observed:  observed,
 			Allowance: allowance,

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
-	"github.com/shopspring/decimal"
 )
 
 // Quote is what is due by one establishment for one year and kind: the lines
@@ -26,7 +25,7 @@ type Quote struct {
 	Lines    []invoice.Line
 	// Statement lists every observed service of an overage quote, within
 	// its allowance or not: the justificatif sent with the invoice.
-	Statement []StatementRow
+	Statement []invoice.StatementRow
 	Totals    invoice.Totals
 	// Free is true when the tariff makes the establishment free: no invoice
 	// is issued, but the run reports it.
@@ -38,12 +37,3 @@ type Quote struct {
 
 // Due reports whether an invoice must be issued.
 func (q Quote) Due() bool { return !q.Free && len(q.Lines) > 0 }
-
-// StatementRow is one service of an overage statement.
-type StatementRow struct {
-	Code   string
-	Label  string
-	Unit   string
-	Usage  invoice.Usage
-	Amount decimal.Decimal
-}

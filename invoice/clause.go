@@ -1,0 +1,15 @@
+package invoice
+
+// LatePaymentClause is the late-payment mention printed on an invoice for
+// the establishment's regime: the convention's legal interest, or the
+// statutory interest and indemnity of public procurement.
+func LatePaymentClause(r Regime) string {
+	if r == RegimeProcurement {
+		return "En cas de retard de paiement, intérêts moratoires au taux de la BCE majoré de 8 points " +
+			"et indemnité forfaitaire pour frais de recouvrement de 40 € (articles L2192-13 et D2192-35 " +
+			"du code de la commande publique)."
+	}
+	return "En cas de retard de paiement, intérêts au taux de l'intérêt légal (taux applicable aux " +
+		"créanciers autres que les particuliers), calculés du lendemain de l'échéance au jour du paiement, " +
+		"conformément à la convention."
+}
