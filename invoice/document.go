@@ -92,8 +92,15 @@ type Document struct {
 	Bank       BankAccount
 	// PaymentTerms is the payment terms text (BT-20).
 	PaymentTerms string
-	// LatePaymentClause states the late-payment interest that applies.
+	// LatePaymentClause states the late-payment interest that applies
+	// (note subject PMD).
 	LatePaymentClause string
+	// RecoveryClause states whether the fixed recovery indemnity applies
+	// (note subject PMT).
+	RecoveryClause string
+	// DiscountClause states the discount for early payment, usually none
+	// (note subject AAB).
+	DiscountClause string
 	// Notes are free-text notes of the invoice (BT-22), e.g. the usage
 	// statement's summary or a credit note's reason.
 	Notes []string

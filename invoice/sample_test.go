@@ -56,10 +56,12 @@ func base(kind Kind, number string, buyer Party) Document {
 	issue := date(2025, time.January, 15)
 	return Document{
 		Kind: kind, Number: number, IssueDate: issue, DueDate: issue.AddDate(0, 0, 30),
-		Seller: sampleSeller(), Buyer: buyer, Contract: "Convention d'accès aux services Mégalis 2025-2029",
+		Seller: sampleSeller(), Buyer: buyer, Contract: "MEGALIS-CONV-2025-2029",
 		Bank:              BankAccount{IBAN: "FR7630001000640000035200079", BIC: "BDFEFRPPCCT", Holder: "Mégalis Bretagne"},
 		PaymentTerms:      "Paiement à 30 jours par virement, à réception de la facture.",
-		LatePaymentClause: "En cas de retard de paiement, intérêts au taux légal (taux applicable aux créanciers autres que les particuliers) à compter du lendemain de l'échéance.",
+		LatePaymentClause: LatePaymentClause(RegimeLegal),
+		RecoveryClause:    RecoveryClause(RegimeLegal),
+		DiscountClause:    DiscountClause(),
 	}
 }
 

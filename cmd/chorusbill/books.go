@@ -80,15 +80,19 @@ func runMigrate(ctx context.Context, c *cli, args []string) error {
 
 const invoicesAbout = `Reads the books.
   chorusbill invoices list [--year Y] [--state S] [--kind K] [--json]
-  chorusbill invoices show NUMBER [--json]`
+  chorusbill invoices show NUMBER [--json]
+  chorusbill invoices export --format cii|ubl|pdf|facturx|print-batch --out DIR [--year Y] [--number N]`
 
 func runInvoices(ctx context.Context, c *cli, args []string) error {
+	if len(args) > 0 && args[0] == "export" {
+		return runExport(ctx, c, args[1:])
+	}
 	if len(args) == 0 || (args[0] != "list" && args[0] != "show") {
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Fprintf(c.stdout, "Usage: chorusbill invoices list|show [flags]\n\n%s\n", invoicesAbout)
+			fmt.Fprintf(c.stdout, "Usage: chorusbill invoices list|show|export [flags]\n\n%s\n", invoicesAbout)
 			return nil
 		}
-		return usagef("say list or show")
+		return usagef("say list, show or export")
 	}
 	if args[0] == "show" {
 		return showInvoice(ctx, c, args[1:])

@@ -24,6 +24,7 @@ const (
 func configVars() [][2]string {
 	return [][2]string{
 		{envDatabaseURL, "the books: postgres://… or sqlite://PATH (default " + store.DefaultURL + "); also " + envDatabaseURL + "_FILE"},
+		{envIssuer, "issuer file (seller identity, bank account, convention), instead of the embedded demo one"},
 		{envDeliberation, "deliberation file (YAML) or directory of them, instead of the embedded 2025-2029 one"},
 		{envLegalRates, "legal interest rate table (CSV), instead of the embedded one"},
 		{envECBRates, "ECB rate table (CSV) for the procurement regime, instead of the embedded one"},

@@ -1,0 +1,139 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/shopspring/decimal"
+)
+
+// Document formats an invoice is rendered in.
+const (
+	FormatCII     = "cii"
+	FormatUBL     = "ubl"
+	FormatPDF     = "pdf"
+	FormatFacturX = "facturx"
+)
+
+// Formats lists the formats, in rendering order.
+func Formats() []string { return []string{FormatCII, FormatUBL, FormatPDF, FormatFacturX} }
+
+// Extension is the file name extension of a format.
+func Extension(format string) string {
+	switch format {
+	case FormatCII:
+		return ".cii.xml"
+	case FormatUBL:
+		return ".ubl.xml"
+	case FormatFacturX:
+		return ".facturx.pdf"
+	}
+	return ".pdf"
+}
+
+// documentBooks is what rendering reads from the books.
+type documentBooks interface {
+	EstablishmentByID(ctx context.Context, id int64) (store.Establishment, error)
+	InvoiceByID(ctx context.Context, id int64) (store.Invoice, error)
+	Payments(ctx context.Context, invoiceID int64) ([]store.Payment, error)
+	PutDocument(ctx context.Context, invoiceID int64, format string, content []byte, actor string) (store.Document, error)
+}
+
+// BuildDocument gathers what an invoice's documents show: the stored
+// invoice as finalised, its buyer, the issuer, the invoice a credit note
+// corrects. Every figure comes from the books; nothing is recomputed.
+func BuildDocument(ctx context.Context, books documentBooks, is Issuer, inv store.Invoice) (invoice.Document, error) {
+	est, err := books.EstablishmentByID(ctx, inv.EstablishmentID)
+	if err != nil {
+		return invoice.Document{}, fmt.Errorf("document %s: %w", inv.Number, err)
+	}
+	d := invoice.Document{
+		Kind: inv.Kind, Number: inv.Number, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
+		Seller: is.Seller, Bank: is.Bank, Contract: is.Contract,
+		Buyer: invoice.Party{Name: est.Name, SIRET: est.SIRET,
+			Address: invoice.Address{Line1: est.AddressLine1, Line2: est.AddressLine2, Postcode: est.Postcode, City: est.City}},
+		BuyerReference: inv.CodeService, PurchaseOrder: inv.Engagement,
+		Lines: inv.Lines, Totals: invoice.ComputeTotals(inv.Lines), Statement: inv.Statement,
+		PaidAmount:        decimal.Zero,
+		LatePaymentClause: invoice.LatePaymentClause(inv.LatePaymentRegime),
+		RecoveryClause:    invoice.RecoveryClause(inv.LatePaymentRegime),
+		DiscountClause:    invoice.DiscountClause(),
+	}
+	// The stored totals are the truth; ComputeTotals gives the breakdown,
+	// and must agree with them (Validate would say so otherwise).
+	d.Totals.HT, d.Totals.VAT, d.Totals.TTC = inv.TotalHT, inv.TotalVAT, inv.TotalTTC
+	if inv.PeriodStart != nil && inv.PeriodEnd != nil {
+		d.PeriodStart, d.PeriodEnd = *inv.PeriodStart, *inv.PeriodEnd
+	}
+	days := int(inv.DueDate.Sub(inv.IssueDate).Hours() / 24)
+	d.PaymentTerms = fmt.Sprintf("Paiement par virement à %d jours de la date de facture, au plus tard le %s.", days, inv.DueDate.Format("02/01/2006"))
+	if inv.Kind == invoice.KindCreditNote {
+		d.PaymentTerms = "Avoir à déduire : aucun paiement n'est dû."
+	}
+	if inv.Note != "" {
+		d.Notes = append(d.Notes, inv.Note)
+	}
+	if inv.OriginalInvoiceID != nil {
+		orig, err := books.InvoiceByID(ctx, *inv.OriginalInvoiceID)
+		if err != nil {
+			return invoice.Document{}, fmt.Errorf("document %s: original invoice: %w", inv.Number, err)
+		}
+		d.Preceding = &invoice.PrecedingInvoice{Number: orig.Number, IssueDate: orig.IssueDate}
+	}
+	if len(inv.Statement) > 0 {
+		a, err := invoice.StatementAttachment(d)
+		if err != nil {
+			return invoice.Document{}, err
+		}
+		d.Attachments = append(d.Attachments, a)
+	}
+	if err := d.Validate(); err != nil {
+		return invoice.Document{}, err
+	}
+	return d, nil
+}
+
+// Render renders a document in one format.
+func Render(d invoice.Document, format string) ([]byte, error) {
+	switch format {
+	case FormatCII:
+		return invoice.RenderCII(d)
+	case FormatUBL:
+		return invoice.RenderUBL(d)
+	case FormatPDF:
+		return invoice.RenderPDF(d)
+	case FormatFacturX:
+		cii, err := invoice.RenderCII(d)
+		if err != nil {
+			return nil, err
+		}
+		return invoice.RenderFacturX(d, cii)
+	}
+	return nil, fmt.Errorf("unknown document format %q (want cii, ubl, pdf or facturx)", format)
+}
+
+// RenderAndStore renders an invoice's documents in the given formats and
+// keeps them in the books with their checksums. Rendering is deterministic,
+// so doing it again (a repeated task) stores nothing new, and a different
+// result is reported rather than overwritten.
+func RenderAndStore(ctx context.Context, books documentBooks, is Issuer, inv store.Invoice, formats []string, actor string) (map[string]store.Document, error) {
+	d, err := BuildDocument(ctx, books, is, inv)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]store.Document{}
+	for _, f := range formats {
+		content, err := Render(d, f)
+		if err != nil {
+			return nil, fmt.Errorf("render %s of %s: %w", f, inv.Number, err)
+		}
+		doc, err := books.PutDocument(ctx, inv.ID, f, content, actor)
+		if err != nil {
+			return nil, err
+		}
+		out[f] = doc
+	}
+	return out, nil
+}

@@ -1,0 +1,82 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/tariff"
+	"github.com/shopspring/decimal"
+)
+
+// Outcome is what issuing did for one establishment.
+type Outcome string
+
+// Outcomes of an issue.
+const (
+	// Issued: an invoice was finalised (or had been, by an earlier attempt).
+	Issued Outcome = "issued"
+	// Free: the tariff makes the establishment free; no invoice.
+	Free Outcome = "free"
+	// NothingDue: no month of service, or usage within the allowances.
+	NothingDue Outcome = "nothing_due"
+)
+
+// issueBooks is what issuing reads and writes.
+type issueBooks interface {
+	ReferencesFor(ctx context.Context, establishmentID int64, year int) (store.References, error)
+	Usage(ctx context.Context, establishmentID int64, year int) (map[string]decimal.Decimal, error)
+	Finalise(ctx context.Context, d store.Draft) (store.Invoice, bool, error)
+}
+
+// Issue computes what an establishment owes for a year and kind
+// (contribution, or overage of year n), and finalises the invoice. A repeat
+// returns the invoice already finalised: the books' unique key makes double
+// billing impossible. The invoice is dated issueDate (a civil date) and due
+// after the deliberation's payment term.
+func Issue(ctx context.Context, books issueBooks, cat *tariff.Catalog, est store.Establishment, year int, kind invoice.Kind, issueDate time.Time, runID *int64, actor string) (Outcome, store.Invoice, error) {
+	te, err := est.Tariff(year)
+	if err != nil {
+		return "", store.Invoice{}, err
+	}
+	var q tariff.Quote
+	switch kind {
+	case invoice.KindContribution:
+		q, err = cat.Contribution(te, year)
+	case invoice.KindOverage:
+		var usage map[string]decimal.Decimal
+		if usage, err = books.Usage(ctx, est.ID, year); err == nil {
+			q, err = cat.Overage(te, year, usage)
+		}
+	default:
+		err = fmt.Errorf("issue: %s invoices are not issued from the tariff", kind)
+	}
+	if err != nil {
+		return "", store.Invoice{}, fmt.Errorf("establishment %s, %s %d: %w", est.SIRET, kind, year, err)
+	}
+	switch {
+	case q.Free:
+		return Free, store.Invoice{}, nil
+	case !q.Due():
+		return NothingDue, store.Invoice{}, nil
+	}
+	// References are those the buyer gave for the year the invoice is issued in.
+	refs, err := books.ReferencesFor(ctx, est.ID, issueDate.Year())
+	if err != nil {
+		return "", store.Invoice{}, err
+	}
+	issue := tariff.Day(issueDate)
+	inv, _, err := books.Finalise(ctx, store.Draft{
+		Kind: kind, Year: year, EstablishmentID: est.ID, RunID: runID,
+		IssueDate: issue, DueDate: issue.AddDate(0, 0, q.PaymentTermDays),
+		PeriodStart: q.From, PeriodEnd: q.To, Lines: q.Lines, Statement: q.Statement,
+		CodeService: refs.CodeService, Engagement: refs.Engagement,
+		LatePaymentRegime: est.Regime(), Actor: actor,
+	})
+	if err != nil {
+		return "", store.Invoice{}, err
+	}
+	return Issued, inv, nil
+}

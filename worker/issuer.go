@@ -1,0 +1,49 @@
+package worker
+
+import (
+	"bytes"
+	"fmt"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"go.yaml.in/yaml/v3"
+)
+
+// Issuer is who issues the invoices: the seller's identity and bank account,
+// and the convention invoices bill under.
+type Issuer struct {
+	Seller   invoice.Party       `yaml:"seller"`
+	Bank     invoice.BankAccount `yaml:"bank"`
+	Contract string              `yaml:"contract"`
+}
+
+// ParseIssuer reads and checks an issuer file (fixtures/issuer.yaml is the
+// embedded default): a SIRET and an IBAN with valid check digits, a full
+// postal address, the convention's name.
+func ParseIssuer(name string, data []byte) (Issuer, error) {
+	var is Issuer
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&is); err != nil {
+		return is, fmt.Errorf("%s: %w", name, err)
+	}
+	siret, err := invoice.ValidateSIRET(is.Seller.SIRET)
+	if err != nil {
+		return is, fmt.Errorf("%s: seller.siret: %w", name, err)
+	}
+	is.Seller.SIRET = siret
+	if is.Bank.IBAN, err = invoice.ValidateIBAN(is.Bank.IBAN); err != nil {
+		return is, fmt.Errorf("%s: bank.iban: %w", name, err)
+	}
+	a := is.Seller.Address
+	switch {
+	case is.Seller.Name == "":
+		return is, fmt.Errorf("%s: seller.name is required", name)
+	case a.Line1 == "" || a.Postcode == "" || a.City == "":
+		return is, fmt.Errorf("%s: seller.address needs line1, postcode and city", name)
+	case is.Bank.BIC == "":
+		return is, fmt.Errorf("%s: bank.bic is required", name)
+	case is.Contract == "":
+		return is, fmt.Errorf("%s: contract is required", name)
+	}
+	return is, nil
+}
