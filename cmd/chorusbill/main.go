@@ -41,6 +41,7 @@ func commands() []command {
 		{"import", "load establishments, usage, buyer references or payments from CSV", runImport},
 		{"invoices", "list the invoices in the books, or show one", runInvoices},
 		{"fixtures", "write the sample data, or generate a large set for benchmarks", runFixtures},
+		{"sandbox", "serve a local Chorus Pro (for the demo and the tests)", runSandbox},
 	}
 }
 

@@ -1,0 +1,261 @@
+package chorus
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Client calls Chorus Pro. It knows Chorus Pro, not chorusbill's invoices:
+// it sends files and returns typed results and typed errors. It is safe
+// for concurrent use; all goroutines share one token.
+type Client struct {
+	cfg     Config
+	http    *http.Client
+	tokens  *tokenCache
+	limiter Limiter
+	log     *slog.Logger
+	account string // base64 login:password, sent as cpro-account; never logged
+	now     func() time.Time
+}
+
+// Option changes a client.
+type Option func(*Client)
+
+// WithHTTPClient sets the HTTP client (its Timeout is left alone; each call
+// is bounded by Config.CallTimeout).
+func WithHTTPClient(h *http.Client) Option { return func(c *Client) { c.http = h } }
+
+// WithLimiter shares a rate limit, e.g. a RedisLimiter across workers.
+func WithLimiter(l Limiter) Option { return func(c *Client) { c.limiter = l } }
+
+// WithLogger sets the logger for retries and warnings.
+func WithLogger(l *slog.Logger) Option { return func(c *Client) { c.log = l } }
+
+// WithClock sets the clock used for token expiry (tests).
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
+// New makes a client.
+func New(cfg Config, opts ...Option) (*Client, error) {
+	cfg = cfg.withDefaults()
+	if cfg.BaseURL == "" || cfg.TokenURL == "" {
+		return nil, fmt.Errorf("chorus: base and token URLs are required")
+	}
+	if cfg.ClientID == "" || cfg.ClientSecret == "" || cfg.TechLogin == "" || cfg.TechPassword == "" {
+		return nil, fmt.Errorf("chorus: PISTE client id and secret and the technical account's login and password are required")
+	}
+	c := &Client{
+		cfg:     cfg,
+		http:    &http.Client{},
+		limiter: noLimit{},
+		log:     slog.New(slog.DiscardHandler),
+		account: base64.StdEncoding.EncodeToString([]byte(cfg.TechLogin + ":" + cfg.TechPassword)),
+		now:     time.Now,
+	}
+	if cfg.RatePerSecond > 0 {
+		c.limiter = NewLocalLimiter(cfg.RatePerSecond)
+	}
+	for _, o := range opts {
+		o(c)
+	}
+	c.tokens = newTokenCache(cfg, c.http, c.now, c.backoff)
+	return c, nil
+}
+
+// TokenRequests counts the requests made to the token endpoint.
+func (c *Client) TokenRequests() int { return c.tokens.count() }
+
+// idempotence says whether a call may be sent again when its outcome is
+// unknown: reads may, a deposit may not (Chorus Pro would see it twice).
+type idempotence bool
+
+const (
+	safe   idempotence = true
+	unsafe idempotence = false
+)
+
+// retour is implemented by every response type through the embedded Retour.
+type retour interface{ retour() Retour }
+
+func (r Retour) retour() Retour { return r }
+
+// call POSTs in as JSON to path and decodes the answer into out, retrying
+// what can be retried with jittered exponential backoff. A business error
+// (codeRetour ≠ 0) is a Permanent *Error; out is filled all the same.
+func (c *Client) call(ctx context.Context, op, path string, in any, out retour, idem idempotence) error {
+	body, err := json.Marshal(in)
+	if err != nil {
+		return &Error{Op: op, Kind: Permanent, Err: err}
+	}
+	for attempt := 1; ; attempt++ {
+		err := c.once(ctx, op, path, body, out, idem)
+		if err == nil {
+			return nil
+		}
+		var e *Error
+		if !errors.As(err, &e) {
+			return err
+		}
+		retry := e.Kind == Transient || (e.Kind == Uncertain && idem == safe)
+		if !retry || attempt >= c.cfg.MaxAttempts || ctx.Err() != nil {
+			if e.Kind == Uncertain && idem == safe {
+				e.Kind = Transient // a read that kept failing changed nothing
+			}
+			return err
+		}
+		wait := c.backoff(attempt)
+		if e.RetryAfter > wait {
+			wait = e.RetryAfter
+		}
+		c.log.LogAttrs(ctx, slog.LevelWarn, "chorus pro call failed, retrying",
+			slog.String("op", op), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
+		if err := sleep(ctx, wait); err != nil {
+			return &Error{Op: op, Kind: e.Kind, Err: err}
+		}
+	}
+}
+
+// backoff is full-jitter exponential: a random wait up to min(max, min·2^n).
+func (c *Client) backoff(attempt int) time.Duration {
+	ceiling := c.cfg.MinBackoff << min(attempt, 20)
+	if ceiling > c.cfg.MaxBackoff || ceiling <= 0 {
+		ceiling = c.cfg.MaxBackoff
+	}
+	return c.cfg.MinBackoff/2 + rand.N(ceiling)
+}
+
+// once makes one exchange; a 401 refreshes the token and tries once more.
+func (c *Client) once(ctx context.Context, op, path string, body []byte, out retour, idem idempotence) error {
+	for refreshed := false; ; refreshed = true {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return &Error{Op: op, Kind: Transient, Err: err}
+		}
+		tok, err := c.tokens.token(ctx)
+		if err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				e.Op = op + " (token)"
+				return e
+			}
+			return &Error{Op: op, Kind: Transient, Err: err}
+		}
+		status, header, data, err := c.post(ctx, path, tok, body)
+		if err != nil {
+			return c.transportError(op, err, idem)
+		}
+		switch {
+		case status == http.StatusUnauthorized && !refreshed:
+			c.tokens.invalidate(tok)
+			continue
+		case status == http.StatusUnauthorized:
+			// chorus-pro.md §2.11: the reason is in WWW-Authenticate.
+			return &Error{Op: op, Kind: Auth, Status: status, Reason: header.Get("WWW-Authenticate")}
+		case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
+			return &Error{Op: op, Kind: Transient, Status: status, RetryAfter: retryAfter(header, c.now())}
+		case status >= 500:
+			kind := Transient
+			if idem == unsafe {
+				kind = Uncertain // the server may have applied it before failing
+			}
+			return &Error{Op: op, Kind: kind, Status: status, RetryAfter: retryAfter(header, c.now()), Reason: excerpt(data)}
+		case status != http.StatusOK:
+			return &Error{Op: op, Kind: Permanent, Status: status, Reason: excerpt(data)}
+		}
+		if err := json.Unmarshal(data, out); err != nil {
+			kind := Transient
+			if idem == unsafe {
+				kind = Uncertain
+			}
+			return &Error{Op: op, Kind: kind, Status: status, Err: fmt.Errorf("decode answer: %w", err), Reason: excerpt(data)}
+		}
+		if r := out.retour(); !r.OK() {
+			return &Error{Op: op, Kind: Permanent, Status: status, CodeRetour: r.CodeRetour, Libelle: r.Libelle}
+		}
+		return nil
+	}
+}
+
+func (c *Client) post(ctx context.Context, path, token string, body []byte) (int, http.Header, []byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.CallTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.cfg.BaseURL+path, bytes.NewReader(body))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set(HeaderCproAccount, c.account)
+	req.Header.Set("Content-Type", ContentTypeJSON)
+	req.Header.Set("Accept", ContentTypeJSON)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	return resp.StatusCode, resp.Header, data, nil
+}
+
+// transportError classifies a failure with no HTTP answer. A connection that
+// was never made sent nothing; anything else may have reached Chorus Pro.
+func (c *Client) transportError(op string, err error, idem idempotence) error {
+	var op2 *net.OpError
+	if errors.As(err, &op2) && op2.Op == "dial" {
+		return &Error{Op: op, Kind: Transient, Err: err}
+	}
+	kind := Transient
+	if idem == unsafe {
+		kind = Uncertain
+	}
+	return &Error{Op: op, Kind: kind, Err: err}
+}
+
+// retryAfter reads Retry-After in seconds or as an HTTP date.
+func retryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return time.Duration(s) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+func excerpt(b []byte) string {
+	s := strings.TrimSpace(string(b))
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// scrub replaces any occurrence of the secrets in an error's text.
+func scrub(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	for _, s := range secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "***")
+		}
+	}
+	return errors.New(msg)
+}

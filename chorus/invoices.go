@@ -1,0 +1,111 @@
+package chorus
+
+import (
+	"context"
+	"fmt"
+)
+
+// SearchCriteria selects the supplier's invoices: by deposit flow, by
+// invoice number, by deposit dates (YYYY-MM-DD), or several of these.
+type SearchCriteria struct {
+	FlowNumber    string
+	Number        string
+	DepositedFrom string
+	DepositedTo   string
+}
+
+// FindInvoices searches the supplier's invoices (factures/v1/rechercher/
+// fournisseur) and returns every page of results: a flow of more than 10
+// invoices must not be cut short (OCA's bug, billing.md §3.3).
+func (c *Client) FindInvoices(ctx context.Context, sc SearchCriteria) ([]FactureFournisseur, error) {
+	if sc.FlowNumber == "" && sc.Number == "" && sc.DepositedFrom == "" {
+		return nil, &Error{Op: "rechercher/fournisseur", Kind: Permanent, Err: fmt.Errorf("a flow number, an invoice number or a deposit date is required")}
+	}
+	var all []FactureFournisseur
+	for page := 1; page <= 10_000; page++ {
+		var out RechercherFactureParFournisseurResponse
+		err := c.call(ctx, "rechercher/fournisseur", PathRechercherFactureFournisseur, RechercherFactureParFournisseurRequest{
+			NumeroFluxDepot: sc.FlowNumber, NumeroFacture: sc.Number, IDFournisseur: c.cfg.SupplierID,
+			PeriodeDateDepotDu: sc.DepositedFrom, PeriodeDateDepotAu: sc.DepositedTo,
+			RechercheFactureParFournisseur: &Pagination{PageResultatDemandee: page, NbResultatsParPage: c.cfg.PageSize},
+		}, &out, safe)
+		if out.AucunResultat() {
+			return all, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, out.ListeFactures...)
+		if out.ParametresRetour == nil || !out.ParametresRetour.HasNext() || len(out.ListeFactures) == 0 {
+			return all, nil
+		}
+	}
+	return all, nil
+}
+
+// History reads an invoice's status history (factures/v1/consulter/
+// historique, chorus-pro.md §2.6, §2.10).
+func (c *Client) History(ctx context.Context, idFacture int64) (ConsulterHistoriqueResponse, error) {
+	var out ConsulterHistoriqueResponse
+	err := c.call(ctx, "consulter/historique", PathConsulterHistorique, ConsulterHistoriqueRequest{IDFacture: idFacture}, &out, safe)
+	if err == nil && !out.StatutCourantCode.Known() {
+		c.log.Warn("chorus pro invoice in an unknown status", "invoice", out.NumeroFacture, "status", string(out.StatutCourantCode))
+	}
+	return out, err
+}
+
+// Recycle re-routes an invoice in status A_RECYCLER to the corrected buyer
+// service and references; its number is kept (chorus-pro.md §2.7, §3.2).
+func (c *Client) Recycle(ctx context.Context, req RecyclerRequest) (RecyclerResponse, error) {
+	var out RecyclerResponse
+	err := c.call(ctx, "recycler", PathRecycler, req, &out, unsafe)
+	return out, err
+}
+
+// Complete adds a comment or attachments to a SUSPENDUE invoice
+// (factures/v1/completer, chorus-pro.md §2.7).
+func (c *Client) Complete(ctx context.Context, req CompleterRequest) (CompleterResponse, error) {
+	var out CompleterResponse
+	err := c.call(ctx, "completer", PathCompleter, req, &out, unsafe)
+	return out, err
+}
+
+// AcknowledgeRejection marks rejected invoices as handled
+// (factures/v1/traiterRejet, chorus-pro.md §2.7).
+func (c *Client) AcknowledgeRejection(ctx context.Context, req TraiterRejetRequest) error {
+	var out TraiterRejetResponse
+	return c.call(ctx, "traiterRejet", PathTraiterRejet, req, &out, unsafe)
+}
+
+// Submit deposits an invoice as structured data with factures/v1/soumettre,
+// the second deposit style: synchronous, it answers the invoice id
+// (chorus-pro.md §2.5). Not retried once sent, like Deposit.
+func (c *Client) Submit(ctx context.Context, req SoumettreRequest) (SoumettreResponse, error) {
+	var out SoumettreResponse
+	err := c.call(ctx, "soumettre", PathSoumettre, req, &out, unsafe)
+	return out, err
+}
+
+// AddFile uploads an attachment for Submit (transverses/v1/ajouter/fichier).
+func (c *Client) AddFile(ctx context.Context, req AjouterFichierRequest) (int64, error) {
+	var out AjouterFichierResponse
+	if err := c.call(ctx, "ajouter/fichier", PathAjouterFichier, req, &out, unsafe); err != nil {
+		return 0, err
+	}
+	return out.PieceJointeID, nil
+}
+
+// SupplierStructures lists the supplier structures the technical account
+// acts for (chorus-pro.md §2.1).
+func (c *Client) SupplierStructures(ctx context.Context) ([]StructureActive, error) {
+	var out StructuresActivesFournisseurResponse
+	err := c.call(ctx, "structures/actives/fournisseur", PathStructuresActivesFournisseur, StructuresActivesFournisseurRequest{}, &out, safe)
+	return out.ListeStructures, err
+}
+
+// BankAccounts lists a supplier structure's valid bank accounts.
+func (c *Client) BankAccounts(ctx context.Context, idStructure int64) ([]CoordonneeBancaire, error) {
+	var out CoordBancValidesResponse
+	err := c.call(ctx, "coordbanc/valides", PathCoordBancValides, CoordBancValidesRequest{IDStructure: idStructure}, &out, safe)
+	return out.ListeCoordonneeBancaire, err
+}
