@@ -426,3 +426,44 @@ func depositOnce(ctx context.Context, c *chorus.Client, number string, file []by
 	}
 	return fmt.Errorf("%s: not deposited after 20 attempts", number)
 }
+
+// States and statuses outside the reference's tables are reported as
+// unknown, never as pending or success, and logged.
+func TestUnknownStatesAndStatuses(t *testing.T) {
+	e := start(t, nil)
+	ctx := context.Background()
+	if err := e.sb.SetBehaviour(buyerFree, sandbox.Behaviour{FlowOutcome: "IN_ETAT_INEDIT"}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.client.Deposit(ctx, deposit("CT2026-000100", buyerFree, t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Second)
+	r, err := e.client.FlowReport(ctx, res.FlowNumber, chorus.SyntaxeCII16B)
+	if err != nil || r.Outcome != chorus.IssueUnknown || r.State.Terminal() {
+		t.Fatalf("unknown flow state: %+v %v", r, err)
+	}
+	if err := e.sb.SetBehaviour(buyerFree, sandbox.Behaviour{Lifecycle: []sandbox.Step{{Status: "STATUT_INEDIT"}}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err = e.client.Deposit(ctx, deposit("CT2026-000101", buyerFree, t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Second)
+	if err := e.sb.Advance(time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	found, err := e.client.FindInvoices(ctx, chorus.SearchCriteria{FlowNumber: res.FlowNumber})
+	if err != nil || len(found) != 1 {
+		t.Fatalf("search: %v %v", found, err)
+	}
+	h, err := e.client.History(ctx, found[0].IdentifiantFactureCPP)
+	if err != nil || h.StatutCourantCode != "STATUT_INEDIT" || h.StatutCourantCode.Classe() != chorus.ClasseInconnue || h.StatutCourantCode.Terminal() {
+		t.Fatalf("unknown status: %s (%s) %v", h.StatutCourantCode, h.StatutCourantCode.Classe(), err)
+	}
+	if !strings.Contains(e.logs.String(), "unknown state") || !strings.Contains(e.logs.String(), "unknown status") {
+		t.Errorf("no warning logged: %s", e.logs.String())
+	}
+}
