@@ -30,6 +30,12 @@ type Draft struct {
 	CodeService       string
 	Engagement        string
 	OriginalInvoiceID *int64
+	// CancelsInvoiceID is set on a credit note cancelling a whole invoice.
+	CancelsInvoiceID *int64
+	// ReplacesInvoiceID is set on the invoice replacing a rejected one.
+	ReplacesInvoiceID *int64
+	// InterestPaymentID is the late payment an interest invoice bills.
+	InterestPaymentID *int64
 	LatePaymentRegime invoice.Regime
 	Note              string
 	// Actor is who finalises it, for the audit trail ("billing-run", a user…).
@@ -61,10 +67,17 @@ type Invoice struct {
 	ChorusInvoiceID   *int64
 	ChorusStatus      string
 	OriginalInvoiceID *int64
+	CancelsInvoiceID  *int64
+	ReplacesInvoiceID *int64
+	InterestPaymentID *int64
 	LatePaymentRegime invoice.Regime
 	Note              string
-	FinalisedAt       time.Time
-	UpdatedAt         time.Time
+	// StatusReason says why the invoice waits or was rejected.
+	StatusReason string
+	// PaidOn is when it was paid in full, when known.
+	PaidOn      *time.Time
+	FinalisedAt time.Time
+	UpdatedAt   time.Time
 	// Lines and Statement are loaded by InvoiceByNumber and InvoiceByID.
 	Lines     []invoice.Line
 	Statement []invoice.StatementRow
@@ -95,6 +108,11 @@ type invoiceRow struct {
 	ChorusInvoiceID   *int64     `db:"chorus_invoice_id"`
 	ChorusStatus      string     `db:"chorus_status"`
 	OriginalInvoiceID *int64     `db:"original_invoice_id"`
+	CancelsInvoiceID  *int64     `db:"cancels_invoice_id"`
+	ReplacesInvoiceID *int64     `db:"replaces_invoice_id"`
+	InterestPaymentID *int64     `db:"interest_payment_id"`
+	StatusReason      string     `db:"status_reason"`
+	PaidOn            *time.Time `db:"paid_on"`
 	LatePaymentRegime string     `db:"late_payment_regime"`
 	Note              string     `db:"note"`
 	FinalisedAt       time.Time  `db:"finalised_at"`
@@ -104,7 +122,8 @@ type invoiceRow struct {
 const invoiceColumns = `id, kind, series, seq, number, year, establishment_id, run_id, issue_date, due_date,
 	period_start, period_end, total_ht_cents, total_vat_cents, total_ttc_cents, state, channel,
 	code_service, engagement, chorus_flow_number, chorus_invoice_id, chorus_status,
-	original_invoice_id, late_payment_regime, note, finalised_at, updated_at`
+	original_invoice_id, cancels_invoice_id, replaces_invoice_id, interest_payment_id, status_reason, paid_on,
+	late_payment_regime, note, finalised_at, updated_at`
 
 func (r invoiceRow) invoice() Invoice {
 	return Invoice{
@@ -114,8 +133,10 @@ func (r invoiceRow) invoice() Invoice {
 		TotalHT: fromCents(r.TotalHT), TotalVAT: fromCents(r.TotalVAT), TotalTTC: fromCents(r.TotalTTC),
 		State: invoice.State(r.State), Channel: r.Channel, CodeService: r.CodeService, Engagement: r.Engagement,
 		ChorusFlowNumber: r.ChorusFlowNumber, ChorusInvoiceID: r.ChorusInvoiceID, ChorusStatus: r.ChorusStatus,
-		OriginalInvoiceID: r.OriginalInvoiceID, LatePaymentRegime: invoice.Regime(r.LatePaymentRegime),
-		Note: r.Note, FinalisedAt: r.FinalisedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
+		OriginalInvoiceID: r.OriginalInvoiceID, CancelsInvoiceID: r.CancelsInvoiceID, ReplacesInvoiceID: r.ReplacesInvoiceID,
+		InterestPaymentID: r.InterestPaymentID, StatusReason: r.StatusReason, PaidOn: utcPtr(r.PaidOn),
+		LatePaymentRegime: invoice.Regime(r.LatePaymentRegime),
+		Note:              r.Note, FinalisedAt: r.FinalisedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
 }
 
@@ -272,11 +293,13 @@ func (s *Store) insertInvoice(ctx context.Context, tx *sqlx.Tx, d Draft, t invoi
 	var id int64
 	err = tx.GetContext(ctx, &id, s.rebind(`INSERT INTO invoices (kind, series, seq, number, year, establishment_id, run_id,
 		issue_date, due_date, period_start, period_end, total_ht_cents, total_vat_cents, total_ttc_cents, state,
-		code_service, engagement, original_invoice_id, late_payment_regime, note, finalised_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
+		code_service, engagement, original_invoice_id, cancels_invoice_id, replaces_invoice_id, interest_payment_id,
+		late_payment_regime, note, finalised_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
 		string(d.Kind), series, seq, number, d.Year, d.EstablishmentID, d.RunID,
 		nullDate(d.IssueDate), nullDate(d.DueDate), nullDate(d.PeriodStart), nullDate(d.PeriodEnd), ht, vat, ttc,
-		string(invoice.StateFinalised), d.CodeService, d.Engagement, d.OriginalInvoiceID, string(regime), d.Note, now, now)
+		string(invoice.StateFinalised), d.CodeService, d.Engagement, d.OriginalInvoiceID, d.CancelsInvoiceID, d.ReplacesInvoiceID,
+		d.InterestPaymentID, string(regime), d.Note, now, now)
 	if err != nil {
 		return 0, fmt.Errorf("store invoice %s: %w", number, err)
 	}
@@ -316,7 +339,7 @@ func (s *Store) insertLines(ctx context.Context, tx *sqlx.Tx, id int64, lines []
 
 func (s *Store) invoiceOnce(ctx context.Context, q sqlx.QueryerContext, establishmentID int64, year int, kind invoice.Kind) (Invoice, error) {
 	var r invoiceRow
-	err := sqlx.GetContext(ctx, q, &r, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE establishment_id = ? AND year = ? AND kind = ?`),
+	err := sqlx.GetContext(ctx, q, &r, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE establishment_id = ? AND year = ? AND kind = ? AND state <> 'cancelled'`),
 		establishmentID, year, string(kind))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invoice{}, ErrNotFound

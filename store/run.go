@@ -2,10 +2,13 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/shopspring/decimal"
 )
 
 // Run is a billing run: one pass over the establishments for a year and a kind.
@@ -21,22 +24,164 @@ type Run struct {
 	Free       int        `db:"free"`
 	NothingDue int        `db:"nothing_due"`
 	Failed     int        `db:"failed"`
+	IssueDate  *time.Time `db:"issue_date"`
 }
 
-// StartRun records the start of a billing run.
-func (s *Store) StartRun(ctx context.Context, year int, kind invoice.Kind) (Run, error) {
+// Run states.
+const (
+	RunRunning  = "running"
+	RunFinished = "finished"
+)
+
+// StartRun records a billing run for a year and kind, or returns the one
+// already recorded (there is one run per year and kind): starting twice is
+// harmless.
+func (s *Store) StartRun(ctx context.Context, year int, kind invoice.Kind, issueDate time.Time) (run Run, created bool, err error) {
+	res, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO billing_runs (year, kind, state, started_at, issue_date) VALUES (?, ?, 'running', ?, ?)
+		ON CONFLICT (year, kind) DO NOTHING`), year, string(kind), s.timestamp(), nullDate(issueDate))
+	if err != nil {
+		return Run{}, false, fmt.Errorf("start %s run %d: %w", kind, year, err)
+	}
+	n, _ := res.RowsAffected()
 	var id int64
-	if err := s.db.GetContext(ctx, &id, s.rebind(`INSERT INTO billing_runs (year, kind, state, started_at) VALUES (?, ?, 'running', ?) RETURNING id`),
-		year, string(kind), s.timestamp()); err != nil {
-		return Run{}, fmt.Errorf("start %s run %d: %w", kind, year, err)
+	if err := s.db.GetContext(ctx, &id, s.rebind(`SELECT id FROM billing_runs WHERE year = ? AND kind = ?`), year, string(kind)); err != nil {
+		return Run{}, false, fmt.Errorf("start %s run %d: %w", kind, year, err)
+	}
+	run, err = s.RunByID(ctx, id)
+	return run, n == 1, err
+}
+
+// RunFor reads the run of a year and kind.
+func (s *Store) RunFor(ctx context.Context, year int, kind invoice.Kind) (Run, error) {
+	var id int64
+	err := s.db.GetContext(ctx, &id, s.rebind(`SELECT id FROM billing_runs WHERE year = ? AND kind = ?`), year, string(kind))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Run{}, fmt.Errorf("%s run %d: %w", kind, year, ErrNotFound)
+	}
+	if err != nil {
+		return Run{}, err
 	}
 	return s.RunByID(ctx, id)
+}
+
+// Runs lists the runs, newest first.
+func (s *Store) Runs(ctx context.Context) ([]Run, error) {
+	var out []Run
+	err := s.db.SelectContext(ctx, &out, `SELECT id, year, kind, state, started_at, finished_at, enqueued, issued, free, nothing_due, failed, issue_date
+		FROM billing_runs ORDER BY year DESC, kind, id DESC`)
+	return out, err
+}
+
+// SetRunEnqueued records how many establishments a run handed to the queue.
+func (s *Store) SetRunEnqueued(ctx context.Context, id int64, n int) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`UPDATE billing_runs SET enqueued = ? WHERE id = ?`), n, id)
+	return err
+}
+
+// FinishRun marks a run finished (every establishment has an outcome).
+func (s *Store) FinishRun(ctx context.Context, id int64) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`UPDATE billing_runs SET state = 'finished', finished_at = ? WHERE id = ? AND state <> 'finished'`), s.timestamp(), id)
+	return err
+}
+
+// RecordRunItem records what a run did for one establishment; recording it
+// again (a repeated task) overwrites it, so counts stay exact.
+func (s *Store) RecordRunItem(ctx context.Context, runID, establishmentID int64, outcome string, invoiceID *int64, detail string) error {
+	_, err := s.db.ExecContext(ctx, s.rebind(`INSERT INTO run_items (run_id, establishment_id, outcome, invoice_id, detail, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, establishment_id)
+		DO UPDATE SET outcome = excluded.outcome, invoice_id = excluded.invoice_id, detail = excluded.detail, updated_at = excluded.updated_at`),
+		runID, establishmentID, outcome, invoiceID, detail, s.timestamp())
+	if err != nil {
+		return fmt.Errorf("record run %d item %d: %w", runID, establishmentID, err)
+	}
+	return nil
+}
+
+// RunSummary counts a run's establishments by outcome and its invoices by
+// state, with the amounts invoiced and collected.
+type RunSummary struct {
+	Run      Run
+	Items    int
+	Outcomes map[string]int
+	States   map[string]int
+	// Invoiced is the total TTC of the run's invoices not cancelled.
+	Invoiced decimal.Decimal
+	// Collected is what was received against them.
+	Collected decimal.Decimal
+}
+
+// Summary counts a run's progress from the books.
+func (s *Store) Summary(ctx context.Context, runID int64) (RunSummary, error) {
+	run, err := s.RunByID(ctx, runID)
+	if err != nil {
+		return RunSummary{}, err
+	}
+	sum := RunSummary{Run: run, Outcomes: map[string]int{}, States: map[string]int{}}
+	var rows []struct {
+		Key string `db:"k"`
+		N   int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT outcome AS k, COUNT(*) AS n FROM run_items WHERE run_id = ? GROUP BY outcome`), runID); err != nil {
+		return sum, fmt.Errorf("summary of run %d: %w", runID, err)
+	}
+	for _, r := range rows {
+		sum.Outcomes[r.Key] = r.N
+		sum.Items += r.N
+	}
+	rows = nil
+	if err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT state AS k, COUNT(*) AS n FROM invoices WHERE run_id = ? GROUP BY state`), runID); err != nil {
+		return sum, fmt.Errorf("summary of run %d: %w", runID, err)
+	}
+	for _, r := range rows {
+		sum.States[r.Key] = r.N
+	}
+	var money struct {
+		Invoiced  *int64 `db:"invoiced"`
+		Collected *int64 `db:"collected"`
+	}
+	if err := s.db.GetContext(ctx, &money, s.rebind(`SELECT
+		(SELECT SUM(total_ttc_cents) FROM invoices WHERE run_id = ? AND state <> 'cancelled') AS invoiced,
+		(SELECT SUM(p.amount_cents) FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE i.run_id = ?) AS collected`), runID, runID); err != nil {
+		return sum, fmt.Errorf("summary of run %d: %w", runID, err)
+	}
+	if money.Invoiced != nil {
+		sum.Invoiced = fromCents(*money.Invoiced)
+	}
+	if money.Collected != nil {
+		sum.Collected = fromCents(*money.Collected)
+	}
+	return sum, nil
+}
+
+// MissingRunItems streams the establishments a run has no outcome for yet.
+func (s *Store) MissingRunItems(ctx context.Context, runID int64, fn func(establishmentID int64) error) error {
+	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT e.id FROM establishments e
+		WHERE NOT EXISTS (SELECT 1 FROM run_items r WHERE r.run_id = ? AND r.establishment_id = e.id) ORDER BY e.id`), runID)
+	if err != nil {
+		return fmt.Errorf("establishments missing from run %d: %w", runID, err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		if err := fn(id); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // RunByID reads a billing run.
 func (s *Store) RunByID(ctx context.Context, id int64) (Run, error) {
 	var r Run
-	if err := s.db.GetContext(ctx, &r, s.rebind(`SELECT id, year, kind, state, started_at, finished_at, enqueued, issued, free, nothing_due, failed
+	if err := s.db.GetContext(ctx, &r, s.rebind(`SELECT id, year, kind, state, started_at, finished_at, enqueued, issued, free, nothing_due, failed, issue_date
 		FROM billing_runs WHERE id = ?`), id); err != nil {
 		return r, fmt.Errorf("read run #%d: %w", id, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/jmoiron/sqlx"
@@ -22,6 +23,8 @@ type Change struct {
 	ChorusFlowNumber *string
 	ChorusInvoiceID  *int64
 	ChorusStatus     *string
+	StatusReason     *string
+	PaidOn           *time.Time
 	Actor            string
 	Reason           string
 }
@@ -86,6 +89,8 @@ func (s *Store) Apply(ctx context.Context, id int64, from invoice.State, c Chang
 			{"chorus_flow_number", deref(c.ChorusFlowNumber), c.ChorusFlowNumber != nil},
 			{"chorus_invoice_id", c.ChorusInvoiceID, c.ChorusInvoiceID != nil},
 			{"chorus_status", deref(c.ChorusStatus), c.ChorusStatus != nil},
+			{"status_reason", deref(c.StatusReason), c.StatusReason != nil},
+			{"paid_on", dateArg(c.PaidOn), c.PaidOn != nil},
 		} {
 			if f.ok {
 				set, args = append(set, f.col+" = ?"), append(args, f.v)

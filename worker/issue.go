@@ -2,6 +2,7 @@ package worker
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -39,7 +40,7 @@ type issueBooks interface {
 func Issue(ctx context.Context, books issueBooks, cat *tariff.Catalog, est store.Establishment, year int, kind invoice.Kind, issueDate time.Time, runID *int64, actor string) (Outcome, store.Invoice, error) {
 	te, err := est.Tariff(year)
 	if err != nil {
-		return "", store.Invoice{}, err
+		return "", store.Invoice{}, fmt.Errorf("%w: %v", errNoHeadcount, err)
 	}
 	var q tariff.Quote
 	switch kind {
@@ -80,3 +81,7 @@ func Issue(ctx context.Context, books issueBooks, cat *tariff.Catalog, est store
 	}
 	return Issued, inv, nil
 }
+
+// errNoHeadcount marks an establishment without a headcount for the year
+// billed: the finance team must import it.
+var errNoHeadcount = errors.New("no headcount for the year")

@@ -21,7 +21,7 @@ func TestBooksCommands(t *testing.T) {
 	environ := map[string]string{envDatabaseURL: "sqlite://" + filepath.Join(dir, "books.db")}
 	sample := "../../fixtures/sample/"
 
-	if code, out, errOut := runCLI(t, environ, "migrate"); code != 0 || !strings.Contains(out, "sqlite database migrated: 4 step(s)") {
+	if code, out, errOut := runCLI(t, environ, "migrate"); code != 0 || !strings.Contains(out, "sqlite database migrated: 5 step(s)") {
 		t.Fatalf("migrate: %d %q %q", code, out, errOut)
 	}
 	steps := []struct {

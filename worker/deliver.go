@@ -1,0 +1,214 @@
+package worker
+
+import (
+	"context"
+	"errors"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/hibiken/asynq"
+)
+
+// Chorus statuses chorusbill writes itself, beside Chorus Pro's own.
+const (
+	// statusDepositing: the intent to deposit is recorded; a deposit may
+	// have reached Chorus Pro, so search before depositing again.
+	statusDepositing = "DEPOT_EN_COURS"
+	// statusDepositRefused: Chorus Pro refused the deposit call itself.
+	statusDepositRefused = "DEPOT_REFUSE"
+	// statusPaymentNotReported: the buyer never reports payment; tracking
+	// stops at delivery.
+	statusPaymentNotReported = "PAIEMENT_NON_REMONTE"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+// HandleDeliver delivers a finalised invoice: buyer pre-flight, then postal,
+// awaiting references, or deposit on Chorus Pro.
+func (p *Pipeline) HandleDeliver(ctx context.Context, t *asynq.Task) error {
+	var pl InvoicePayload
+	if err := decode(t, &pl); err != nil {
+		return err
+	}
+	inv, err := p.books.InvoiceByID(ctx, pl.InvoiceID)
+	if err != nil {
+		return err
+	}
+	switch inv.State {
+	case invoice.StateFinalised, invoice.StateAwaitingReference:
+		return p.preflight(ctx, inv)
+	case invoice.StateDelivering:
+		return p.deposit(ctx, inv)
+	}
+	return nil // delivered, or in someone else's hands
+}
+
+// preflight decides the channel: a buyer not on Chorus Pro gets the postal
+// PDF; a buyer whose required references are missing waits, with no call
+// made; otherwise the intent to deposit is recorded and the deposit made.
+func (p *Pipeline) preflight(ctx context.Context, inv store.Invoice) error {
+	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+	if err != nil {
+		return err
+	}
+	if !est.OnChorus {
+		return p.postal(ctx, inv, "établissement hors Chorus Pro")
+	}
+	buyer, err := p.buyers.get(ctx, p.chorus, est.SIRET)
+	if err != nil {
+		return err
+	}
+	if !buyer.OnChorus {
+		return p.postal(ctx, inv, "acheteur absent de l'annuaire Chorus Pro")
+	}
+	inv, err = p.refreshReferences(ctx, inv)
+	if err != nil {
+		return err
+	}
+	if err := buyer.Check(inv.CodeService, inv.Engagement); err != nil {
+		var re *chorus.ReferenceError
+		if !errors.As(err, &re) {
+			return err
+		}
+		if inv.State == invoice.StateAwaitingReference && inv.StatusReason == err.Error() {
+			return nil
+		}
+		_, err = p.books.Apply(ctx, inv.ID, inv.State, store.Change{To: invoice.StateAwaitingReference,
+			StatusReason: ptr(err.Error()), Actor: p.actor, Reason: err.Error()})
+		p.Metrics.Inc("awaiting_reference")
+		return ignoreStale(err)
+	}
+	inv, err = p.books.Apply(ctx, inv.ID, inv.State, store.Change{To: invoice.StateDelivering, Channel: ptr("chorus"),
+		ChorusStatus: ptr(statusDepositing), StatusReason: ptr(""), Actor: p.actor, Reason: "dépôt sur Chorus Pro"})
+	if err != nil {
+		return ignoreStale(err)
+	}
+	return p.depositNow(ctx, inv, buyer)
+}
+
+// refreshReferences takes the references the buyer gave for the issue year
+// when the invoice lacks them (the finance team may have imported them
+// since), and renders the XML again: the invoice was not sent yet.
+func (p *Pipeline) refreshReferences(ctx context.Context, inv store.Invoice) (store.Invoice, error) {
+	refs, err := p.books.ReferencesFor(ctx, inv.EstablishmentID, inv.IssueDate.Year())
+	if err != nil {
+		return inv, err
+	}
+	code, eng := inv.CodeService, inv.Engagement
+	if code == "" {
+		code = refs.CodeService
+	}
+	if eng == "" {
+		eng = refs.Engagement
+	}
+	if code == inv.CodeService && eng == inv.Engagement {
+		return inv, nil
+	}
+	inv, err = p.books.Apply(ctx, inv.ID, inv.State, store.Change{CodeService: &code, Engagement: &eng, Actor: p.actor, Reason: "références acheteur"})
+	if err != nil {
+		return inv, err
+	}
+	d, err := BuildDocument(ctx, p.books, p.issuer, inv)
+	if err != nil {
+		return inv, err
+	}
+	xml, err := Render(d, FormatCII)
+	if err != nil {
+		return inv, err
+	}
+	_, err = p.books.ReplaceDocument(ctx, inv.ID, FormatCII, xml, p.actor)
+	return inv, err
+}
+
+// postal sends the invoice by post: its PDF goes into the run's print batch.
+func (p *Pipeline) postal(ctx context.Context, inv store.Invoice, why string) error {
+	if _, err := RenderAndStore(ctx, p.books, p.issuer, inv, []string{FormatPDF}, p.actor); err != nil {
+		return err
+	}
+	_, err := p.books.Apply(ctx, inv.ID, inv.State, store.Change{To: invoice.StatePostal, Channel: ptr("postal"),
+		StatusReason: ptr(why), Actor: p.actor, Reason: why})
+	p.Metrics.Inc("postal")
+	return ignoreStale(err)
+}
+
+// deposit resumes a delivery whose intent was recorded: a previous attempt
+// may have reached Chorus Pro, so look for the number first.
+func (p *Pipeline) deposit(ctx context.Context, inv store.Invoice) error {
+	if inv.ChorusStatus == statusDepositing {
+		found, err := p.chorus.FindInvoices(ctx, chorus.SearchCriteria{Number: inv.Number})
+		if err != nil {
+			return err
+		}
+		for _, f := range found {
+			if f.NumeroFacture == inv.Number {
+				p.Metrics.Inc("reconciled")
+				return p.deposited(ctx, inv, f.NumeroFluxDepot, "déjà déposée (rapprochement)")
+			}
+		}
+	}
+	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+	if err != nil {
+		return err
+	}
+	buyer, err := p.buyers.get(ctx, p.chorus, est.SIRET)
+	if err != nil {
+		return err
+	}
+	if inv.ChorusStatus != statusDepositing {
+		if inv, err = p.books.Apply(ctx, inv.ID, inv.State, store.Change{ChorusStatus: ptr(statusDepositing), Actor: p.actor, Reason: "nouveau dépôt"}); err != nil {
+			return ignoreStale(err)
+		}
+	}
+	return p.depositNow(ctx, inv, buyer)
+}
+
+// depositNow deposits the stored XML. An uncertain or transient failure is
+// returned for asynq to retry: the next attempt searches first.
+func (p *Pipeline) depositNow(ctx context.Context, inv store.Invoice, buyer chorus.Buyer) error {
+	doc, err := p.books.Document(ctx, inv.ID, FormatCII)
+	if errors.Is(err, store.ErrNotFound) {
+		docs, rerr := RenderAndStore(ctx, p.books, p.issuer, inv, []string{FormatCII}, p.actor)
+		if rerr != nil {
+			return rerr
+		}
+		doc, err = docs[FormatCII], nil
+	}
+	if err != nil {
+		return err
+	}
+	res, err := p.chorus.Deposit(ctx, chorus.Deposit{Filename: inv.Number + ".xml", Content: doc.Content, Syntax: p.cfg.Syntax})
+	p.Metrics.Inc("deposit_calls")
+	if err != nil {
+		if chorus.IsPermanent(err) {
+			_, aerr := p.books.Apply(ctx, inv.ID, invoice.StateDelivering, store.Change{To: invoice.StateRejected,
+				ChorusStatus: ptr(statusDepositRefused), StatusReason: ptr(err.Error()), Actor: p.actor, Reason: err.Error()})
+			return ignoreStale(aerr)
+		}
+		return err
+	}
+	if buyer.PaymentNotReported {
+		p.Metrics.Inc("payment_not_reported")
+	}
+	return p.deposited(ctx, inv, res.FlowNumber, "flux déposé")
+}
+
+func (p *Pipeline) deposited(ctx context.Context, inv store.Invoice, flow, why string) error {
+	inv, err := p.books.Apply(ctx, inv.ID, invoice.StateDelivering, store.Change{To: invoice.StateDeposited,
+		ChorusFlowNumber: &flow, ChorusStatus: ptr(string(chorus.EtatFluxDeposeEnAttente)), Actor: p.actor, Reason: why})
+	if err != nil {
+		return ignoreStale(err)
+	}
+	p.Metrics.Inc("deposited")
+	return p.EnqueueTrack(ctx, inv.ID, 0, "")
+}
+
+// ignoreStale drops the error of a change someone else made first: the
+// invoice has moved on, which is what this handler wanted to find out.
+func ignoreStale(err error) error {
+	var stale *store.StaleStateError
+	if errors.As(err, &stale) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,101 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/hibiken/asynq"
+	"github.com/shopspring/decimal"
+)
+
+// LateInterest computes the interest owed on an amount paid (or still due)
+// after an invoice's due date, under the invoice's regime.
+func (p *Pipeline) LateInterest(inv store.Invoice, amount decimal.Decimal, paid time.Time) (invoice.Interest, error) {
+	if inv.LatePaymentRegime == invoice.RegimeProcurement {
+		return invoice.ProcurementInterest(amount, inv.DueDate, paid, p.ecb, p.cfg.InterestBasis)
+	}
+	return invoice.LegalInterest(amount, inv.DueDate, paid, p.legal, p.cfg.InterestBasis)
+}
+
+// HandleInterest issues one interest invoice (series IN) per late payment,
+// when the interest reaches the configured minimum. The books' unique key on
+// the payment makes a second pass bill nothing twice.
+func (p *Pipeline) HandleInterest(ctx context.Context, _ *asynq.Task) error {
+	late, err := p.books.LatePaymentsWithoutInterest(ctx)
+	if err != nil {
+		return err
+	}
+	for _, lp := range late {
+		if _, err := p.issueInterest(ctx, lp); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*store.Invoice, error) {
+	inv, err := p.books.InvoiceByID(ctx, lp.InvoiceID)
+	if err != nil {
+		return nil, err
+	}
+	amount := decimal.New(lp.Cents, -2)
+	res, err := p.LateInterest(inv, amount, lp.PaidOn)
+	if err != nil {
+		var missing *invoice.MissingRateError
+		if errors.As(err, &missing) {
+			p.log.Warn("late-payment interest not computed: no rate known", "invoice", inv.Number, "error", err)
+			return nil, nil // a human must add the rate; retrying will not help
+		}
+		return nil, err
+	}
+	if res.Total.LessThan(p.cfg.InterestMinimum) {
+		return nil, nil
+	}
+	outside := invoice.VATRate{Category: invoice.VATOutOfScope, Percent: decimal.Zero,
+		Mention: "Intérêts de retard : indemnité hors du champ d'application de la TVA"}
+	label := fmt.Sprintf("Intérêts de retard sur la facture %s du %s (%s), échue le %s, payée le %s : %d jours",
+		inv.Number, inv.IssueDate.Format("02/01/2006"), invoice.FormatFrench(amount)+" €", inv.DueDate.Format("02/01/2006"),
+		lp.PaidOn.Format("02/01/2006"), res.Days)
+	line, err := invoice.NewLine("interest-"+string(res.Regime), label, decimal.NewFromInt(1), invoice.UnitOne, res.Interest, decimal.NewFromInt(1), outside)
+	if err != nil {
+		return nil, err
+	}
+	lines := []invoice.Line{line}
+	if res.Indemnity.IsPositive() {
+		ind, err := invoice.NewLine("recovery-indemnity", "Indemnité forfaitaire pour frais de recouvrement (art. D2192-35 CCP)",
+			decimal.NewFromInt(1), invoice.UnitOne, res.Indemnity, decimal.NewFromInt(1), outside)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, ind)
+	}
+	issue := p.now().UTC()
+	pid := lp.PaymentID
+	out, created, err := p.books.Finalise(ctx, store.Draft{
+		Kind: invoice.KindInterest, Year: lp.PaidOn.Year(), EstablishmentID: inv.EstablishmentID,
+		IssueDate: issue, DueDate: issue.Add(inv.DueDate.Sub(inv.IssueDate)),
+		PeriodStart: res.Due.AddDate(0, 0, 1), PeriodEnd: res.Paid, Lines: lines,
+		CodeService: inv.CodeService, Engagement: inv.Engagement, InterestPaymentID: &pid,
+		LatePaymentRegime: inv.LatePaymentRegime, Actor: p.actor,
+		Note: fmt.Sprintf("Intérêts de retard sur la facture %s", inv.Number),
+	})
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		p.Metrics.Inc("interest_issued")
+		if _, err := RenderAndStore(ctx, p.books, p.issuer, out, []string{FormatCII}, p.actor); err != nil {
+			return nil, err
+		}
+	}
+	return &out, p.EnqueueDeliver(ctx, out.ID, "")
+}
+
+// EnqueueInterest asks for today's interest pass.
+func (p *Pipeline) EnqueueInterest(ctx context.Context, day time.Time) error {
+	return p.enqueue(ctx, TypeInterest, struct{}{}, "interest:"+day.Format(time.DateOnly), asynq.Queue(QueueLow))
+}

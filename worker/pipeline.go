@@ -1,0 +1,181 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/tariff"
+	"github.com/shopspring/decimal"
+)
+
+// chorusAPI is what the pipeline asks of Chorus Pro.
+type chorusAPI interface {
+	LookupBuyer(ctx context.Context, siret string) (chorus.Buyer, error)
+	Deposit(ctx context.Context, d chorus.Deposit) (chorus.DepositResult, error)
+	FlowReport(ctx context.Context, flowNumber string, syntax chorus.SyntaxeFlux) (chorus.FlowReport, error)
+	FindInvoices(ctx context.Context, sc chorus.SearchCriteria) ([]chorus.FactureFournisseur, error)
+	History(ctx context.Context, idFacture int64) (chorus.ConsulterHistoriqueResponse, error)
+	Recycle(ctx context.Context, req chorus.RecyclerRequest) (chorus.RecyclerResponse, error)
+	Complete(ctx context.Context, req chorus.CompleterRequest) (chorus.CompleterResponse, error)
+}
+
+// Config tunes the pipeline.
+type Config struct {
+	// TrackIntervals space the polls of a deposited or delivered invoice;
+	// the last one repeats.
+	TrackIntervals []time.Duration
+	TaskTimeout    time.Duration
+	MaxRetry       int
+	Retention      time.Duration
+	// StaleAfter is how long an invoice may sit in a working state before
+	// the reconciler re-enqueues its task.
+	StaleAfter time.Duration
+	// InterestMinimum: below it, no interest invoice is issued.
+	InterestMinimum decimal.Decimal
+	InterestBasis   invoice.DayBasis
+	// Syntax is the deposit format (CII D16B by default).
+	Syntax chorus.SyntaxeFlux
+	// BuyerCacheTTL bounds how long a buyer's directory entry is reused.
+	BuyerCacheTTL time.Duration
+	// OverageFrom is the month from which year n−1's overage run is due.
+	OverageFrom time.Month
+	// AutoRuns lets the scheduler start the yearly runs by itself.
+	AutoRuns bool
+	// KickEvery is the scheduler's period.
+	KickEvery time.Duration
+	// RetryBase is the first retry delay of a failed task (doubling after).
+	RetryBase time.Duration
+	// Concurrency is the number of tasks one worker process runs at once.
+	Concurrency int
+	// ShutdownTimeout is how long a stopping worker lets tasks finish
+	// before handing them back to the queue.
+	ShutdownTimeout time.Duration
+}
+
+// DefaultConfig suits production: polls from a minute to a day apart.
+func DefaultConfig() Config {
+	return Config{
+		TrackIntervals:  []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour},
+		TaskTimeout:     2 * time.Minute,
+		MaxRetry:        12,
+		Retention:       7 * 24 * time.Hour,
+		StaleAfter:      3 * 24 * time.Hour,
+		InterestMinimum: decimal.RequireFromString("5.00"),
+		Syntax:          chorus.SyntaxeCII16B,
+		BuyerCacheTTL:   time.Hour,
+		OverageFrom:     time.February,
+		AutoRuns:        true,
+		KickEvery:       5 * time.Minute,
+		RetryBase:       10 * time.Second,
+		Concurrency:     10,
+		ShutdownTimeout: 90 * time.Second,
+	}
+}
+
+// Pipeline holds what the handlers share: the books, the tariff, the
+// issuer, Chorus Pro, the queue, and the rate tables for interest.
+type Pipeline struct {
+	books   *store.Store
+	cat     *tariff.Catalog
+	issuer  Issuer
+	chorus  chorusAPI
+	queue   enqueuer
+	legal   *invoice.RateTable
+	ecb     *invoice.RateTable
+	cfg     Config
+	log     *slog.Logger
+	now     func() time.Time
+	buyers  *buyerCache
+	actor   string
+	Metrics *Metrics
+}
+
+// Deps are the pipeline's collaborators.
+type Deps struct {
+	Books      *store.Store
+	Catalog    *tariff.Catalog
+	Issuer     Issuer
+	Chorus     chorusAPI
+	Queue      enqueuer
+	LegalRates *invoice.RateTable
+	ECBRates   *invoice.RateTable
+	Logger     *slog.Logger
+	Now        func() time.Time
+}
+
+// NewPipeline wires a pipeline.
+func NewPipeline(d Deps, cfg Config) *Pipeline {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return &Pipeline{books: d.Books, cat: d.Catalog, issuer: d.Issuer, chorus: d.Chorus, queue: d.Queue,
+		legal: d.LegalRates, ecb: d.ECBRates, cfg: cfg, log: d.Logger, now: d.Now,
+		buyers: &buyerCache{ttl: cfg.BuyerCacheTTL, now: d.Now, entries: map[string]cachedBuyer{}}, actor: "worker",
+		Metrics: &Metrics{}}
+}
+
+// buyerCache keeps buyers' directory entries for a while: a run looks each
+// buyer up once, not once per invoice.
+type buyerCache struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	now     func() time.Time
+	entries map[string]cachedBuyer
+}
+
+type cachedBuyer struct {
+	b  chorus.Buyer
+	at time.Time
+}
+
+func (c *buyerCache) get(ctx context.Context, api chorusAPI, siret string) (chorus.Buyer, error) {
+	c.mu.Lock()
+	e, ok := c.entries[siret]
+	c.mu.Unlock()
+	if ok && c.now().Sub(e.at) < c.ttl {
+		return e.b, nil
+	}
+	b, err := api.LookupBuyer(ctx, siret)
+	if err != nil {
+		return b, err
+	}
+	c.mu.Lock()
+	c.entries[siret] = cachedBuyer{b: b, at: c.now()}
+	c.mu.Unlock()
+	return b, nil
+}
+
+// Metrics counts what the handlers did, for /metrics and benchmarks.
+type Metrics struct {
+	mu     sync.Mutex
+	counts map[string]int64
+}
+
+// Inc adds one to a counter.
+func (m *Metrics) Inc(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counts == nil {
+		m.counts = map[string]int64{}
+	}
+	m.counts[name]++
+}
+
+// Snapshot copies the counters.
+func (m *Metrics) Snapshot() map[string]int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make(map[string]int64, len(m.counts))
+	for k, v := range m.counts {
+		out[k] = v
+	}
+	return out
+}

@@ -1,0 +1,78 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/hibiken/asynq"
+)
+
+// HandleReconcile rebuilds the queue from the books: every unfinished run
+// is run again (it only fills gaps), and every invoice whose state says work
+// is pending and that has not moved for StaleAfter gets its task again. So
+// a flushed Redis, a crashed worker or a lost task delays the work but never
+// loses it.
+func (p *Pipeline) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
+	_, err := p.Reconcile(ctx)
+	return err
+}
+
+// Reconcile does the reconciliation and says how many tasks it enqueued.
+func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
+	stamp := fmt.Sprintf(":r%d", p.now().Unix())
+	n := 0
+	runs, err := p.books.Runs(ctx)
+	if err != nil {
+		return n, err
+	}
+	for _, r := range runs {
+		if r.State == store.RunFinished {
+			continue
+		}
+		// The run's issue date is kept in the task; a reconcile re-issues
+		// with today's date only establishments not yet billed.
+		if err := p.enqueue(ctx, TypeRun, RunPayload{Year: r.Year, Kind: r.Kind, IssueDate: p.now().Format(time.DateOnly)},
+			fmt.Sprintf("run:%s:%d%s", r.Kind, r.Year, stamp), asynq.Queue(QueueCritical)); err != nil {
+			return n, err
+		}
+		n++
+	}
+	refs, err := p.books.InvoicesInStates(ctx, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited, invoice.StateDelivered)
+	if err != nil {
+		return n, err
+	}
+	cutoff := p.now().Add(-p.cfg.StaleAfter)
+	for _, r := range refs {
+		inv, err := p.books.InvoiceByID(ctx, r.ID)
+		if err != nil {
+			return n, err
+		}
+		if inv.UpdatedAt.After(cutoff) {
+			continue
+		}
+		switch inv.State {
+		case invoice.StateFinalised, invoice.StateDelivering:
+			err = p.EnqueueDeliver(ctx, inv.ID, stamp)
+		case invoice.StateDeposited:
+			err = p.EnqueueTrack(ctx, inv.ID, 0, stamp)
+		case invoice.StateDelivered:
+			switch inv.ChorusStatus {
+			case statusPaymentNotReported, string(chorus.StatutSuspendue), string(chorus.StatutARecycler):
+				continue // waits for a human, not for a poll
+			}
+			err = p.EnqueueTrack(ctx, inv.ID, 0, stamp)
+		}
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	if n > 0 {
+		p.log.Info("reconciled the queue with the books", "tasks", n)
+	}
+	return n, nil
+}

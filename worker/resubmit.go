@@ -1,0 +1,155 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+)
+
+// Resubmit acts on an invoice the finance team fixed, as Chorus Pro's rules
+// require (chorus-pro.md §3.2):
+//   - missing references, or a flow Chorus Pro rejected: deliver the same
+//     invoice again (same number), with the references now in the books;
+//   - REJETEE by the buyer: a credit note cancels it and a new invoice with a
+//     new number replaces it, both delivered;
+//   - A_RECYCLER: recycle it to the corrected service; SUSPENDUE: complete it.
+//
+// It says what it did. Doing it twice does nothing more.
+func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (string, error) {
+	inv, err := p.books.InvoiceByNumber(ctx, number)
+	if err != nil {
+		return "", err
+	}
+	if reason == "" {
+		reason = "resoumission"
+	}
+	switch {
+	case inv.State == invoice.StateAwaitingReference:
+		if err := p.EnqueueDeliver(ctx, inv.ID, ":resubmit:"+fmt.Sprint(inv.UpdatedAt.UnixNano())); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s : références vérifiées à nouveau, livraison relancée", number), nil
+	case inv.State == invoice.StateRejected && inv.ChorusStatus != string(chorus.StatutRejetee) && inv.ChorusStatus != string(chorus.StatutAbandonnee):
+		// The platform refused the flow: the same number may be deposited again.
+		if _, err := p.refreshReferences(ctx, inv); err != nil {
+			return "", err
+		}
+		inv, err = p.books.Apply(ctx, inv.ID, invoice.StateRejected, store.Change{To: invoice.StateDelivering,
+			ChorusStatus: ptr(statusDepositing), StatusReason: ptr(""), Actor: actor, Reason: reason})
+		if err != nil {
+			return "", err
+		}
+		if err := p.EnqueueDeliver(ctx, inv.ID, ":resubmit:"+fmt.Sprint(inv.UpdatedAt.UnixNano())); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s : nouveau dépôt du même numéro", number), nil
+	case inv.State == invoice.StateRejected:
+		return p.replace(ctx, inv, reason, actor)
+	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutARecycler):
+		return p.recycle(ctx, inv, reason, actor)
+	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutSuspendue):
+		if _, err := p.chorus.Complete(ctx, chorus.CompleterRequest{IdentifiantFactureCPP: *inv.ChorusInvoiceID, Commentaire: reason}); err != nil {
+			return "", err
+		}
+		if _, err := p.books.Apply(ctx, inv.ID, inv.State, store.Change{ChorusStatus: ptr(string(chorus.StatutCompletee)), StatusReason: ptr(""), Actor: actor, Reason: reason}); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s : facture complétée, suivi relancé", number), p.EnqueueTrack(ctx, inv.ID, 0, ":completed")
+	}
+	return "", fmt.Errorf("invoice %s is %s (%s): nothing to resubmit", number, inv.State, inv.ChorusStatus)
+}
+
+// replace answers a buyer's rejection: a credit note cancelling the
+// rejected invoice, then a new invoice (new number) with the same lines and
+// the references now in the books. Each step checks whether an earlier
+// attempt did it already.
+func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor string) (string, error) {
+	credit, err := p.books.CreditNoteCancelling(ctx, inv.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		issue := p.now().UTC()
+		credit, _, err = p.books.Finalise(ctx, store.Draft{
+			Kind: invoice.KindCreditNote, Year: inv.Year, EstablishmentID: inv.EstablishmentID, RunID: inv.RunID,
+			IssueDate: issue, DueDate: issue, PeriodStart: deref(inv.PeriodStart), PeriodEnd: deref(inv.PeriodEnd),
+			Lines: inv.Lines, CodeService: inv.CodeService, Engagement: inv.Engagement,
+			OriginalInvoiceID: &inv.ID, CancelsInvoiceID: &inv.ID, LatePaymentRegime: inv.LatePaymentRegime,
+			Note:  fmt.Sprintf("Avoir annulant la facture %s du %s, rejetée par l'acheteur : %s", inv.Number, inv.IssueDate.Format("02/01/2006"), inv.StatusReason),
+			Actor: actor,
+		})
+	}
+	if err != nil {
+		return "", fmt.Errorf("credit note for %s: %w", inv.Number, err)
+	}
+	if _, err := p.books.Apply(ctx, inv.ID, invoice.StateRejected, store.Change{To: invoice.StateCancelled, Actor: actor,
+		Reason: "annulée par l'avoir " + credit.Number}); ignoreStale(err) != nil {
+		return "", err
+	}
+	repl, err := p.books.InvoiceReplacing(ctx, inv.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		refs, rerr := p.books.ReferencesFor(ctx, inv.EstablishmentID, p.now().Year())
+		if rerr != nil {
+			return "", rerr
+		}
+		issue := p.now().UTC()
+		due := issue.Add(inv.DueDate.Sub(inv.IssueDate))
+		repl, _, err = p.books.Finalise(ctx, store.Draft{
+			Kind: inv.Kind, Year: inv.Year, EstablishmentID: inv.EstablishmentID, RunID: inv.RunID,
+			IssueDate: issue, DueDate: due, PeriodStart: deref(inv.PeriodStart), PeriodEnd: deref(inv.PeriodEnd),
+			Lines: inv.Lines, Statement: inv.Statement, CodeService: refs.CodeService, Engagement: refs.Engagement,
+			ReplacesInvoiceID: &inv.ID, LatePaymentRegime: inv.LatePaymentRegime,
+			Note: fmt.Sprintf("Remplace la facture %s du %s", inv.Number, inv.IssueDate.Format("02/01/2006")), Actor: actor,
+		})
+	}
+	if err != nil {
+		return "", fmt.Errorf("replacement of %s: %w", inv.Number, err)
+	}
+	for _, id := range []int64{credit.ID, repl.ID} {
+		i, err := p.books.InvoiceByID(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		if _, err := RenderAndStore(ctx, p.books, p.issuer, i, []string{FormatCII}, actor); err != nil {
+			return "", err
+		}
+		if err := p.EnqueueDeliver(ctx, id, ""); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("%s : annulée par l'avoir %s et remplacée par la facture %s", inv.Number, credit.Number, repl.Number), nil
+}
+
+// recycle sends an A_RECYCLER invoice to the service the buyer now gives.
+func (p *Pipeline) recycle(ctx context.Context, inv store.Invoice, reason, actor string) (string, error) {
+	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+	if err != nil {
+		return "", err
+	}
+	refs, err := p.books.ReferencesFor(ctx, inv.EstablishmentID, inv.IssueDate.Year())
+	if err != nil {
+		return "", err
+	}
+	req := chorus.RecyclerRequest{IdentifiantFactureCPP: *inv.ChorusInvoiceID, Commentaire: reason,
+		Destinataire: chorus.DestinataireFacture{CodeDestinataire: est.SIRET, CodeServiceExecutant: refs.CodeService}}
+	if refs.Engagement != "" {
+		req.Reference = &chorus.ReferenceRecyclage{NumeroBonCommande: refs.Engagement}
+	}
+	if _, err := p.chorus.Recycle(ctx, req); err != nil {
+		return "", err
+	}
+	if _, err := p.books.Apply(ctx, inv.ID, inv.State, store.Change{ChorusStatus: ptr(string(chorus.StatutDeposee)), StatusReason: ptr(""),
+		CodeService: &refs.CodeService, Engagement: &refs.Engagement, Actor: actor, Reason: "recyclée : " + reason}); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s : recyclée vers le service %q, suivi relancé", inv.Number, refs.CodeService), p.EnqueueTrack(ctx, inv.ID, 0, ":recycled")
+}
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}

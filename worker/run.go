@@ -1,0 +1,145 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/tariff"
+	"github.com/hibiken/asynq"
+)
+
+// Run outcomes recorded for establishments that get no invoice.
+const (
+	outcomeFailed = "failed"
+)
+
+// EnqueueRun asks for a billing run of a year and kind, its invoices dated
+// issueDate. One run per year and kind: asking twice changes nothing.
+func (p *Pipeline) EnqueueRun(ctx context.Context, year int, kind invoice.Kind, issueDate time.Time) error {
+	return p.enqueue(ctx, TypeRun, RunPayload{Year: year, Kind: string(kind), IssueDate: issueDate.Format(time.DateOnly)},
+		fmt.Sprintf("run:%s:%d", kind, year), asynq.Queue(QueueCritical))
+}
+
+// HandleRun records the run in the books and enqueues one issue task per
+// establishment that has no outcome in it yet, so that running it again
+// (a repeated task, a reconcile after Redis lost its queue) only fills gaps.
+func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
+	var pl RunPayload
+	if err := decode(t, &pl); err != nil {
+		return err
+	}
+	kind, err := invoice.ParseKind(pl.Kind)
+	if err != nil || (kind != invoice.KindContribution && kind != invoice.KindOverage) {
+		return fmt.Errorf("run of %q invoices: %w", pl.Kind, asynq.SkipRetry)
+	}
+	if _, err := p.cat.For(pl.Year); err != nil {
+		return fmt.Errorf("run %s %d: %v: %w", kind, pl.Year, err, asynq.SkipRetry)
+	}
+	day, err := parseDay(pl.IssueDate)
+	if err != nil {
+		return fmt.Errorf("run issue date %q: %w", pl.IssueDate, asynq.SkipRetry)
+	}
+	run, _, err := p.books.StartRun(ctx, pl.Year, kind, day)
+	if err != nil {
+		return err
+	}
+	if run.IssueDate != nil {
+		pl.IssueDate = run.IssueDate.UTC().Format(time.DateOnly) // the run's date wins over a reconcile's
+	}
+	if run.State == store.RunFinished {
+		return nil
+	}
+	total, err := p.books.CountEstablishments(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.books.SetRunEnqueued(ctx, run.ID, total); err != nil {
+		return err
+	}
+	missing := 0
+	err = p.books.MissingRunItems(ctx, run.ID, func(id int64) error {
+		missing++
+		return p.enqueue(ctx, TypeIssue, IssuePayload{RunID: run.ID, EstablishmentID: id, Year: pl.Year, Kind: pl.Kind, IssueDate: pl.IssueDate},
+			fmt.Sprintf("issue:%s:%d:%d", kind, pl.Year, id))
+	})
+	if err != nil {
+		return err
+	}
+	if missing == 0 {
+		return p.books.FinishRun(ctx, run.ID)
+	}
+	p.log.Info("billing run enqueued", "year", pl.Year, "kind", kind, "run", run.ID, "establishments", total, "enqueued", missing)
+	return nil
+}
+
+// HandleIssue bills one establishment: tariff, finalise and number (a
+// repeat returns the invoice already finalised), render the XML to deposit,
+// then hand the invoice to delivery. Free and nothing-due establishments
+// are recorded on the run.
+func (p *Pipeline) HandleIssue(ctx context.Context, t *asynq.Task) error {
+	var pl IssuePayload
+	if err := decode(t, &pl); err != nil {
+		return err
+	}
+	kind, err := invoice.ParseKind(pl.Kind)
+	if err != nil {
+		return fmt.Errorf("issue: %v: %w", err, asynq.SkipRetry)
+	}
+	day, err := parseDay(pl.IssueDate)
+	if err != nil {
+		return fmt.Errorf("issue date %q: %w", pl.IssueDate, asynq.SkipRetry)
+	}
+	est, err := p.books.EstablishmentByID(ctx, pl.EstablishmentID)
+	if err != nil {
+		return err
+	}
+	runID := pl.RunID
+	outcome, inv, err := Issue(ctx, p.books, p.cat, est, pl.Year, kind, day, &runID, p.actor)
+	if err != nil {
+		if needsHuman(err) {
+			// A rule forbids the case or data is missing: retrying will not
+			// help; the run lists it for the finance team.
+			p.Metrics.Inc("issue_failed")
+			return p.books.RecordRunItem(ctx, pl.RunID, est.ID, outcomeFailed, nil, err.Error())
+		}
+		return err
+	}
+	if outcome != Issued {
+		p.Metrics.Inc("issue_" + string(outcome))
+		return p.books.RecordRunItem(ctx, pl.RunID, est.ID, string(outcome), nil, "")
+	}
+	if _, err := RenderAndStore(ctx, p.books, p.issuer, inv, []string{FormatCII}, p.actor); err != nil {
+		return err
+	}
+	if err := p.books.RecordRunItem(ctx, pl.RunID, est.ID, string(Issued), &inv.ID, inv.Number); err != nil {
+		return err
+	}
+	p.Metrics.Inc("issued")
+	return p.EnqueueDeliver(ctx, inv.ID, "")
+}
+
+// needsHuman reports errors that no retry will fix.
+func needsHuman(err error) bool {
+	var nt *tariff.NoTariffError
+	var oc *tariff.OutsideConventionError
+	var ue *tariff.UsageError
+	return errors.As(err, &nt) || errors.As(err, &oc) || errors.As(err, &ue) || errors.Is(err, errNoHeadcount)
+}
+
+// EnqueueDeliver hands an invoice to delivery; suffix distinguishes a
+// deliberate re-delivery (resubmit, reconcile) from the first one.
+func (p *Pipeline) EnqueueDeliver(ctx context.Context, invoiceID int64, suffix string) error {
+	return p.enqueue(ctx, TypeDeliver, InvoicePayload{InvoiceID: invoiceID}, fmt.Sprintf("deliver:%d%s", invoiceID, suffix))
+}
+
+// EnqueueTrack schedules the attempt-th poll of an invoice.
+func (p *Pipeline) EnqueueTrack(ctx context.Context, invoiceID int64, attempt int, suffix string) error {
+	iv := p.cfg.TrackIntervals
+	wait := iv[min(attempt, len(iv)-1)]
+	return p.enqueue(ctx, TypeTrack, InvoicePayload{InvoiceID: invoiceID, Attempt: attempt},
+		fmt.Sprintf("track:%d:%d%s", invoiceID, attempt, suffix), asynq.ProcessIn(wait))
+}

@@ -1,0 +1,44 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/hibiken/asynq"
+)
+
+// HandleKick is what the scheduler runs every few minutes. It only enqueues
+// work under ids derived from the period (run:contribution:2027,
+// interest:2027-03-01…), and decides from the books and the date what is
+// due, so any number of schedulers is safe and a missed tick is caught up
+// by the next one:
+//   - the contribution run of the current year, from 2 January;
+//   - the overage run of the previous year, from OverageFrom;
+//   - the day's late-payment interest pass;
+//   - a reconciliation of the queue with the books.
+func (p *Pipeline) HandleKick(ctx context.Context, _ *asynq.Task) error {
+	now := p.now().UTC()
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	if p.cfg.AutoRuns {
+		if now.YearDay() >= 2 {
+			if _, err := p.cat.For(now.Year()); err == nil {
+				if err := p.EnqueueRun(ctx, now.Year(), invoice.KindContribution, today); err != nil {
+					return err
+				}
+			}
+		}
+		if now.Month() >= p.cfg.OverageFrom {
+			if _, err := p.cat.For(now.Year() - 1); err == nil {
+				if err := p.EnqueueRun(ctx, now.Year()-1, invoice.KindOverage, today); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if err := p.EnqueueInterest(ctx, today); err != nil {
+		return err
+	}
+	return p.enqueue(ctx, TypeReconcile, struct{}{}, fmt.Sprintf("reconcile:%d", now.Unix()/int64(p.cfg.KickEvery.Seconds()+1)), asynq.Queue(QueueLow))
+}

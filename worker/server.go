@@ -1,0 +1,95 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/hibiken/asynq"
+)
+
+// Mux routes every task type to its handler.
+func (p *Pipeline) Mux() *asynq.ServeMux {
+	mux := asynq.NewServeMux()
+	mux.HandleFunc(TypeKick, p.HandleKick)
+	mux.HandleFunc(TypeRun, p.HandleRun)
+	mux.HandleFunc(TypeIssue, p.HandleIssue)
+	mux.HandleFunc(TypeDeliver, p.HandleDeliver)
+	mux.HandleFunc(TypeTrack, p.HandleTrack)
+	mux.HandleFunc(TypeInterest, p.HandleInterest)
+	mux.HandleFunc(TypeReconcile, p.HandleReconcile)
+	return mux
+}
+
+// retryDelay honours Chorus Pro's Retry-After, else doubles from RetryBase
+// (capped at an hour), with jitter so that retries do not come in waves.
+func (p *Pipeline) retryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	var ce *chorus.Error
+	if errors.As(err, &ce) && ce.RetryAfter > 0 {
+		return ce.RetryAfter
+	}
+	d := p.cfg.RetryBase << min(n, 12)
+	if d > time.Hour || d <= 0 {
+		d = time.Hour
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// isFailure: Chorus Pro asking us to slow down is not the task's fault and
+// must not use up its retries.
+func isFailure(err error) bool {
+	var ce *chorus.Error
+	if errors.As(err, &ce) && (ce.Status == 429 || ce.Status == 503) {
+		return false
+	}
+	return true
+}
+
+// Serve runs a worker: the asynq server with every handler, and the
+// scheduler's kick, until ctx ends; then it stops taking tasks and lets the
+// running ones finish (ShutdownTimeout), handing back the others.
+func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
+	srv := asynq.NewServer(redis, asynq.Config{
+		Concurrency:     p.cfg.Concurrency,
+		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
+		RetryDelayFunc:  p.retryDelay,
+		IsFailure:       isFailure,
+		ShutdownTimeout: p.cfg.ShutdownTimeout,
+		Logger:          asynqLogger{p},
+		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			p.log.Warn("task failed", "type", t.Type(), "error", err.Error())
+		}),
+	})
+	if err := srv.Start(p.Mux()); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	sched := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: asynqLogger{p}})
+	if _, err := sched.Register(fmt.Sprintf("@every %s", p.cfg.KickEvery), asynq.NewTask(TypeKick, nil), asynq.Queue(QueueCritical), asynq.MaxRetry(1)); err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("schedule kick: %w", err)
+	}
+	if err := sched.Start(); err != nil {
+		srv.Shutdown()
+		return fmt.Errorf("start scheduler: %w", err)
+	}
+	// Rebuild the queue from the books at once: Redis may have lost it.
+	if _, err := p.Reconcile(ctx); err != nil {
+		p.log.Error("reconcile at start", "error", err)
+	}
+	<-ctx.Done()
+	sched.Shutdown()
+	srv.Shutdown()
+	return nil
+}
+
+// asynqLogger sends asynq's own logs to slog.
+type asynqLogger struct{ p *Pipeline }
+
+func (l asynqLogger) Debug(args ...any) {}
+func (l asynqLogger) Info(args ...any)  { l.p.log.Debug(fmt.Sprint(args...)) }
+func (l asynqLogger) Warn(args ...any)  { l.p.log.Warn(fmt.Sprint(args...)) }
+func (l asynqLogger) Error(args ...any) { l.p.log.Error(fmt.Sprint(args...)) }
+func (l asynqLogger) Fatal(args ...any) { l.p.log.Error(fmt.Sprint(args...)) }

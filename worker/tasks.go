@@ -1,0 +1,88 @@
+package worker
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Task types. Payloads carry ids only: the books hold the data, and no
+// personal data sits in Redis (the queue console shows payloads).
+const (
+	TypeKick      = "billing:kick"
+	TypeRun       = "billing:run"
+	TypeIssue     = "invoice:issue"
+	TypeDeliver   = "invoice:deliver"
+	TypeTrack     = "invoice:track"
+	TypeInterest  = "interest:run"
+	TypeReconcile = "books:reconcile"
+)
+
+// Queues, by priority: runs and kicks first, then the per-invoice work.
+const (
+	QueueCritical = "critical"
+	QueueDefault  = "default"
+	QueueLow      = "low"
+)
+
+// RunPayload asks for a billing run.
+type RunPayload struct {
+	Year      int    `json:"year"`
+	Kind      string `json:"kind"`
+	IssueDate string `json:"issue_date"` // YYYY-MM-DD
+}
+
+// IssuePayload asks to bill one establishment in a run.
+type IssuePayload struct {
+	RunID           int64  `json:"run_id"`
+	EstablishmentID int64  `json:"establishment_id"`
+	Year            int    `json:"year"`
+	Kind            string `json:"kind"`
+	IssueDate       string `json:"issue_date"`
+}
+
+// InvoicePayload names the invoice a deliver or track task works on.
+type InvoicePayload struct {
+	InvoiceID int64 `json:"invoice_id"`
+	// Attempt counts the polls of a track task, to space them out.
+	Attempt int `json:"attempt,omitempty"`
+}
+
+// enqueuer is what the pipeline needs of an asynq client.
+type enqueuer interface {
+	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
+}
+
+// enqueue puts a task on the queue under a deterministic id; a task with
+// that id already there (pending, running, retried, or retained after
+// success) means the work is already in hand, which is not an error.
+func (p *Pipeline) enqueue(ctx context.Context, typ string, payload any, id string, opts ...asynq.Option) error {
+	data, err := json.Marshal(payload)
+	if err != nil {
+		return err
+	}
+	base := []asynq.Option{asynq.TaskID(id), asynq.MaxRetry(p.cfg.MaxRetry), asynq.Timeout(p.cfg.TaskTimeout),
+		asynq.Retention(p.cfg.Retention), asynq.Queue(QueueDefault)}
+	_, err = p.queue.EnqueueContext(ctx, asynq.NewTask(typ, data), append(base, opts...)...)
+	if errors.Is(err, asynq.ErrTaskIDConflict) || errors.Is(err, asynq.ErrDuplicateTask) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	return nil
+}
+
+func decode(t *asynq.Task, v any) error {
+	if err := json.Unmarshal(t.Payload(), v); err != nil {
+		// A payload that cannot be read will never be: do not retry it.
+		return fmt.Errorf("%s payload: %v: %w", t.Type(), err, asynq.SkipRetry)
+	}
+	return nil
+}
+
+func parseDay(s string) (time.Time, error) { return time.Parse(time.DateOnly, s) }
