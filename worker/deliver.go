@@ -91,7 +91,7 @@ func (p *Pipeline) preflight(ctx context.Context, inv store.Invoice) error {
 // when the invoice lacks them (the finance team may have imported them
 // since), and renders the XML again: the invoice was not sent yet.
 func (p *Pipeline) refreshReferences(ctx context.Context, inv store.Invoice) (store.Invoice, error) {
-	refs, err := p.books.ReferencesFor(ctx, inv.EstablishmentID, inv.IssueDate.Year())
+	refs, err := referencesFor(ctx, p.books, inv.EstablishmentID, inv.IssueDate.Year(), inv.Year)
 	if err != nil {
 		return inv, err
 	}

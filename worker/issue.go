@@ -63,8 +63,7 @@ func Issue(ctx context.Context, books issueBooks, cat *tariff.Catalog, est store
 	case !q.Due():
 		return NothingDue, store.Invoice{}, nil
 	}
-	// References are those the buyer gave for the year the invoice is issued in.
-	refs, err := books.ReferencesFor(ctx, est.ID, issueDate.Year())
+	refs, err := referencesFor(ctx, books, est.ID, issueDate.Year(), year)
 	if err != nil {
 		return "", store.Invoice{}, err
 	}
@@ -85,3 +84,16 @@ func Issue(ctx context.Context, books issueBooks, cat *tariff.Catalog, est store
 // errNoHeadcount marks an establishment without a headcount for the year
 // billed: the finance team must import it.
 var errNoHeadcount = errors.New("no headcount for the year")
+
+// referencesFor gives the buyer references for an invoice: those the buyer
+// gave for the year the invoice is issued in (its budget pays it), else
+// those of the year billed.
+func referencesFor(ctx context.Context, books interface {
+	ReferencesFor(ctx context.Context, establishmentID int64, year int) (store.References, error)
+}, establishmentID int64, issueYear, billedYear int) (store.References, error) {
+	refs, err := books.ReferencesFor(ctx, establishmentID, issueYear)
+	if err != nil || refs.CodeService != "" || refs.Engagement != "" || issueYear == billedYear {
+		return refs, err
+	}
+	return books.ReferencesFor(ctx, establishmentID, billedYear)
+}

@@ -55,6 +55,9 @@ type Config struct {
 	// ShutdownTimeout is how long a stopping worker lets tasks finish
 	// before handing them back to the queue.
 	ShutdownTimeout time.Duration
+	// PollInterval is how often asynq looks for due scheduled tasks and for
+	// new tasks when idle (asynq's defaults, 5 s and 1 s, when zero).
+	PollInterval time.Duration
 }
 
 // DefaultConfig suits production: polls from a minute to a day apart.
@@ -80,16 +83,20 @@ func DefaultConfig() Config {
 // Pipeline holds what the handlers share: the books, the tariff, the
 // issuer, Chorus Pro, the queue, and the rate tables for interest.
 type Pipeline struct {
-	books   *store.Store
-	cat     *tariff.Catalog
-	issuer  Issuer
-	chorus  chorusAPI
-	queue   enqueuer
-	legal   *invoice.RateTable
-	ecb     *invoice.RateTable
-	cfg     Config
-	log     *slog.Logger
+	books  *store.Store
+	cat    *tariff.Catalog
+	issuer Issuer
+	chorus chorusAPI
+	queue  enqueuer
+	legal  *invoice.RateTable
+	ecb    *invoice.RateTable
+	cfg    Config
+	log    *slog.Logger
+	// now is the civil clock that dates invoices and payments; wall is the
+	// machine's clock for operations (staleness, task ids, caches). They
+	// differ only in tests and the demo, which run a faster business clock.
 	now     func() time.Time
+	wall    func() time.Time
 	buyers  *buyerCache
 	actor   string
 	Metrics *Metrics
@@ -117,8 +124,8 @@ func NewPipeline(d Deps, cfg Config) *Pipeline {
 		d.Now = time.Now
 	}
 	return &Pipeline{books: d.Books, cat: d.Catalog, issuer: d.Issuer, chorus: d.Chorus, queue: d.Queue,
-		legal: d.LegalRates, ecb: d.ECBRates, cfg: cfg, log: d.Logger, now: d.Now,
-		buyers: &buyerCache{ttl: cfg.BuyerCacheTTL, now: d.Now, entries: map[string]cachedBuyer{}}, actor: "worker",
+		legal: d.LegalRates, ecb: d.ECBRates, cfg: cfg, log: d.Logger, now: d.Now, wall: time.Now,
+		buyers: &buyerCache{ttl: cfg.BuyerCacheTTL, now: time.Now, entries: map[string]cachedBuyer{}}, actor: "worker",
 		Metrics: &Metrics{}}
 }
 

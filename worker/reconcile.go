@@ -23,7 +23,7 @@ func (p *Pipeline) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 
 // Reconcile does the reconciliation and says how many tasks it enqueued.
 func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
-	stamp := fmt.Sprintf(":r%d", p.now().Unix())
+	stamp := fmt.Sprintf(":r%d", p.wall().UnixNano())
 	n := 0
 	runs, err := p.books.Runs(ctx)
 	if err != nil {
@@ -45,7 +45,7 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	cutoff := p.now().Add(-p.cfg.StaleAfter)
+	cutoff := p.wall().Add(-p.cfg.StaleAfter)
 	for _, r := range refs {
 		inv, err := p.books.InvoiceByID(ctx, r.ID)
 		if err != nil {

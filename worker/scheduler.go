@@ -40,5 +40,6 @@ func (p *Pipeline) HandleKick(ctx context.Context, _ *asynq.Task) error {
 	if err := p.EnqueueInterest(ctx, today); err != nil {
 		return err
 	}
-	return p.enqueue(ctx, TypeReconcile, struct{}{}, fmt.Sprintf("reconcile:%d", now.Unix()/int64(p.cfg.KickEvery.Seconds()+1)), asynq.Queue(QueueLow))
+	period := max(int64(p.cfg.KickEvery/time.Second), 1)
+	return p.enqueue(ctx, TypeReconcile, struct{}{}, fmt.Sprintf("reconcile:%d", p.wall().Unix()/period), asynq.Queue(QueueLow))
 }

@@ -58,7 +58,11 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 		RetryDelayFunc:  p.retryDelay,
 		IsFailure:       isFailure,
 		ShutdownTimeout: p.cfg.ShutdownTimeout,
-		Logger:          asynqLogger{p},
+		// Polls are spaced by ProcessIn; asynq must look often enough to
+		// honour short intervals (the demo and tests).
+		DelayedTaskCheckInterval: p.cfg.PollInterval,
+		TaskCheckInterval:        p.cfg.PollInterval,
+		Logger:                   asynqLogger{p},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
 			p.log.Warn("task failed", "type", t.Type(), "error", err.Error())
 		}),
