@@ -187,3 +187,21 @@ func (s *Store) RunByID(ctx context.Context, id int64) (Run, error) {
 	}
 	return r, nil
 }
+
+// RunLastActivity is when a run last recorded an outcome (or started).
+func (s *Store) RunLastActivity(ctx context.Context, runID int64) (time.Time, error) {
+	var last struct {
+		Item    *time.Time `db:"item"`
+		Started time.Time  `db:"started"`
+	}
+	err := s.db.GetContext(ctx, &last, s.rebind(`SELECT
+		(SELECT MAX(updated_at) FROM run_items WHERE run_id = ?) AS item,
+		(SELECT started_at FROM billing_runs WHERE id = ?) AS started`), runID, runID)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("activity of run %d: %w", runID, err)
+	}
+	if last.Item != nil && last.Item.After(last.Started) {
+		return last.Item.UTC(), nil
+	}
+	return last.Started.UTC(), nil
+}

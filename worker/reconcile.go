@@ -29,13 +29,21 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
+	cutoff := p.wall().Add(-p.cfg.StaleAfter)
 	for _, r := range runs {
 		if r.State == store.RunFinished {
 			continue
 		}
+		last, err := p.books.RunLastActivity(ctx, r.ID)
+		if err != nil {
+			return n, err
+		}
+		if last.After(cutoff) {
+			continue // moving: its tasks are in the queue
+		}
 		// The run's issue date is kept in the task; a reconcile re-issues
 		// with today's date only establishments not yet billed.
-		if err := p.enqueue(ctx, TypeRun, RunPayload{Year: r.Year, Kind: r.Kind, IssueDate: p.now().Format(time.DateOnly)},
+		if err := p.enqueue(ctx, TypeRun, RunPayload{Year: r.Year, Kind: r.Kind, IssueDate: p.now().Format(time.DateOnly), Stamp: stamp},
 			fmt.Sprintf("run:%s:%d%s", r.Kind, r.Year, stamp), asynq.Queue(QueueCritical)); err != nil {
 			return n, err
 		}
@@ -45,7 +53,6 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 	if err != nil {
 		return n, err
 	}
-	cutoff := p.wall().Add(-p.cfg.StaleAfter)
 	for _, r := range refs {
 		inv, err := p.books.InvoiceByID(ctx, r.ID)
 		if err != nil {

@@ -64,7 +64,7 @@ func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	err = p.books.MissingRunItems(ctx, run.ID, func(id int64) error {
 		missing++
 		return p.enqueue(ctx, TypeIssue, IssuePayload{RunID: run.ID, EstablishmentID: id, Year: pl.Year, Kind: pl.Kind, IssueDate: pl.IssueDate},
-			fmt.Sprintf("issue:%s:%d:%d", kind, pl.Year, id))
+			fmt.Sprintf("issue:%s:%d:%d%s", kind, pl.Year, id, pl.Stamp))
 	})
 	if err != nil {
 		return err

@@ -34,6 +34,9 @@ type RunPayload struct {
 	Year      int    `json:"year"`
 	Kind      string `json:"kind"`
 	IssueDate string `json:"issue_date"` // YYYY-MM-DD
+	// Stamp, set by the reconciler, makes the issue tasks' ids new, so that
+	// tasks orphaned by a killed worker do not block their replacements.
+	Stamp string `json:"stamp,omitempty"`
 }
 
 // IssuePayload asks to bill one establishment in a run.

@@ -34,7 +34,7 @@ type cli struct {
 
 func commands() []command {
 	return []command{
-		{"demo", "print quotes for a few typical establishments (the embedded demo)", runDemo},
+		{"demo", "the whole pipeline on the sample, with nothing installed (embedded Redis, SQLite, sandbox)", runDemo},
 		{"quote", "compute the contribution or the usage overage of one establishment for a year", runQuote},
 		{"interest", "compute the late-payment interest of an invoice paid late", runInterest},
 		{"migrate", "create or upgrade the database schema ($CHORUSBILL_DATABASE_URL)", runMigrate},
@@ -42,6 +42,9 @@ func commands() []command {
 		{"invoices", "list the invoices in the books, or show one", runInvoices},
 		{"fixtures", "write the sample data, or generate a large set for benchmarks", runFixtures},
 		{"sandbox", "serve a local Chorus Pro (for the demo and the tests)", runSandbox},
+		{"work", "run a worker: issue, deliver and track invoices, and the scheduler", runWork},
+		{"run", "ask for a yearly billing run (contributions or overage), optionally wait for it", runRun},
+		{"resubmit", "deliver again, replace, recycle or complete an invoice the finance team fixed", runResubmit},
 	}
 }
 

@@ -234,13 +234,13 @@ func TestHelpAndDemo(t *testing.T) {
 	if code, _, errOut := runCLI(t, nil, "bogus"); code != 2 || !strings.Contains(errOut, `unknown command "bogus"`) {
 		t.Errorf("bogus: exit %d %q", code, errOut)
 	}
-	code, out, errOut := runCLI(t, nil, "demo")
+	code, out, errOut := runCLI(t, nil, "quote", "--examples")
 	if code != 0 {
-		t.Fatalf("demo: exit %d: %s", code, errOut)
+		t.Fatalf("examples: exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"Total TTC  2\u00a0415,00\u00a0€", "9/12 × 920,00\u00a0€ = 690,00\u00a0€ HT", "Gratuit selon le barème", "4 blocs de 10 Go entamés"} {
 		if !strings.Contains(out, want) {
-			t.Errorf("demo output lacks %q", want)
+			t.Errorf("examples lack %q", want)
 		}
 	}
 }

@@ -37,8 +37,13 @@ func runQuote(_ context.Context, c *cli, args []string) error {
 	fs.StringVar(&kind, "kind", string(invoice.KindContribution), "contribution or overage")
 	fs.StringVar(&delib, "deliberation", "", "deliberation `FILE` or directory (default: embedded, or $"+envDeliberation+")")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	var examples bool
+	fs.BoolVar(&examples, "examples", false, "print the quotes of a few typical establishments")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if examples {
+		return printExamples(c, delib)
 	}
 	if year == 0 {
 		return usagef("--year is required")

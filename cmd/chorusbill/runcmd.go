@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/worker"
+)
+
+const runAbout = `Asks the workers for a billing run: the contributions of a year, or the
+usage overage of year n (issued in n+1). One run per year and kind: asking
+again only fills gaps. With --wait, shows progress until every invoice of the
+run is delivered, waiting or settled, then a summary.`
+
+func runRun(ctx context.Context, c *cli, args []string) error {
+	fs := c.newFlagSet("run", "--year Y --kind contribution|overage [--wait]", runAbout)
+	var (
+		year     int
+		kind     string
+		issue    dateFlag
+		wait     bool
+		deadline time.Duration
+	)
+	fs.IntVar(&year, "year", 0, "year billed (required)")
+	fs.StringVar(&kind, "kind", "contribution", "contribution or overage")
+	fs.Var(&issue, "issue-date", "`DATE` the invoices are dated (default: today)")
+	fs.BoolVar(&wait, "wait", false, "wait for the run to settle and print a summary")
+	fs.DurationVar(&deadline, "timeout", 30*time.Minute, "with --wait, give up after this long")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if year == 0 {
+		return usagef("--year is required")
+	}
+	k, err := invoice.ParseKind(kind)
+	if err != nil || (k != invoice.KindContribution && k != invoice.KindOverage) {
+		return usagef("--kind must be contribution or overage")
+	}
+	day := time.Now().UTC()
+	if issue.set {
+		day = issue.t
+	}
+	s, err := c.buildStack(ctx, stackOptions{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.p.EnqueueRun(ctx, year, k, day); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "%s run %d enqueued (invoices dated %s)\n", k, year, frenchDate(day))
+	if !wait {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	sum, err := waitForRun(ctx, s.books, year, k, c.stdout, nil)
+	if err != nil {
+		return err
+	}
+	writeSummary(c.stdout, sum)
+	return nil
+}
+
+// workingStates are those a run's invoices pass through on their way to a
+// settled state.
+func workingStates() []string {
+	return []string{string(invoice.StateFinalised), string(invoice.StateDelivering), string(invoice.StateDeposited)}
+}
+
+// waitForRun polls the books until the run has an outcome for every
+// establishment and none of its invoices is in a working state, drawing a
+// progress bar. tick, when given, is called between polls (the demo drives
+// its sandbox clock there).
+func waitForRun(ctx context.Context, books *store.Store, year int, kind invoice.Kind, w io.Writer, tick func()) (store.RunSummary, error) {
+	var run store.Run
+	for run.ID == 0 {
+		r, err := books.RunFor(ctx, year, kind)
+		if err == nil {
+			run = r
+			break
+		}
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return store.RunSummary{}, fmt.Errorf("waiting for the %s run %d to start: %w (is a worker running?)", kind, year, err)
+		}
+	}
+	total, err := books.CountEstablishments(ctx)
+	if err != nil {
+		return store.RunSummary{}, err
+	}
+	for {
+		sum, err := books.Summary(ctx, run.ID)
+		if err != nil {
+			return sum, err
+		}
+		working := 0
+		for _, st := range workingStates() {
+			working += sum.States[st]
+		}
+		done := sum.Items
+		fmt.Fprintf(w, "\r%s %d  %s %d/%d établissements, %d factures en cours  ", kind, year, bar(done, total, 30), done, total, working)
+		if done >= total && working == 0 {
+			fmt.Fprintln(w)
+			return sum, nil
+		}
+		if tick != nil {
+			tick()
+		}
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			fmt.Fprintln(w)
+			return sum, fmt.Errorf("the run did not settle: %w", err)
+		}
+	}
+}
+
+func bar(done, total, width int) string {
+	if total == 0 {
+		total = 1
+	}
+	n := min(done*width/total, width)
+	return "[" + strings.Repeat("█", n) + strings.Repeat("·", width-n) + "]"
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// writeSummary prints a run's outcome for the finance team.
+func writeSummary(w io.Writer, sum store.RunSummary) {
+	fmt.Fprintf(w, "\nRésumé — %s %d (run #%d)\n", sum.Run.Kind, sum.Run.Year, sum.Run.ID)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(label string, n int) { fmt.Fprintf(tw, "  %s\t%14d\n", label, n) }
+	row("établissements examinés", sum.Items)
+	row("factures émises", sum.Outcomes[string(worker.Issued)])
+	row("gratuits (aucune facture)", sum.Outcomes[string(worker.Free)])
+	row("rien à facturer", sum.Outcomes[string(worker.NothingDue)])
+	row("en échec (à corriger)", sum.Outcomes["failed"])
+	row("déposées, en attente d'intégration", sum.States[string(invoice.StateDeposited)])
+	row("livrées sur Chorus Pro", sum.States[string(invoice.StateDelivered)])
+	row("payées", sum.States[string(invoice.StatePaid)])
+	row("envoyées par courrier", sum.States[string(invoice.StatePostal)])
+	row("en attente de références acheteur", sum.States[string(invoice.StateAwaitingReference)])
+	row("rejetées", sum.States[string(invoice.StateRejected)])
+	row("annulées par avoir", sum.States[string(invoice.StateCancelled)])
+	fmt.Fprintf(tw, "  montant facturé TTC\t%14s\n", euros(sum.Invoiced))
+	fmt.Fprintf(tw, "  montant encaissé\t%14s\n", euros(sum.Collected))
+	tw.Flush()
+}
+
+const resubmitAbout = `Acts on an invoice the finance team fixed: missing references or a flow
+Chorus Pro rejected → the same invoice is delivered again; rejected by the
+buyer → a credit note cancels it and a new invoice replaces it; A_RECYCLER →
+recycled to the corrected service; SUSPENDUE → completed.`
+
+func runResubmit(ctx context.Context, c *cli, args []string) error {
+	fs := c.newFlagSet("resubmit", "NUMBER [--reason TEXT]", resubmitAbout)
+	var reason string
+	fs.StringVar(&reason, "reason", "", "why, for the audit trail and Chorus Pro")
+	var number string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		number, args = args[0], args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if number == "" {
+		return usagef("the invoice NUMBER is required")
+	}
+	s, err := c.buildStack(ctx, stackOptions{})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	msg, err := s.p.Resubmit(ctx, number, reason, "cli")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(c.stdout, msg)
+	return nil
+}
