@@ -5,7 +5,7 @@ BENCH   ?= .
 
 .PHONY: run test bench lint build clean services tools
 
-## run: the embedded demo (no Redis, PostgreSQL or Chorus Pro needed)
+## run: the embedded demo (no Redis, PostgreSQL or Chorus Pro needed); Ctrl-C to stop
 run:
 	$(GO) run ./cmd/chorusbill demo
 
