@@ -24,7 +24,7 @@ import (
 
 const demoAbout = `Runs the whole pipeline on the sample of 40 establishments with nothing
 installed: an embedded Redis (miniredis), SQLite under var/, the Chorus Pro
-sandbox with its clock sped up (--speed business seconds per second), and a
+sandbox (its clock sped up by --speed, and two months passed at the end), and a
 worker. It imports the sample, runs the 2025 contributions and the 2025
 overage, shows their progress and a summary, then keeps running until Ctrl-C
 (--once: exit after the summary, non-zero if anything ended in an unexpected
@@ -44,7 +44,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&redisURL, "redis", "", "use this Redis (`URL`) instead of the embedded one")
 	fs.StringVar(&database, "database", "", "use this database (`URL`) instead of sqlite://var/demo.db")
 	fs.StringVar(&chorusTo, "chorus", "", "use this Chorus Pro (`URL`, credentials from CHORUS_*) instead of the embedded sandbox")
-	fs.Float64Var(&speed, "speed", 86400, "sandbox business seconds per real second")
+	fs.Float64Var(&speed, "speed", 3600, "sandbox business seconds per real second")
 	fs.DurationVar(&settle, "settle", 3*time.Second, "how long nothing must change before the summary")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -173,7 +173,19 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 		}
 		sums = append(sums, sum)
 	}
-	say("runs issued and delivered; following the invoices on Chorus Pro until nothing changes for %s…", settle)
+	if sb != nil {
+		// Let the buyers' two months go by: approvals, payments, rejections.
+		say("runs delivered; the sandbox's buyers now take two months (3 s here) to pay or reject…")
+		for day := 0; day < 60; day++ {
+			if err := sb.Advance(24 * time.Hour); err != nil {
+				return err
+			}
+			if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+				return err
+			}
+		}
+	}
+	say("following the invoices on Chorus Pro until nothing changes for %s…", settle)
 	if err := waitQuiet(ctx, s.books, settle); err != nil {
 		return err
 	}

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/store/storetest"
+	"github.com/redis/go-redis/v9"
+)
+
+// A worker process killed with SIGKILL in the middle of a run, then a new
+// one started: every invoice ends delivered exactly once (the sandbox's
+// list of integrated deposits is the witness), numbers stay gap-free, and
+// every establishment has its outcome. Real PostgreSQL, real Redis, real
+// processes.
+func TestWorkerKilledMidRun(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "chorusbill")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	sb, err := sandbox.New(sandbox.Config{ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
+		TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword, Admin: true,
+		ClockSpeed: 3600, FlowProcessingDelay: time.Minute, FlowIntegrationDelay: 2 * time.Minute,
+		Faults: sandbox.Faults{LostResponseRate: 0.05, ErrorRate: 0.05}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sb)
+	defer srv.Close()
+	const redisURL = "redis://127.0.0.1:6379/12"
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 12})
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatalf("Redis: %v", err)
+	}
+	rdb.Close()
+	environ := map[string]string{
+		envDatabaseURL: storetest.PostgresURL(t), envRedisURL: redisURL,
+		"CHORUS_ENV": "local", "CHORUS_BASE_URL": srv.URL, "CHORUS_TOKEN_URL": srv.URL + chorus.PathToken,
+		"CHORUSBILL_KICK_EVERY": "1s", "CHORUSBILL_STALE_AFTER": "3s", "CHORUSBILL_POLL_INTERVAL": "50ms",
+		"CHORUSBILL_TRACK_INTERVALS": "100ms,200ms,400ms", envConcurrency: "4",
+	}
+	for _, args := range [][]string{
+		{"import", "establishments", "../../fixtures/sample/establishments.csv"},
+		{"import", "references", "../../fixtures/sample/references.csv"},
+		{"run", "--year", "2025", "--kind", "contribution", "--issue-date", "2025-01-20"},
+	} {
+		if code, _, errOut := runCLI(t, environ, args...); code != 0 {
+			t.Fatalf("%v: %s", args, errOut)
+		}
+	}
+	var env []string
+	for k, v := range environ {
+		env = append(env, k+"="+v)
+	}
+	start := func() *exec.Cmd {
+		cmd := exec.Command(bin, "work", "--no-auto-runs")
+		cmd.Env = append(os.Environ(), env...)
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		return cmd
+	}
+	ctx := context.Background()
+	books, err := store.OpenAndMigrate(ctx, environ[envDatabaseURL])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer books.Close()
+	items := func() int {
+		r, err := books.RunFor(ctx, 2025, invoice.KindContribution)
+		if err != nil {
+			return 0
+		}
+		sum, _ := books.Summary(ctx, r.ID)
+		return sum.Items
+	}
+
+	a := start()
+	deadline := time.Now().Add(60 * time.Second)
+	for items() < 8 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if err := a.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	a.Wait()
+	killedAt := items()
+	b := start()
+	defer func() { b.Process.Signal(syscall.SIGTERM); b.Wait() }()
+
+	n, _ := books.CountEstablishments(ctx)
+	deadline = time.Now().Add(120 * time.Second)
+	for {
+		stuck, _ := books.InvoicesInStates(ctx, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited)
+		if items() == n && len(stuck) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("not settled: %d/%d items, %d invoices in working states", items(), n, len(stuck))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("killed after %d of %d establishments", killedAt, n)
+	list, err := books.ListInvoices(ctx, store.InvoiceFilter{Year: 2025})
+	if err != nil {
+		t.Fatal(err)
+	}
+	integrated := map[string]int{}
+	for _, d := range sb.Deposits() {
+		if d.EtatFinal == chorus.EtatFluxIntegre {
+			integrated[d.NumeroFacture]++
+		}
+	}
+	for i, inv := range list {
+		if inv.Seq != int64(i+1) {
+			t.Errorf("numbering: %s at position %d", inv.Number, i+1)
+		}
+		want := 0
+		if inv.Channel == "chorus" {
+			want = 1
+		}
+		if integrated[inv.Number] != want && inv.State != invoice.StateRejected {
+			t.Errorf("%s (%s via %q) integrated %d times", inv.Number, inv.State, inv.Channel, integrated[inv.Number])
+		}
+	}
+	if !strings.HasPrefix(list[0].Number, "CT2025-") {
+		t.Errorf("series: %s", list[0].Number)
+	}
+}
