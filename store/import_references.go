@@ -2,8 +2,10 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"time"
 	"unicode/utf8"
 
 	"github.com/chorusbill/chorusbill/invoice"
@@ -103,6 +105,37 @@ func (s *Store) ImportReferences(ctx context.Context, name string, in io.Reader,
 	return res, nil
 }
 
+func (s *Store) markPaidIfSettled(ctx context.Context, id int64, actor string) error {
+	inv, err := s.InvoiceByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !inv.State.CanTransition(invoice.StatePaid) {
+		return nil
+	}
+	payments, err := s.Payments(ctx, id)
+	if err != nil {
+		return err
+	}
+	paid := fromCents(0)
+	var last time.Time
+	for _, p := range payments {
+		paid = paid.Add(p.Amount)
+		if p.PaidOn.After(last) {
+			last = p.PaidOn
+		}
+	}
+	if paid.LessThan(inv.TotalTTC) {
+		return nil
+	}
+	_, err = s.Apply(ctx, id, inv.State, Change{To: invoice.StatePaid, PaidOn: &last, Actor: actor, Reason: "paiement importé"})
+	var stale *StaleStateError
+	if errors.As(err, &stale) {
+		return nil
+	}
+	return err
+}
+
 // ImportPayments reads payments received (invoice_number, paid_on, amount,
 // and an optional reference) and records the new ones, in one transaction.
 func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, actor string) (ImportResult, error) {
@@ -173,6 +206,13 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 	})
 	if err != nil {
 		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
+	}
+	// An invoice now paid in full moves to paid where its state allows it
+	// (delivered, postal…); one still being delivered keeps its state.
+	for _, inv := range invoices {
+		if err := s.markPaidIfSettled(ctx, inv.ID, actor); err != nil {
+			return res, err
+		}
 	}
 	return res, nil
 }

@@ -107,8 +107,13 @@ func runInvoices(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&state, "state", "", "only this state ("+strings.Join(stateNames(), ", ")+")")
 	fs.StringVar(&kind, "kind", "", "only this kind (contribution, overage, interest, credit_note)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
+	var overdue bool
+	fs.BoolVar(&overdue, "overdue", false, "only unpaid invoices past their due date, with the interest accrued to date")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if overdue {
+		return listOverdue(ctx, c, year, asJSON)
 	}
 	f := store.InvoiceFilter{Year: year}
 	if state != "" {

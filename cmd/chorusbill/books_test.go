@@ -129,3 +129,66 @@ func TestSecretFromFile(t *testing.T) {
 		t.Errorf("both: %d %q", code, errOut)
 	}
 }
+
+// Unpaid invoices past due are listed with the interest accrued to date;
+// paid ones are not.
+func TestOverdue(t *testing.T) {
+	dir := t.TempDir()
+	environ := map[string]string{envDatabaseURL: "sqlite://" + filepath.Join(dir, "books.db")}
+	if code, _, errOut := runCLI(t, environ, "import", "establishments", "../../fixtures/sample/establishments.csv"); code != 0 {
+		t.Fatal(errOut)
+	}
+	ctx := context.Background()
+	s, err := store.OpenAndMigrate(ctx, environ[envDatabaseURL])
+	if err != nil {
+		t.Fatal(err)
+	}
+	issue := time.Date(2025, 1, 10, 0, 0, 0, 0, time.UTC)
+	var numbers []string
+	for _, siret := range []string{"21299951000010", "19290263300010"} {
+		e, _ := s.EstablishmentBySIRET(ctx, siret)
+		l, _ := invoice.NewLine("contribution-bouquet", "Contribution 2025", decimal.NewFromInt(12), invoice.UnitMonth,
+			decimal.RequireFromString("920"), decimal.NewFromInt(12), invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)})
+		inv, _, err := s.Finalise(ctx, store.Draft{Kind: invoice.KindContribution, Year: 2025, EstablishmentID: e.ID, IssueDate: issue,
+			DueDate: issue.AddDate(0, 0, 30), Lines: []invoice.Line{l}, Actor: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Apply(ctx, inv.ID, invoice.StateFinalised, store.Change{To: invoice.StatePostal, Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		numbers = append(numbers, inv.Number)
+	}
+	s.Close()
+	payments := filepath.Join(dir, "p.csv")
+	os.WriteFile(payments, []byte("invoice_number;paid_on;amount\n"+numbers[0]+";2025-03-01;1104,00\n"), 0o644)
+	if code, _, errOut := runCLI(t, environ, "import", "payments", payments); code != 0 {
+		t.Fatal(errOut)
+	}
+	code, out, errOut := runCLI(t, environ, "invoices", "list", "--overdue", "--json")
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	var rows []overdueJSON
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Number != numbers[1] || rows[0].Due != "1104.00" {
+		t.Fatalf("overdue = %+v", rows)
+	}
+	f, _ := os.Open("../../fixtures/legal-interest-rates.csv")
+	defer f.Close()
+	table, _ := invoice.ParseLegalRates("legal", f)
+	want, err := invoice.LegalInterest(decimal.RequireFromString("1104.00"), issue.AddDate(0, 0, 30), time.Now().UTC(), table, invoice.Basis365)
+	if err == nil && (rows[0].Interest != invoice.Format(want.Total) || rows[0].DaysLate != want.Days) {
+		t.Errorf("interest %s after %d days, want %s after %d", rows[0].Interest, rows[0].DaysLate, invoice.Format(want.Total), want.Days)
+	}
+	if err != nil && !strings.Contains(rows[0].Note, "no legal interest rate") {
+		t.Errorf("a missing rate must be said: %+v", rows[0])
+	}
+	// The paid one moved to paid.
+	code, out, _ = runCLI(t, environ, "invoices", "show", numbers[0], "--json")
+	if code != 0 || !strings.Contains(out, `"state": "paid"`) {
+		t.Errorf("paid invoice: %s", out)
+	}
+}
