@@ -928,14 +928,10 @@ type ajouterFichierParam struct {
 	PieceJointeExtension string `json:"pieceJointeExtension"`
 }
 
-// allowedExtensions are the attachment extensions Chorus Pro accepts
-// (chorus-pro.md §3.3, OCA from the AIFE page).
-var allowedExtensions = map[string]bool{}
-
-func init() {
-	for e := range strings.FieldsSeq("BMP GIF FAX ODT PPT TIFF XLS BZ2 GZ JPEG P7S RTF TXT XML CSV GZIP JPG PDF SVG XHTML XLSX DOC HTM ODP PNG TGZ XLC ZIP DOCX HTML ODS PPS TIF XLM PPTX") {
-		allowedExtensions[e] = true
-	}
+// allowedExtension reports whether Chorus Pro accepts attachments with this
+// extension (chorus-pro.md §3.3, OCA from the AIFE page).
+func allowedExtension(ext string) bool {
+	return slices.Contains(strings.Fields("BMP GIF FAX ODT PPT TIFF XLS BZ2 GZ JPEG P7S RTF TXT XML CSV GZIP JPG PDF SVG XHTML XLSX DOC HTM ODP PNG TGZ XLC ZIP DOCX HTML ODS PPS TIF XLM PPTX"), ext)
 }
 
 func (s *Server) ajouterFichier(body []byte) (int, any) {
@@ -960,7 +956,7 @@ func (s *Server) ajouterFichier(body []byte) (int, any) {
 		}
 	}
 	// chorus-pro.md §3.3: an extension is required and must be allowed.
-	if !allowedExtensions[ext] {
+	if !allowedExtension(ext) {
 		return refuse(CodeParametreInvalide, "L'extension %q n'est pas autorisée", ext)
 	}
 	data, err := base64.StdEncoding.DecodeString(req.PieceJointeFichier)

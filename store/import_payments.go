@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/jmoiron/sqlx"
+)
+
+// ImportPayments reads payments received (invoice_number, paid_on, amount,
+// and an optional reference) and records the new ones, in one transaction.
+func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, actor string) (ImportResult, error) {
+	res := ImportResult{File: name}
+	f, err := openCSV(name, in, []string{"invoice_number", "paid_on", "amount"}, []string{"reference"})
+	if err != nil {
+		return res, err
+	}
+	var payments []Payment
+	seen := map[string]int{}
+	invoices := map[string]Invoice{}
+	err = f.each(func(line int, get func(string) string) {
+		res.Rows++
+		number := get("invoice_number")
+		inv, known := invoices[number]
+		if !known && number != "" {
+			var err error
+			inv, err = s.InvoiceByNumber(ctx, number)
+			known = err == nil
+			if known {
+				invoices[number] = inv
+			}
+		}
+		if !known {
+			f.fail(line, "invoice_number", fmt.Sprintf("no invoice %q in the books", number))
+		}
+		paid, okDate := f.date(line, "paid_on", get("paid_on"), true)
+		amount, okAmount := f.decimal(line, "amount", get("amount"))
+		if okAmount && (!amount.IsPositive() || !amount.Equal(invoice.Round(amount))) {
+			f.fail(line, "amount", fmt.Sprintf("%s must be a positive amount in euros and cents", get("amount")))
+			okAmount = false
+		}
+		if !(known && okDate && okAmount) {
+			return
+		}
+		if paid.Before(inv.IssueDate) {
+			f.fail(line, "paid_on", fmt.Sprintf("%s is before invoice %s was issued (%s)", paid.Format("02/01/2006"), number, inv.IssueDate.Format("02/01/2006")))
+			return
+		}
+		p := Payment{InvoiceID: inv.ID, PaidOn: *paid, Amount: amount, Source: PaymentImported, Reference: get("reference")}
+		key := fmt.Sprintf("%s/%s/%s/%s", number, paid.Format("2006-01-02"), amount.StringFixed(2), p.Reference)
+		if first, dup := seen[key]; dup {
+			f.fail(line, "invoice_number", fmt.Sprintf("the same payment is already on line %d", first))
+			return
+		}
+		seen[key] = line
+		payments = append(payments, p)
+	})
+	if err != nil {
+		return res, err
+	}
+	if err := f.done(); err != nil {
+		return res, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, p := range payments {
+			added, err := s.addPayment(ctx, tx, p, actor)
+			if err != nil {
+				return err
+			}
+			if added {
+				res.Added++
+			} else {
+				res.Unchanged++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
+	}
+	// An invoice now paid in full moves to paid where its state allows it
+	// (delivered, postal…); one still being delivered keeps its state.
+	for _, inv := range invoices {
+		if err := s.markPaidIfSettled(ctx, inv.ID, actor); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
