@@ -2,13 +2,10 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"time"
 	"unicode/utf8"
 
-	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -103,35 +100,4 @@ func (s *Store) ImportReferences(ctx context.Context, name string, in io.Reader,
 		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
 	}
 	return res, nil
-}
-
-func (s *Store) markPaidIfSettled(ctx context.Context, id int64, actor string) error {
-	inv, err := s.InvoiceByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	if !inv.State.CanTransition(invoice.StatePaid) {
-		return nil
-	}
-	payments, err := s.Payments(ctx, id)
-	if err != nil {
-		return err
-	}
-	paid := fromCents(0)
-	var last time.Time
-	for _, p := range payments {
-		paid = paid.Add(p.Amount)
-		if p.PaidOn.After(last) {
-			last = p.PaidOn
-		}
-	}
-	if paid.LessThan(inv.TotalTTC) {
-		return nil
-	}
-	_, err = s.Apply(ctx, id, inv.State, Change{To: invoice.StatePaid, PaidOn: &last, Actor: actor, Reason: "paiement importé"})
-	var stale *StaleStateError
-	if errors.As(err, &stale) {
-		return nil
-	}
-	return err
 }

@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
 
 	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
@@ -70,4 +73,37 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment, actor string) (add
 		return err
 	})
 	return added, err
+}
+
+// markPaidIfSettled moves an invoice paid in full to paid, where its state
+// allows it (delivered, postal…); one still being delivered keeps its state.
+func (s *Store) markPaidIfSettled(ctx context.Context, id int64, actor string) error {
+	inv, err := s.InvoiceByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !inv.State.CanTransition(invoice.StatePaid) {
+		return nil
+	}
+	payments, err := s.Payments(ctx, id)
+	if err != nil {
+		return err
+	}
+	paid := fromCents(0)
+	var last time.Time
+	for _, p := range payments {
+		paid = paid.Add(p.Amount)
+		if p.PaidOn.After(last) {
+			last = p.PaidOn
+		}
+	}
+	if paid.LessThan(inv.TotalTTC) {
+		return nil
+	}
+	_, err = s.Apply(ctx, id, inv.State, Change{To: invoice.StatePaid, PaidOn: &last, Actor: actor, Reason: "paiement importé"})
+	var stale *StaleStateError
+	if errors.As(err, &stale) {
+		return nil
+	}
+	return err
 }
