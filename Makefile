@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 BENCH   ?= .
 
-.PHONY: run test bench lint build clean services tools
+.PHONY: run test bench lint build clean services tools fuzz
 
 ## run: the embedded demo (no Redis, PostgreSQL or Chorus Pro needed); Ctrl-C to stop
 run:
@@ -24,6 +24,15 @@ tools:
 ## bench: benchmarks with memory figures
 bench: services
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
+
+## fuzz: every fuzz target for FUZZTIME each (seeds are in the tests)
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParseDeliberation$$' -fuzztime $(FUZZTIME) ./tariff
+	$(GO) test -run '^$$' -fuzz '^FuzzValidateSIRET$$' -fuzztime $(FUZZTIME) ./invoice
+	$(GO) test -run '^$$' -fuzz '^FuzzCSV$$' -fuzztime $(FUZZTIME) ./store
+	$(GO) test -run '^$$' -fuzz '^FuzzParseInvoiceXML$$' -fuzztime $(FUZZTIME) ./chorus/sandbox
+	$(GO) test -run '^$$' -fuzz '^FuzzExtractFacturX$$' -fuzztime $(FUZZTIME) ./chorus/sandbox
 
 ## lint: go vet, staticcheck (pinned in go.mod as a tool) and gofmt
 lint:

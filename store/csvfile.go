@@ -118,7 +118,6 @@ func (f *csvFile) each(fn func(line int, get func(string) string)) error {
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
-		line, _ := f.r.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -130,6 +129,9 @@ func (f *csvFile) each(fn func(line int, get func(string) string)) error {
 			}
 			return fmt.Errorf("read %s: %w", f.name, err)
 		}
+		// FieldPos is only valid after a successful Read (it panics
+		// otherwise: found by FuzzCSV).
+		line, _ := f.r.FieldPos(0)
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // blank line
 		}

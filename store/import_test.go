@@ -312,3 +312,14 @@ func TestImportRejectsEveryProblemAtOnce(t *testing.T) {
 		}
 	})
 }
+
+// A malformed quote is reported with its line, not a crash (found by FuzzCSV).
+func TestImportBareQuote(t *testing.T) {
+	s := openSQLite(t)
+	in := "siret;name;offer;existing;headcount_2025\n73282932000074;\"Mairie\" de X;bouquet;oui;10\n"
+	_, err := s.ImportEstablishments(context.Background(), "quote.csv", strings.NewReader(in), testCatalog(t), "test")
+	var ie *ImportError
+	if !errors.As(err, &ie) || ie.Errors[0].Line != 2 || !strings.Contains(err.Error(), "quote.csv:2:") {
+		t.Fatalf("err = %v", err)
+	}
+}
