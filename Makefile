@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 BENCH   ?= .
 
-.PHONY: run test bench lint build clean services tools fuzz
+.PHONY: run test bench lint build clean services tools fuzz chaos
 
 ## run: the embedded demo (no Redis, PostgreSQL or Chorus Pro needed); Ctrl-C to stop
 run:
@@ -21,9 +21,14 @@ services:
 tools:
 	@bash scripts/tools
 
-## bench: benchmarks with memory figures
+## bench: benchmarks with memory figures, then the pipeline against asynq's no-op ceiling (scripts/bench)
 bench: services
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
+	bash scripts/bench
+
+## chaos: a 10,000-establishment year under worker kills, a Redis flush, a PostgreSQL restart and Chorus Pro faults
+chaos:
+	bash scripts/chaos
 
 ## fuzz: every fuzz target for FUZZTIME each (seeds are in the tests)
 FUZZTIME ?= 30s

@@ -190,18 +190,18 @@ func (s *Store) RunByID(ctx context.Context, id int64) (Run, error) {
 
 // RunLastActivity is when a run last recorded an outcome (or started).
 func (s *Store) RunLastActivity(ctx context.Context, runID int64) (time.Time, error) {
-	var last struct {
-		Item    *time.Time `db:"item"`
-		Started time.Time  `db:"started"`
-	}
-	err := s.db.GetContext(ctx, &last, s.rebind(`SELECT
-		(SELECT MAX(updated_at) FROM run_items WHERE run_id = ?) AS item,
-		(SELECT started_at FROM billing_runs WHERE id = ?) AS started`), runID, runID)
+	run, err := s.RunByID(ctx, runID)
 	if err != nil {
+		return time.Time{}, err
+	}
+	// ORDER BY … LIMIT 1 rather than MAX(): SQLite's MAX loses the
+	// column's timestamp type and answers a string.
+	var items []time.Time
+	if err := s.db.SelectContext(ctx, &items, s.rebind(`SELECT updated_at FROM run_items WHERE run_id = ? ORDER BY updated_at DESC LIMIT 1`), runID); err != nil {
 		return time.Time{}, fmt.Errorf("activity of run %d: %w", runID, err)
 	}
-	if last.Item != nil && last.Item.After(last.Started) {
-		return last.Item.UTC(), nil
+	if len(items) == 1 && items[0].After(run.StartedAt) {
+		return items[0].UTC(), nil
 	}
-	return last.Started.UTC(), nil
+	return run.StartedAt.UTC(), nil
 }

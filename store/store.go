@@ -50,6 +50,7 @@ func Open(ctx context.Context, rawURL string, opts ...Option) (*Store, error) {
 	} else {
 		db.SetMaxOpenConns(16)
 	}
+	db.SetMaxIdleConns(16) // keep them: database/sql keeps 2 by default, and PostgreSQL forks a backend per new one
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()

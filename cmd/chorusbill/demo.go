@@ -46,6 +46,9 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&chorusTo, "chorus", "", "use this Chorus Pro (`URL`, credentials from CHORUS_*) instead of the embedded sandbox")
 	fs.Float64Var(&speed, "speed", 3600, "sandbox business seconds per real second")
 	fs.DurationVar(&settle, "settle", 3*time.Second, "how long nothing must change before the summary")
+	// Dashboard (issue 7).
+	var dashAddr string
+	fs.StringVar(&dashAddr, "addr", "127.0.0.1:8080", "serve the dashboard on `HOST:PORT` after the summary (\"\" for none)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -205,6 +208,14 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	}
 	if once {
 		return nil
+	}
+	// Dashboard (issue 7): served until Ctrl-C, with a demo operator.
+	if dashAddr != "" {
+		wait, err := startDemoDashboard(ctx, c, s, dashAddr, now, log)
+		if err != nil {
+			return err
+		}
+		defer wait()
 	}
 	say("running; Ctrl-C to stop")
 	<-ctx.Done()

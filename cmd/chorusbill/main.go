@@ -44,7 +44,11 @@ func commands() []command {
 		{"sandbox", "serve a local Chorus Pro (for the demo and the tests)", runSandbox},
 		{"work", "run a worker: issue, deliver and track invoices, and the scheduler", runWork},
 		{"run", "ask for a yearly billing run (contributions or overage), optionally wait for it", runRun},
+		{"chaos", "bill a generated year while killing workers, flushing Redis and failing Chorus Pro, then check", runChaos},
 		{"resubmit", "deliver again, replace, recycle or complete an invoice the finance team fixed", runResubmit},
+		{"serve", "serve the finance dashboard (runs, work lists, invoices, queue console)", runServe},
+		{"users", "manage the dashboard's users: add, passwd, disable, list", runUsers},
+		{"bench", "measure the pipeline against asynq's no-op ceiling", runBench},
 	}
 }
 

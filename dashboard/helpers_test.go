@@ -1,0 +1,230 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/fixtures"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/store/storetest"
+	"github.com/chorusbill/chorusbill/tariff"
+	"github.com/chorusbill/chorusbill/worker"
+	"github.com/hibiken/asynq"
+	"github.com/shopspring/decimal"
+)
+
+// today is the dashboard's civil day in the tests.
+var today = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
+
+type resubmitCall struct{ Number, Reason, Actor string }
+
+// fakeActions records what the dashboard asks of the pipeline.
+type fakeActions struct {
+	mu    sync.Mutex
+	calls []resubmitCall
+}
+
+func (f *fakeActions) Resubmit(_ context.Context, number, reason, actor string) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, resubmitCall{number, reason, actor})
+	return number + " : livraison relancée", nil
+}
+
+func (f *fakeActions) Calls() []resubmitCall {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]resubmitCall(nil), f.calls...)
+}
+
+// fakeDirectory is a buyer that requires an engagement number.
+type fakeDirectory struct{}
+
+func (fakeDirectory) LookupBuyer(_ context.Context, siret string) (chorus.Buyer, error) {
+	return chorus.Buyer{SIRET: siret, OnChorus: true, Exigence: chorus.ExigenceEngagement}, nil
+}
+
+// env is a dashboard over SQLite books holding the sample establishments
+// and one invoice in each interesting state.
+type env struct {
+	t        *testing.T
+	books    *store.Store
+	srv      *Server
+	actions  *fakeActions
+	viewer   *http.Cookie
+	operator *http.Cookie
+	// invoice numbers by role
+	awaiting, rejected, platformRejected, postal, overdue, suspended string
+}
+
+const testPassword = "correct horse battery"
+
+func newEnv(t *testing.T, opts ...func(*Config)) *env {
+	t.Helper()
+	ctx := context.Background()
+	books := storetest.SQLite(t)
+	cat, err := tariff.LoadCatalog(fixtures.FS(), fixtures.DeliberationsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"establishments.csv", "usage-2025.csv"} {
+		data, err := fs.ReadFile(fixtures.FS(), fixtures.SampleDir+"/"+f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f == "establishments.csv" {
+			_, err = books.ImportEstablishments(ctx, f, bytes.NewReader(data), cat, "test")
+		} else {
+			_, err = books.ImportUsage(ctx, f, bytes.NewReader(data), cat, "test")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	var ests []store.Establishment
+	books.ForEachEstablishment(ctx, 2025, func(e store.Establishment) error { ests = append(ests, e); return nil })
+	data, _ := fs.ReadFile(fixtures.FS(), fixtures.Issuer)
+	is, err := worker.ParseIssuer("issuer.yaml", data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	legal, ecb := rates(t)
+	e := &env{t: t, books: books, actions: &fakeActions{}}
+
+	vat := invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)}
+	mk := func(est store.Establishment, amount string, issue time.Time, path ...store.Change) string {
+		line, err := invoice.NewLine("bouquet", "Contribution 2025 – bouquet de services", decimal.NewFromInt(1), invoice.UnitOne,
+			decimal.RequireFromString(amount), decimal.NewFromInt(1), vat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		inv, _, err := books.Finalise(ctx, store.Draft{Kind: invoice.KindContribution, Year: 2025, EstablishmentID: est.ID,
+			IssueDate: issue, DueDate: issue.AddDate(0, 0, 30), Lines: []invoice.Line{line}, Actor: "test"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := worker.RenderAndStore(ctx, books, is, inv, []string{worker.FormatCII}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range path {
+			if c.Actor == "" {
+				c.Actor = "worker"
+			}
+			if inv, err = books.Apply(ctx, inv.ID, inv.State, c); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return inv.Number
+	}
+	s := func(v string) *string { return &v }
+	recent := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
+	e.awaiting = mk(ests[0], "1028.80", recent, store.Change{To: invoice.StateAwaitingReference, StatusReason: s("buyer requires an engagement number")})
+	e.rejected = mk(ests[1], "2012.50", recent, store.Change{To: invoice.StateDelivering, Channel: s("chorus")}, store.Change{To: invoice.StateDeposited},
+		store.Change{To: invoice.StateRejected, ChorusStatus: s("REJETEE"), StatusReason: s("Montant contesté par le service facturier")})
+	e.platformRejected = mk(ests[2], "920.00", recent, store.Change{To: invoice.StateDelivering}, store.Change{To: invoice.StateRejected,
+		ChorusStatus: s("IN_REJETE"), StatusReason: s("flux rejeté : SIRET destinataire inconnu")})
+	e.postal = mk(ests[3], "230.00", recent, store.Change{To: invoice.StatePostal, Channel: s("postal"), StatusReason: s("établissement hors Chorus Pro")})
+	e.overdue = mk(ests[4], "1234.56", time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC), store.Change{To: invoice.StateDelivering},
+		store.Change{To: invoice.StateDeposited}, store.Change{To: invoice.StateDelivered, ChorusStatus: s("MISE_A_DISPOSITION")})
+	e.suspended = mk(ests[5], "3450.00", recent, store.Change{To: invoice.StateDelivering}, store.Change{To: invoice.StateDeposited},
+		store.Change{To: invoice.StateDelivered, ChorusStatus: s("SUSPENDUE"), StatusReason: s("Merci de joindre le bon de commande")})
+
+	for name, role := range map[string]string{"victor": store.RoleViewer, "olivia": store.RoleOperator} {
+		h, err := HashPassword(testPassword)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := books.CreateUser(ctx, name, h, role, "test"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mr := miniredis.RunT(t)
+	cfg := Config{Books: books, Actions: e.actions, Directory: fakeDirectory{}, Issuer: is, Catalog: cat,
+		LegalRates: legal, ECBRates: ecb, Redis: asynq.RedisClientOpt{Addr: mr.Addr()},
+		SecureCookies: true, Now: func() time.Time { return today }}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if e.srv, err = New(cfg); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { e.srv.Close() })
+	if e.viewer, err = e.srv.NewSession(ctx, "victor"); err != nil {
+		t.Fatal(err)
+	}
+	if e.operator, err = e.srv.NewSession(ctx, "olivia"); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func rates(t testing.TB) (*invoice.RateTable, *invoice.RateTable) {
+	t.Helper()
+	f, _ := fixtures.FS().Open(fixtures.LegalInterestRates)
+	legal, err := invoice.ParseLegalRates(fixtures.LegalInterestRates, f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, _ := fixtures.FS().Open(fixtures.ECBRates)
+	ecb, err := invoice.ParseECBRates(fixtures.ECBRates, g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return legal, ecb
+}
+
+// do sends a request as a same-origin browser would (Sec-Fetch-Site),
+// with the cookie if any; a form body makes it a form POST.
+func (e *env) do(method, path string, cookie *http.Cookie, form url.Values, hdr ...string) *httptest.ResponseRecorder {
+	e.t.Helper()
+	var body *strings.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	} else {
+		body = strings.NewReader("")
+	}
+	r := httptest.NewRequest(method, "https://dash.example"+path, body)
+	if form != nil {
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	r.Header.Set("Accept", "text/html")
+	r.Header.Set("Sec-Fetch-Site", "same-origin")
+	for i := 0; i+1 < len(hdr); i += 2 {
+		r.Header.Set(hdr[i], hdr[i+1])
+	}
+	if cookie != nil {
+		r.AddCookie(cookie)
+	}
+	w := httptest.NewRecorder()
+	e.srv.ServeHTTP(w, r)
+	return w
+}
+
+func (e *env) invoice(number string) store.Invoice {
+	e.t.Helper()
+	inv, err := e.books.InvoiceByNumber(context.Background(), number)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return inv
+}
+
+func (e *env) audit(number string) []store.AuditEvent {
+	e.t.Helper()
+	ev, err := e.books.AuditTrail(context.Background(), "invoice", e.invoice(number).ID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return ev
+}

@@ -1,0 +1,895 @@
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/worker"
+	"github.com/shopspring/decimal"
+)
+
+// today is the civil day the dashboard reckons lateness from.
+func (s *Server) today() time.Time {
+	n := s.cfg.Now().In(paris)
+	return time.Date(n.Year(), n.Month(), n.Day(), 0, 0, 0, 0, time.UTC)
+}
+
+// ---- overview ----
+
+type runView struct {
+	store.RunSummary
+	// Done is the establishments with an outcome; Total those enqueued.
+	Done, Total, Percent int
+}
+
+func (r runView) Count(state invoice.State) int { return r.States[string(state)] }
+func (r runView) Outcome(o string) int          { return r.Outcomes[o] }
+
+type overviewView struct {
+	Today    time.Time
+	Money    store.MoneyTotals
+	Runs     []runView
+	Queues   []queueHealth
+	QueueErr string
+	// Work is how many invoices wait in each work list.
+	Awaiting, Rejected, Suspended, Postal, Overdue int
+	Console                                        bool
+	// Inspected tells whether the queues could be looked at.
+	Inspected bool
+}
+
+func (overviewView) refresh() bool { return true }
+
+func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
+	v := overviewView{Today: s.today(), Console: s.cfg.Redis != nil, Inspected: s.cfg.Inspector != nil}
+	var err error
+	if v.Money, err = s.books.Money(ctx, v.Today); err != nil {
+		return v, err
+	}
+	v.Overdue = v.Money.OverdueCount
+	runs, err := s.books.Runs(ctx)
+	if err != nil {
+		return v, err
+	}
+	for _, r := range runs {
+		sum, err := s.books.Summary(ctx, r.ID)
+		if err != nil {
+			return v, err
+		}
+		rv := runView{RunSummary: sum, Done: sum.Items, Total: max(r.Enqueued, sum.Items)}
+		if rv.Total > 0 {
+			rv.Percent = rv.Done * 100 / rv.Total
+		}
+		v.Runs = append(v.Runs, rv)
+	}
+	counts, err := s.books.InvoiceCounts(ctx)
+	if err != nil {
+		return v, err
+	}
+	v.Awaiting, v.Rejected = counts[string(invoice.StateAwaitingReference)], counts[string(invoice.StateRejected)]
+	susp, err := s.books.WorkList(ctx, store.WorkFilter{States: []invoice.State{invoice.StateDelivered}, ChorusStatuses: suspendedStatuses})
+	if err != nil {
+		return v, err
+	}
+	v.Suspended = len(susp)
+	postal, err := s.postalRows(ctx, listQuery{}, true)
+	if err != nil {
+		return v, err
+	}
+	v.Postal = len(postal)
+	if v.Queues, err = s.queueHealth(); err != nil {
+		s.log.Warn("queue health", "error", err)
+		v.QueueErr = "Files d'attente injoignables (Redis)."
+	}
+	return v, nil
+}
+
+func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
+	v, err := s.overviewData(r.Context())
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "overview", "Vue d'ensemble", v)
+}
+
+// apiOverview is the overview as JSON (for scripts and the auto-refresh).
+func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request) {
+	v, err := s.overviewData(r.Context())
+	if err != nil {
+		s.log.Error("api overview", "error", err)
+		http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
+		return
+	}
+	type runJSON struct {
+		ID        int64          `json:"id"`
+		Year      int            `json:"year"`
+		Kind      string         `json:"kind"`
+		State     string         `json:"state"`
+		Done      int            `json:"done"`
+		Total     int            `json:"total"`
+		Outcomes  map[string]int `json:"outcomes"`
+		States    map[string]int `json:"states"`
+		Invoiced  string         `json:"invoiced"`
+		Collected string         `json:"collected"`
+	}
+	out := struct {
+		Today       string        `json:"today"`
+		Invoiced    string        `json:"invoiced"`
+		Collected   string        `json:"collected"`
+		Outstanding string        `json:"outstanding"`
+		Overdue     string        `json:"overdue"`
+		Runs        []runJSON     `json:"runs"`
+		Queues      []queueHealth `json:"queues"`
+	}{Today: v.Today.Format(time.DateOnly), Invoiced: invoice.Format(v.Money.Invoiced), Collected: invoice.Format(v.Money.Collected),
+		Outstanding: invoice.Format(v.Money.Outstanding), Overdue: invoice.Format(v.Money.Overdue), Runs: []runJSON{}, Queues: v.Queues}
+	for _, rv := range v.Runs {
+		out.Runs = append(out.Runs, runJSON{ID: rv.Run.ID, Year: rv.Run.Year, Kind: rv.Run.Kind, State: rv.Run.State, Done: rv.Done, Total: rv.Total,
+			Outcomes: rv.Outcomes, States: rv.States, Invoiced: invoice.Format(rv.Invoiced), Collected: invoice.Format(rv.Collected)})
+	}
+	writeJSON(w, out)
+}
+
+// ---- work lists ----
+
+// listQuery is a work list's filter and sort, from the URL.
+type listQuery struct {
+	Q    string
+	Year int
+	Sort string
+}
+
+func parseListQuery(r *http.Request) listQuery {
+	q := r.URL.Query()
+	lq := listQuery{Q: strings.TrimSpace(q.Get("q")), Sort: q.Get("tri")}
+	lq.Year, _ = strconv.Atoi(q.Get("annee"))
+	return lq
+}
+
+func (lq listQuery) filter() store.WorkFilter {
+	return store.WorkFilter{Query: lq.Q, Year: lq.Year, Sort: lq.Sort}
+}
+
+// SortURL is the link of a column header: sort by it, or reverse.
+func (lq listQuery) SortURL(key string) string {
+	v := url.Values{}
+	if lq.Q != "" {
+		v.Set("q", lq.Q)
+	}
+	if lq.Year != 0 {
+		v.Set("annee", strconv.Itoa(lq.Year))
+	}
+	if lq.Sort == key {
+		key = "-" + key
+	}
+	v.Set("tri", key)
+	return "?" + v.Encode()
+}
+
+// Arrow marks the sorted column.
+func (lq listQuery) Arrow(key string) string {
+	switch lq.Sort {
+	case key:
+		return " ▲"
+	case "-" + key:
+		return " ▼"
+	}
+	return ""
+}
+
+type workView struct {
+	Query   listQuery
+	Rows    []workRow
+	Total   decimal.Decimal
+	Mailed  map[int64]store.AuditEvent
+	Today   time.Time
+	Heading string
+}
+
+type workRow struct {
+	store.WorkRow
+	Due      decimal.Decimal
+	DaysLate int
+	Interest string
+	Note     string
+	Plan     string
+	MailedOn string
+}
+
+func (s *Server) workList(w http.ResponseWriter, r *http.Request, name, title string, f store.WorkFilter, decorate func(*workRow)) {
+	lq := parseListQuery(r)
+	lf := lq.filter()
+	f.Query, f.Year, f.Sort = lf.Query, lf.Year, lf.Sort
+	rows, err := s.books.WorkList(r.Context(), f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := workView{Query: lq, Today: s.today(), Heading: title}
+	for _, row := range rows {
+		wr := workRow{WorkRow: row, Due: row.TotalTTC.Sub(row.Paid)}
+		wr.Plan, _ = resubmitPlan(row.Invoice)
+		if decorate != nil {
+			decorate(&wr)
+		}
+		v.Rows = append(v.Rows, wr)
+		v.Total = v.Total.Add(row.TotalTTC)
+	}
+	s.render(w, r, http.StatusOK, name, title, v)
+}
+
+func (s *Server) workAwaiting(w http.ResponseWriter, r *http.Request) {
+	s.workList(w, r, "awaiting", "Références acheteur à compléter", store.WorkFilter{States: []invoice.State{invoice.StateAwaitingReference}}, nil)
+}
+
+func (s *Server) workRejected(w http.ResponseWriter, r *http.Request) {
+	s.workList(w, r, "rejected", "Factures rejetées", store.WorkFilter{States: []invoice.State{invoice.StateRejected}}, nil)
+}
+
+var suspendedStatuses = []string{string(chorus.StatutSuspendue), string(chorus.StatutARecycler)}
+
+func (s *Server) workSuspended(w http.ResponseWriter, r *http.Request) {
+	s.workList(w, r, "suspended", "Factures suspendues ou à recycler",
+		store.WorkFilter{States: []invoice.State{invoice.StateDelivered}, ChorusStatuses: suspendedStatuses}, nil)
+}
+
+func (s *Server) workOverdue(w http.ResponseWriter, r *http.Request) {
+	today := s.today()
+	s.workList(w, r, "overdue", "Factures en retard de paiement", store.WorkFilter{
+		States: []invoice.State{invoice.StateFinalised, invoice.StateAwaitingReference, invoice.StateDelivering,
+			invoice.StateDeposited, invoice.StateDelivered, invoice.StatePostal},
+		DueBefore: today, Sort: "due"}, func(wr *workRow) {
+		wr.DaysLate = int(today.Sub(wr.DueDate).Hours() / 24)
+		res, err := s.interest(wr.Invoice, wr.Due, today)
+		if err != nil {
+			wr.Note = "taux inconnu pour la période : intérêts non calculés"
+			return
+		}
+		wr.Interest, wr.DaysLate = euros(res.Total), res.Days
+	})
+}
+
+// interest is what an unpaid amount has accrued since the due date, under
+// the invoice's regime.
+func (s *Server) interest(inv store.Invoice, amount decimal.Decimal, day time.Time) (invoice.Interest, error) {
+	if s.cfg.LegalRates == nil || s.cfg.ECBRates == nil {
+		return invoice.Interest{}, errors.New("no rate tables")
+	}
+	if inv.LatePaymentRegime == invoice.RegimeProcurement {
+		return invoice.ProcurementInterest(amount, inv.DueDate, day, s.cfg.ECBRates, invoice.Basis365)
+	}
+	return invoice.LegalInterest(amount, inv.DueDate, day, s.cfg.LegalRates, invoice.Basis365)
+}
+
+// postalRows lists the postal invoices with when each was marked mailed;
+// onlyUnmailed keeps those not mailed yet.
+func (s *Server) postalRows(ctx context.Context, lq listQuery, onlyUnmailed bool) ([]workRow, error) {
+	f := lq.filter()
+	f.States = []invoice.State{invoice.StatePostal}
+	rows, err := s.books.WorkList(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	mailed, err := s.books.LastAudit(ctx, "invoice", actionMailed)
+	if err != nil {
+		return nil, err
+	}
+	var out []workRow
+	for _, row := range rows {
+		wr := workRow{WorkRow: row, Due: row.TotalTTC.Sub(row.Paid)}
+		if e, ok := mailed[row.ID]; ok {
+			if onlyUnmailed {
+				continue
+			}
+			wr.MailedOn = strings.TrimPrefix(e.Reason, mailedPrefix)
+		}
+		out = append(out, wr)
+	}
+	return out, nil
+}
+
+const (
+	actionMailed = "mailed"
+	mailedPrefix = "envoyée par courrier le "
+)
+
+type postalView struct {
+	workView
+	Unmailed bool
+}
+
+func (s *Server) workPostal(w http.ResponseWriter, r *http.Request) {
+	lq := parseListQuery(r)
+	unmailed := r.URL.Query().Get("a_envoyer") == "1"
+	rows, err := s.postalRows(r.Context(), lq, unmailed)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := postalView{workView: workView{Query: lq, Rows: rows, Today: s.today()}, Unmailed: unmailed}
+	for _, row := range rows {
+		v.Total = v.Total.Add(row.TotalTTC)
+	}
+	s.render(w, r, http.StatusOK, "postal", "Envois postaux", v)
+}
+
+// printBatch is the PDF of the postal invoices listed (same filter), each
+// on a fresh sheet, for the print shop.
+func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
+	lq := parseListQuery(r)
+	rows, err := s.postalRows(r.Context(), lq, r.URL.Query().Get("a_envoyer") == "1")
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if len(rows) == 0 {
+		s.renderError(w, r, http.StatusNotFound, "Aucune facture à imprimer pour cette sélection.")
+		return
+	}
+	docs := make([]invoice.Document, 0, len(rows))
+	for _, row := range rows {
+		inv, err := s.books.InvoiceByID(r.Context(), row.ID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		d, err := worker.BuildDocument(r.Context(), s.books, s.cfg.Issuer, inv)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		docs = append(docs, d)
+	}
+	pdf, err := invoice.RenderBatch(docs)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	name := "lot-impression"
+	if lq.Year != 0 {
+		name += "-" + strconv.Itoa(lq.Year)
+	}
+	w.Header().Set("Content-Type", "application/pdf")
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s-%s.pdf"`, name, s.today().Format("2006-01-02")))
+	w.Write(pdf)
+}
+
+// markMailed records in the audit trail that postal invoices went out on
+// a date (there is no state for it: the invoice stays postal until paid).
+func (s *Server) markMailed(w http.ResponseWriter, r *http.Request) {
+	p, _ := userFrom(r.Context())
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Formulaire illisible.")
+		return
+	}
+	back := safeNext(r.PostForm.Get("retour"))
+	day, err := time.Parse(time.DateOnly, r.PostForm.Get("date"))
+	if err != nil || day.After(s.today()) || day.Before(s.today().AddDate(-1, 0, 0)) {
+		s.setFlash(w, "Date d'envoi invalide : elle doit être passée (moins d'un an) ou aujourd'hui.", true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	numbers := r.PostForm["facture"]
+	if len(numbers) == 0 {
+		s.setFlash(w, "Aucune facture cochée.", true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	var done []string
+	for _, n := range numbers {
+		inv, err := s.books.InvoiceByNumber(r.Context(), n)
+		if err != nil || inv.State != invoice.StatePostal {
+			s.setFlash(w, fmt.Sprintf("La facture %s n'est pas un envoi postal ; rien n'a été enregistré pour elle ni pour les suivantes.", n), true)
+			http.Redirect(w, r, back, http.StatusSeeOther)
+			return
+		}
+		if err := s.books.RecordAudit(r.Context(), store.AuditEvent{Actor: p.Actor(), Entity: "invoice", EntityID: inv.ID,
+			Action: actionMailed, From: string(inv.State), To: string(inv.State), Reason: mailedPrefix + frenchDate(day)}); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		done = append(done, n)
+	}
+	s.setFlash(w, fmt.Sprintf("%d facture(s) notée(s) envoyée(s) le %s : %s.", len(done), frenchDate(day), strings.Join(done, ", ")), false)
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// ---- invoice page and its actions ----
+
+type invoiceView struct {
+	Inv           store.Invoice
+	Est           store.Establishment
+	Payments      []store.Payment
+	Paid, Due     decimal.Decimal
+	Audit         []store.AuditEvent
+	Documents     []docLink
+	Related       []relatedInvoice
+	InterestToday string
+	InterestNote  string
+	DaysLate      int
+	InterestBills []store.Invoice
+	Plan          string
+	CanResubmit   bool
+	Awaiting      bool
+	RefYear       int
+	RefError      string
+	FormCode      string
+	FormEng       string
+	MailedOn      string
+	Today         time.Time
+}
+
+type docLink struct {
+	Format, Label, URL, SHA256 string
+	Stored                     bool
+	Size                       int64
+}
+
+type relatedInvoice struct {
+	Role string
+	Inv  store.Invoice
+}
+
+func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, error) {
+	inv, err := s.books.InvoiceByNumber(ctx, number)
+	if err != nil {
+		return invoiceView{}, err
+	}
+	v := invoiceView{Inv: inv, Today: s.today(), RefYear: inv.IssueDate.Year(), FormCode: inv.CodeService, FormEng: inv.Engagement}
+	if v.Est, err = s.books.EstablishmentByID(ctx, inv.EstablishmentID); err != nil {
+		return v, err
+	}
+	if v.Payments, err = s.books.Payments(ctx, inv.ID); err != nil {
+		return v, err
+	}
+	v.Paid = decimal.Zero
+	for _, p := range v.Payments {
+		v.Paid = v.Paid.Add(p.Amount)
+		if ib, err := s.books.InterestFor(ctx, p.ID); err == nil {
+			v.InterestBills = append(v.InterestBills, ib)
+		}
+	}
+	v.Due = inv.TotalTTC.Sub(v.Paid)
+	if inv.State == invoice.StatePaid || inv.State == invoice.StateCancelled || inv.Kind == invoice.KindCreditNote {
+		v.Due = decimal.Zero
+	}
+	if v.Due.IsPositive() && inv.DueDate.Before(v.Today) {
+		res, err := s.interest(inv, v.Due, v.Today)
+		if err != nil {
+			v.InterestNote = "taux inconnu pour la période : intérêts non calculés"
+		} else {
+			v.InterestToday, v.DaysLate = euros(res.Total), res.Days
+		}
+	}
+	if v.Audit, err = s.books.AuditTrail(ctx, "invoice", inv.ID); err != nil {
+		return v, err
+	}
+	for _, e := range v.Audit {
+		if e.Action == actionMailed {
+			v.MailedOn = strings.TrimPrefix(e.Reason, mailedPrefix)
+		}
+	}
+	stored, err := s.books.DocumentFormats(ctx, inv.ID)
+	if err != nil {
+		return v, err
+	}
+	for _, f := range worker.Formats() {
+		d, ok := stored[f]
+		v.Documents = append(v.Documents, docLink{Format: f, Label: formatLabel(f), URL: "/factures/" + url.PathEscape(inv.Number) + "/documents/" + f,
+			Stored: ok, SHA256: d.SHA256, Size: d.Size})
+	}
+	rel := func(role string, id *int64) {
+		if id == nil {
+			return
+		}
+		if o, err := s.books.InvoiceByID(ctx, *id); err == nil {
+			v.Related = append(v.Related, relatedInvoice{role, o})
+		}
+	}
+	rel("Facture d'origine", inv.OriginalInvoiceID)
+	rel("Remplace la facture", inv.ReplacesInvoiceID)
+	if c, err := s.books.CreditNoteCancelling(ctx, inv.ID); err == nil {
+		v.Related = append(v.Related, relatedInvoice{"Annulée par l'avoir", c})
+	}
+	if c, err := s.books.InvoiceReplacing(ctx, inv.ID); err == nil {
+		v.Related = append(v.Related, relatedInvoice{"Remplacée par", c})
+	}
+	v.Plan, v.CanResubmit = resubmitPlan(inv)
+	v.Awaiting = inv.State == invoice.StateAwaitingReference
+	if v.Awaiting && v.FormCode == "" && v.FormEng == "" {
+		if refs, err := s.books.ReferencesFor(ctx, inv.EstablishmentID, v.RefYear); err == nil {
+			v.FormCode, v.FormEng = refs.CodeService, refs.Engagement
+		}
+	}
+	return v, nil
+}
+
+func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request) {
+	v, err := s.invoiceData(r.Context(), r.PathValue("number"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "invoice", "Facture "+v.Inv.Number, v)
+}
+
+// resubmitPlan says, in French, what re-submitting the invoice will do, and
+// whether it can be re-submitted at all (worker.Resubmit's cases).
+func resubmitPlan(inv store.Invoice) (string, bool) {
+	switch {
+	case inv.State == invoice.StateAwaitingReference:
+		return "Saisir les références demandées par l'acheteur : elles sont vérifiées auprès de Chorus Pro, puis la facture " + inv.Number + " (même numéro) est déposée.", false
+	case inv.State == invoice.StateRejected && inv.ChorusStatus != string(chorus.StatutRejetee) && inv.ChorusStatus != string(chorus.StatutAbandonnee):
+		return "Le flux a été rejeté par la plateforme Chorus Pro : la même facture " + inv.Number + " (même numéro) sera déposée à nouveau, avec les références acheteur connues pour l'année.", true
+	case inv.State == invoice.StateRejected:
+		return "La facture a été rejetée par l'acheteur : un avoir annulera la facture " + inv.Number + " et une nouvelle facture, avec un nouveau numéro et les références connues pour l'année, la remplacera. L'avoir et la nouvelle facture seront déposés sur Chorus Pro.", true
+	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutARecycler):
+		return "L'acheteur demande un recyclage : la facture sera recyclée sur Chorus Pro vers le code service enregistré pour l'année (à mettre à jour par un import de références au besoin), puis son suivi reprendra.", true
+	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutSuspendue):
+		return "L'acheteur a suspendu la facture : elle sera complétée sur Chorus Pro avec votre commentaire (pièce ou précision demandée), puis son suivi reprendra.", true
+	}
+	return "", false
+}
+
+func (s *Server) resubmitConfirm(w http.ResponseWriter, r *http.Request) {
+	v, err := s.invoiceData(r.Context(), r.PathValue("number"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !v.CanResubmit {
+		s.renderError(w, r, http.StatusConflict, fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", v.Inv.Number, stateLabel(v.Inv.State)))
+		return
+	}
+	s.render(w, r, http.StatusOK, "confirm", "Re-soumettre "+v.Inv.Number, v)
+}
+
+// resubmit acts on a rejected, suspended or to-recycle invoice after the
+// confirmation; the pipeline writes the audit rows with the user.
+func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
+	p, _ := userFrom(r.Context())
+	number := r.PathValue("number")
+	inv, err := s.books.InvoiceByNumber(r.Context(), number)
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	back := "/factures/" + url.PathEscape(number)
+	if r.PostFormValue("confirmer") != "oui" {
+		http.Redirect(w, r, back+"/resoumettre", http.StatusSeeOther)
+		return
+	}
+	if _, ok := resubmitPlan(inv); !ok {
+		s.setFlash(w, fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", number, stateLabel(inv.State)), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	// The plan shown was for this state: someone else acting meanwhile
+	// must not turn a re-deposit into a credit note unseen.
+	if r.PostFormValue("etat") != string(inv.State)+"/"+inv.ChorusStatus {
+		s.setFlash(w, "La facture a changé depuis l'affichage de la confirmation : vérifiez de nouveau avant d'agir.", true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	reason := strings.TrimSpace(r.PostFormValue("motif"))
+	if reason == "" {
+		reason = "re-soumission depuis le tableau de bord"
+	}
+	if s.cfg.Actions == nil {
+		s.renderError(w, r, http.StatusServiceUnavailable, "Le pipeline n'est pas disponible.")
+		return
+	}
+	msg, err := s.cfg.Actions.Resubmit(r.Context(), number, reason+" ("+p.User.Username+")", p.Actor())
+	if err != nil {
+		s.log.Error("resubmit", "invoice", number, "user", p.User.Username, "error", err)
+		s.setFlash(w, "La re-soumission a échoué : "+err.Error(), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	s.setFlash(w, msg, false)
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// setReferences takes the references of an invoice waiting for them,
+// checks them against what Chorus Pro's directory says the buyer requires,
+// records them for the year and on the invoice, renders its XML again (it
+// was never sent), then asks the pipeline to deliver it.
+func (s *Server) setReferences(w http.ResponseWriter, r *http.Request) {
+	p, _ := userFrom(r.Context())
+	ctx := r.Context()
+	number := r.PathValue("number")
+	v, err := s.invoiceData(ctx, number)
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	back := "/factures/" + url.PathEscape(number)
+	if !v.Awaiting {
+		s.setFlash(w, fmt.Sprintf("La facture %s n'attend plus de références (%s).", number, stateLabel(v.Inv.State)), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	code := strings.TrimSpace(r.PostFormValue("code_service"))
+	eng := strings.TrimSpace(r.PostFormValue("engagement"))
+	v.FormCode, v.FormEng = code, eng
+	fail := func(msg string) {
+		v.RefError = msg
+		s.render(w, r, http.StatusUnprocessableEntity, "invoice", "Facture "+number, v)
+	}
+	if code == "" && eng == "" {
+		fail("Saisissez un code service, un numéro d'engagement, ou les deux.")
+		return
+	}
+	if len([]rune(code)) > 100 || len([]rune(eng)) > 50 {
+		fail("Chorus Pro limite le code service à 100 caractères et le numéro d'engagement à 50.")
+		return
+	}
+	if s.cfg.Directory == nil || s.cfg.Actions == nil {
+		fail("Chorus Pro n'est pas configuré : impossible de vérifier les références.")
+		return
+	}
+	buyer, err := s.cfg.Directory.LookupBuyer(ctx, v.Est.SIRET)
+	if err != nil {
+		s.log.Error("lookup buyer", "siret", v.Est.SIRET, "error", err)
+		fail("L'annuaire Chorus Pro n'a pas répondu ; rien n'a été enregistré. Réessayez dans un instant.")
+		return
+	}
+	if err := buyer.Check(code, eng); err != nil {
+		var re *chorus.ReferenceError
+		if errors.As(err, &re) {
+			fail(referenceProblem(re))
+			return
+		}
+		s.serverError(w, r, err)
+		return
+	}
+	if err := s.books.SetReferences(ctx, v.Est.ID, v.RefYear, code, eng, p.Actor()); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	inv, err := s.books.Apply(ctx, v.Inv.ID, invoice.StateAwaitingReference, store.Change{CodeService: &code, Engagement: &eng,
+		Actor: p.Actor(), Reason: "références acheteur saisies et vérifiées auprès de Chorus Pro"})
+	var stale *store.StaleStateError
+	if errors.As(err, &stale) {
+		s.setFlash(w, fmt.Sprintf("La facture %s a changé entre-temps (%s) : rien n'a été modifié.", number, stateLabel(stale.Have)), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	d, err := worker.BuildDocument(ctx, s.books, s.cfg.Issuer, inv)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	xml, err := worker.Render(d, worker.FormatCII)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if _, err := s.books.ReplaceDocument(ctx, inv.ID, worker.FormatCII, xml, p.Actor()); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	msg, err := s.cfg.Actions.Resubmit(ctx, number, "références saisies par "+p.User.Username, p.Actor())
+	if err != nil {
+		s.log.Error("deliver after references", "invoice", number, "error", err)
+		s.setFlash(w, "Références enregistrées, mais la livraison n'a pas pu être relancée : "+err.Error(), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	s.setFlash(w, "Références vérifiées auprès de Chorus Pro et enregistrées. "+msg, false)
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+var (
+	reInactive = regexp.MustCompile(`^service (.+) is inactive$`)
+	reNoSvc    = regexp.MustCompile(`^no service (.+)$`)
+)
+
+// referenceProblem says in French what Chorus Pro requires that is missing.
+func referenceProblem(e *chorus.ReferenceError) string {
+	if e.Problem != "" {
+		switch {
+		case e.Problem == "not on Chorus Pro":
+			return "Cet acheteur n'est pas sur Chorus Pro : la facture partira par courrier."
+		case strings.Contains(e.Problem, chorus.CodeServiceFacturesPubliques):
+			return "Le code service FACTURES_PUBLIQUES est réservé à la sphère publique : saisissez le code service donné par l'acheteur."
+		case reInactive.MatchString(e.Problem):
+			return fmt.Sprintf("Le service %s de l'acheteur est inactif sur Chorus Pro.", reInactive.FindStringSubmatch(e.Problem)[1])
+		case reNoSvc.MatchString(e.Problem):
+			return fmt.Sprintf("L'acheteur n'a pas de service %s sur Chorus Pro : vérifiez le code.", reNoSvc.FindStringSubmatch(e.Problem)[1])
+		}
+		return "Chorus Pro refuse ces références : " + e.Problem
+	}
+	fr := map[string]string{"a code service": "un code service", "an engagement number": "un numéro d'engagement",
+		"a code service or an engagement number": "un code service ou un numéro d'engagement"}
+	var parts []string
+	for _, m := range e.Missing {
+		if t, ok := fr[m]; ok {
+			m = t
+		}
+		parts = append(parts, m)
+	}
+	return "Chorus Pro indique que cet acheteur exige " + strings.Join(parts, " et ") + "."
+}
+
+// document serves a document of an invoice: the stored one (what was sent)
+// when there is one, else rendered now from the stored figures.
+func (s *Server) document(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	format := r.PathValue("format")
+	known := false
+	for _, f := range worker.Formats() {
+		known = known || f == format
+	}
+	inv, err := s.books.InvoiceByNumber(ctx, r.PathValue("number"))
+	if !known || errors.Is(err, store.ErrNotFound) {
+		s.renderError(w, r, http.StatusNotFound, "Document introuvable.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	var content []byte
+	doc, err := s.books.Document(ctx, inv.ID, format)
+	switch {
+	case err == nil:
+		content = doc.Content
+	case errors.Is(err, store.ErrNotFound):
+		d, err := worker.BuildDocument(ctx, s.books, s.cfg.Issuer, inv)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if content, err = worker.Render(d, format); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	default:
+		s.serverError(w, r, err)
+		return
+	}
+	ct := "application/pdf"
+	if strings.HasSuffix(worker.Extension(format), ".xml") {
+		ct = "application/xml"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, inv.Number, worker.Extension(format)))
+	w.Write(content)
+}
+
+// ---- establishment, search ----
+
+type usageYear struct {
+	Year int
+	Rows []invoice.StatementRow
+	Note string
+}
+
+type establishmentView struct {
+	Est        store.Establishment
+	References []store.YearReferences
+	Usage      []usageYear
+	Invoices   []store.Invoice
+	Headcounts []headcount
+}
+
+type headcount struct{ Year, N int }
+
+func (s *Server) establishmentPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	est, err := s.books.EstablishmentBySIRET(ctx, r.PathValue("siret"))
+	if errors.Is(err, store.ErrNotFound) {
+		s.renderError(w, r, http.StatusNotFound, "Établissement introuvable.")
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := establishmentView{Est: est}
+	for y := 2000; y < 3000; y++ {
+		if n, ok := est.Headcounts[y]; ok {
+			v.Headcounts = append(v.Headcounts, headcount{y, n})
+		}
+	}
+	if v.References, err = s.books.ReferencesByYear(ctx, est.ID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if v.Invoices, err = s.books.ListInvoices(ctx, store.InvoiceFilter{EstablishmentID: est.ID}); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	years, err := s.books.UsageYears(ctx, est.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	for _, y := range years {
+		u := usageYear{Year: y}
+		observed, err := s.books.Usage(ctx, est.ID, y)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		te, terr := est.Tariff(y)
+		if s.cfg.Catalog == nil || terr != nil {
+			u.Note = "Effectif de l'année inconnu : franchises non calculables."
+		} else if q, err := s.cfg.Catalog.Overage(te, y, observed); err != nil {
+			u.Note = "Franchises non calculables : " + err.Error()
+		} else {
+			u.Rows = q.Statement
+		}
+		v.Usage = append(v.Usage, u)
+	}
+	s.render(w, r, http.StatusOK, "establishment", est.Name, v)
+}
+
+type searchView struct {
+	Q              string
+	Invoices       []store.WorkRow
+	Establishments []store.Establishment
+}
+
+var reNumber = regexp.MustCompile(`^[A-Z]{2}\d{4}-\d{6}$`)
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	v := searchView{Q: q}
+	if q != "" {
+		if up := strings.ToUpper(q); reNumber.MatchString(up) {
+			if _, err := s.books.InvoiceByNumber(ctx, up); err == nil {
+				http.Redirect(w, r, "/factures/"+url.PathEscape(up), http.StatusSeeOther)
+				return
+			}
+		}
+		if siret := strings.ReplaceAll(q, " ", ""); len(siret) == 14 {
+			if _, err := s.books.EstablishmentBySIRET(ctx, siret); err == nil {
+				http.Redirect(w, r, "/etablissements/"+url.PathEscape(siret), http.StatusSeeOther)
+				return
+			}
+		}
+		var err error
+		if v.Invoices, err = s.books.WorkList(ctx, store.WorkFilter{Query: q, Limit: 100, Sort: "-date"}); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if v.Establishments, err = s.books.SearchEstablishments(ctx, q, 50); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	s.render(w, r, http.StatusOK, "search", "Recherche", v)
+}

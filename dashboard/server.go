@@ -1,0 +1,224 @@
+// Package dashboard serves the finance dashboard: server-rendered pages
+// (html/template, assets embedded) over the books, the work lists and their
+// actions through the worker's pipeline, the queue console (asynqmon), and
+// health probes. Every page, asset and API needs a session of a local user;
+// only operators change anything, every change is in the audit trail with
+// the user's name, and every state-changing request is checked against
+// cross-origin forgery.
+package dashboard
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/tariff"
+	"github.com/chorusbill/chorusbill/worker"
+	"github.com/hibiken/asynq"
+)
+
+// Actions is what the dashboard asks of the pipeline (a *worker.Pipeline).
+type Actions interface {
+	Resubmit(ctx context.Context, number, reason, actor string) (string, error)
+}
+
+// Directory looks buyers up in Chorus Pro's directory (a *chorus.Client).
+type Directory interface {
+	LookupBuyer(ctx context.Context, siret string) (chorus.Buyer, error)
+}
+
+// QueueInspector reads the queues' health (an *asynq.Inspector).
+type QueueInspector interface {
+	Queues() ([]string, error)
+	GetQueueInfo(queue string) (*asynq.QueueInfo, error)
+}
+
+// Config is what the dashboard is built from.
+type Config struct {
+	Books      *store.Store
+	Actions    Actions
+	Directory  Directory
+	Issuer     worker.Issuer
+	Catalog    *tariff.Catalog
+	LegalRates *invoice.RateTable
+	ECBRates   *invoice.RateTable
+	// Inspector reads the queues; nil shows the queue health as unknown.
+	Inspector QueueInspector
+	// Redis, when set, mounts the queue console (asynqmon) under /queues/.
+	Redis asynq.RedisConnOpt
+	// PingRedis tells /readyz whether Redis answers; nil skips the check.
+	PingRedis func(ctx context.Context) error
+	// SecureCookies sets the Secure flag on cookies (and HSTS): turn it
+	// off only to serve plain HTTP on localhost.
+	SecureCookies bool
+	// IdleTimeout ends a session unused for that long (default 30 min);
+	// AbsoluteTimeout ends any session that old (default 12 h).
+	IdleTimeout     time.Duration
+	AbsoluteTimeout time.Duration
+	// Now is the civil clock that says what is overdue (default time.Now).
+	Now    func() time.Time
+	Logger *slog.Logger
+	// LoginLimits bound failed logins (defaults: 5 per user and 20 per
+	// address per 15 minutes).
+	LoginLimits LoginLimits
+}
+
+// Server is the dashboard's HTTP handler.
+type Server struct {
+	cfg     Config
+	books   *store.Store
+	log     *slog.Logger
+	pages   map[string]*template.Template
+	limiter *loginLimiter
+	handler http.Handler
+	closers []func() error
+	// dummyHash is verified against when the user is unknown, so that a
+	// login takes as long whether the name exists or not.
+	dummyHash string
+}
+
+// New builds the dashboard.
+func New(cfg Config) (*Server, error) {
+	if cfg.Books == nil {
+		return nil, errors.New("dashboard: no books")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.AbsoluteTimeout <= 0 {
+		cfg.AbsoluteTimeout = 12 * time.Hour
+	}
+	pages, err := parseTemplates()
+	if err != nil {
+		return nil, err
+	}
+	dummy, err := HashPassword("chorusbill-dummy-password")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, books: cfg.Books, log: cfg.Logger, pages: pages, limiter: newLoginLimiter(cfg.LoginLimits), dummyHash: dummy}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// Close releases the queue console's connections.
+func (s *Server) Close() error {
+	var errs []error
+	for _, c := range s.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
+
+// routes wires every route. Only /healthz and /readyz (probes, which tell
+// nothing of the books) and the login page are open; everything else goes
+// through requireUser, and every POST through requireOperator. The whole
+// mux sits behind the security headers and Go's cross-origin protection.
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", s.healthz)
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /connexion", s.loginPage)
+	mux.HandleFunc("POST /connexion", s.login)
+
+	user := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(h)) }
+	op := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(s.requireOperator(h))) }
+
+	user("POST /deconnexion", s.logout)
+	user("GET /static/", s.static)
+	user("GET /{$}", s.overview)
+	user("GET /api/apercu", s.apiOverview)
+	user("GET /a-completer", s.workAwaiting)
+	user("GET /rejets", s.workRejected)
+	user("GET /suspendues", s.workSuspended)
+	user("GET /courrier", s.workPostal)
+	user("GET /courrier/lot.pdf", s.printBatch)
+	user("GET /retards", s.workOverdue)
+	user("GET /recherche", s.search)
+	user("GET /factures/{number}", s.invoicePage)
+	user("GET /factures/{number}/documents/{format}", s.document)
+	user("GET /factures/{number}/resoumettre", s.resubmitConfirm)
+	user("GET /etablissements/{siret}", s.establishmentPage)
+	op("POST /factures/{number}/references", s.setReferences)
+	op("POST /factures/{number}/resoumettre", s.resubmit)
+	op("POST /courrier/envoi", s.markMailed)
+	if s.cfg.Redis != nil {
+		viewer, operator := s.queueConsoles()
+		mux.Handle("/queues/", s.requireUser(s.queueConsole(viewer, operator)))
+		mux.Handle("GET /queues", http.RedirectHandler("/queues/", http.StatusMovedPermanently))
+	}
+	mux.Handle("/", s.requireUser(http.HandlerFunc(s.notFound)))
+
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.log.Warn("cross-origin request refused", "method", r.Method, "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		http.Error(w, "Requête d'une autre origine refusée.", http.StatusForbidden)
+	}))
+	return s.securityHeaders(cop.Handler(mux))
+}
+
+// cspPages is the policy of every page but the queue console: no inline
+// script or style, nothing from elsewhere, no framing, forms only to us.
+const cspPages = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; " +
+	"font-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+func (s *Server) securityHeaders(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h := w.Header()
+		h.Set("Content-Security-Policy", cspPages)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("Cross-Origin-Opener-Policy", "same-origin")
+		h.Set("Cross-Origin-Resource-Policy", "same-origin")
+		h.Set("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()")
+		h.Set("Cache-Control", "no-store")
+		if s.cfg.SecureCookies {
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, "ok")
+}
+
+// readyz says whether the database and Redis answer; the errors go to the
+// log, not to the (anonymous) caller.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+	defer cancel()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	status, body := http.StatusOK, "database: ok\n"
+	if err := s.books.Ping(ctx); err != nil {
+		s.log.Warn("readiness: database", "error", err)
+		status, body = http.StatusServiceUnavailable, "database: unreachable\n"
+	}
+	if s.cfg.PingRedis != nil {
+		if err := s.cfg.PingRedis(ctx); err != nil {
+			s.log.Warn("readiness: redis", "error", err)
+			status, body = http.StatusServiceUnavailable, body+"redis: unreachable\n"
+		} else {
+			body += "redis: ok\n"
+		}
+	}
+	w.WriteHeader(status)
+	fmt.Fprint(w, body)
+}

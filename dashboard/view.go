@@ -1,0 +1,318 @@
+package dashboard
+
+import (
+	"bytes"
+	"embed"
+	"encoding/base64"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/shopspring/decimal"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// parseTemplates parses each page with the layout.
+func parseTemplates() (map[string]*template.Template, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*template.Template{}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" {
+			continue
+		}
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("template %s: %w", n, err)
+		}
+		out[base] = t
+	}
+	return out, nil
+}
+
+var funcs = template.FuncMap{
+	"euros":        euros,
+	"date":         frenchDate,
+	"datep":        func(t *time.Time) string { return frenchDatePtr(t) },
+	"datetime":     frenchDateTime,
+	"state":        func(v any) string { return stateLabel(invoice.State(fmt.Sprint(v))) },
+	"stateClass":   func(s invoice.State) string { return "st-" + string(s) },
+	"kind":         kindLabel,
+	"chorusStatus": chorusStatusLabel,
+	"regime":       regimeLabel,
+	"outcome":      outcomeLabel,
+	"format":       formatLabel,
+	"reason":       frenchReason,
+	"decimal":      func(d decimal.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
+	"add":          func(a, b int) int { return a + b },
+	"pct": func(n, total int) int {
+		if total <= 0 {
+			return 0
+		}
+		return n * 100 / total
+	},
+}
+
+// euros formats an amount the French way: "1 234,56 €" (narrow no-break
+// space between thousands as FormatFrench gives, no-break space before €).
+func euros(d decimal.Decimal) string { return invoice.FormatFrench(d) + "\u00a0€" }
+
+func frenchDate(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.Format("02/01/2006")
+}
+
+func frenchDatePtr(t *time.Time) string {
+	if t == nil {
+		return "—"
+	}
+	return frenchDate(*t)
+}
+
+var paris = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Paris"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
+
+func frenchDateTime(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.In(paris).Format("02/01/2006 15:04")
+}
+
+func frenchDuration(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return "—"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h %02d", int(d.Hours()), int(d.Minutes())%60)
+	}
+	return fmt.Sprintf("%d jours", int(d.Hours()/24))
+}
+
+var stateLabels = map[invoice.State]string{
+	invoice.StateDraft:             "Brouillon",
+	invoice.StateFinalised:         "Émise",
+	invoice.StateAwaitingReference: "Références à compléter",
+	invoice.StateDelivering:        "Dépôt en cours",
+	invoice.StateDeposited:         "Déposée",
+	invoice.StateDelivered:         "Mise à disposition",
+	invoice.StateRejected:          "Rejetée",
+	invoice.StatePaid:              "Payée",
+	invoice.StateCancelled:         "Annulée par avoir",
+	invoice.StatePostal:            "Envoi postal",
+}
+
+func stateLabel(s invoice.State) string {
+	if l, ok := stateLabels[s]; ok {
+		return l
+	}
+	return string(s)
+}
+
+func kindLabel(k invoice.Kind) string {
+	switch k {
+	case invoice.KindContribution:
+		return "Contribution"
+	case invoice.KindOverage:
+		return "Dépassement d'usage"
+	case invoice.KindInterest:
+		return "Intérêts de retard"
+	case invoice.KindCreditNote:
+		return "Avoir"
+	}
+	return string(k)
+}
+
+var chorusLabels = map[string]string{
+	"":                      "—",
+	"DEPOT_EN_COURS":        "Dépôt en cours",
+	"PAIEMENT_NON_REMONTE":  "Paiement non remonté par l'acheteur",
+	"DEPOSEE":               "Déposée",
+	"EN_COURS_ACHEMINEMENT": "En cours d'acheminement",
+	"MISE_A_DISPOSITION":    "Mise à disposition",
+	"A_RECYCLER":            "À recycler",
+	"SUSPENDUE":             "Suspendue",
+	"COMPLETEE":             "Complétée",
+	"REJETEE":               "Rejetée par l'acheteur",
+	"MANDATEE":              "Mandatée",
+	"MISE_EN_PAIEMENT":      "Mise en paiement",
+	"COMPTABILISEE":         "Comptabilisée",
+	"ABANDONNEE":            "Abandonnée",
+	"IN_REJETE":             "Flux rejeté par la plateforme",
+	"IN_INCIDENTE":          "Flux en incident",
+}
+
+func chorusStatusLabel(s string) string {
+	if l, ok := chorusLabels[s]; ok {
+		return l
+	}
+	return s
+}
+
+func regimeLabel(r invoice.Regime) string {
+	switch r {
+	case invoice.RegimeLegal:
+		return "Taux légal"
+	case invoice.RegimeProcurement:
+		return "Commande publique (BCE + 8 pts)"
+	}
+	return string(r)
+}
+
+func outcomeLabel(o string) string {
+	switch o {
+	case "issued":
+		return "facturé"
+	case "free":
+		return "gratuit"
+	case "nothing_due":
+		return "rien à facturer"
+	case "failed":
+		return "en échec"
+	}
+	return o
+}
+
+func formatLabel(f string) string {
+	switch f {
+	case "pdf":
+		return "PDF"
+	case "facturx":
+		return "Factur-X"
+	case "cii":
+		return "CII (XML)"
+	case "ubl":
+		return "UBL (XML)"
+	}
+	return f
+}
+
+// page is what the layout needs around a page's own data.
+type page struct {
+	Title    string
+	Nav      string
+	User     *principal
+	Flash    string
+	FlashErr string
+	Refresh  bool
+	Data     any
+}
+
+func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
+	t, ok := s.pages[name]
+	if !ok {
+		http.Error(w, "page inconnue", http.StatusInternalServerError)
+		return
+	}
+	p := page{Title: title, Nav: name, Data: data}
+	if u, ok := userFrom(r.Context()); ok {
+		p.User = &u
+	}
+	p.Flash, p.FlashErr = s.takeFlash(w, r)
+	if rv, ok := data.(interface{ refresh() bool }); ok {
+		p.Refresh = rv.refresh()
+	}
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, p); err != nil {
+		s.log.Error("render", "page", name, "error", err)
+		http.Error(w, "Erreur d'affichage.", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
+	s.render(w, r, status, "error", http.StatusText(status), msg)
+}
+
+func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	s.renderError(w, r, http.StatusInternalServerError, "Une erreur est survenue ; elle a été journalisée. Réessayez ou prévenez l'exploitation.")
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.renderError(w, r, http.StatusNotFound, "Cette page n'existe pas.")
+}
+
+const flashCookie = "chorusbill_flash"
+
+// setFlash keeps a one-time message for the page after a redirect.
+func (s *Server) setFlash(w http.ResponseWriter, msg string, isErr bool) {
+	v := "ok:" + msg
+	if isErr {
+		v = "err:" + msg
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Value: encodeFlash(v), Path: "/", MaxAge: 60,
+		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+}
+
+func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) (ok, bad string) {
+	c, err := r.Cookie(flashCookie)
+	if err != nil {
+		return "", ""
+	}
+	http.SetCookie(w, &http.Cookie{Name: flashCookie, Path: "/", MaxAge: -1, HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+	v := decodeFlash(c.Value)
+	if m, found := strings.CutPrefix(v, "err:"); found {
+		return "", m
+	}
+	m, _ := strings.CutPrefix(v, "ok:")
+	return m, ""
+}
+
+func (s *Server) static(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "private, max-age=3600")
+	http.FileServerFS(staticFS).ServeHTTP(w, r)
+}
+
+func encodeFlash(s string) string { return base64URL.EncodeToString([]byte(s)) }
+
+func decodeFlash(s string) string {
+	b, err := base64URL.DecodeString(s)
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+var base64URL = base64.RawURLEncoding
+
+var reBuyerRequires = regexp.MustCompile(`^buyer (\d{14}) requires (.+)$`)
+
+// frenchReason translates the pipeline's English reference reasons
+// ("buyer … requires a code service"); other reasons are shown as kept.
+func frenchReason(r string) string {
+	m := reBuyerRequires.FindStringSubmatch(r)
+	if m == nil {
+		return r
+	}
+	fr := strings.NewReplacer("a code service or an engagement number", "un code service ou un numéro d'engagement",
+		"a code service", "un code service", "an engagement number", "un numéro d'engagement", " and ", " et ")
+	return "Chorus Pro : l'acheteur exige " + fr.Replace(m[2]) + "."
+}
