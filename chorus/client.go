@@ -28,7 +28,16 @@ type Client struct {
 	log     *slog.Logger
 	account string // base64 login:password, sent as cpro-account; never logged
 	now     func() time.Time
+	observe Observer
 }
+
+// Observer is told of every HTTP exchange with Chorus Pro: the call, how it
+// ended (0 for success, else the kind of error), the HTTP status, and how
+// long it took. Metrics hang here.
+type Observer func(op string, outcome Kind, status int, took time.Duration)
+
+// WithObserver reports every exchange to o.
+func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } }
 
 // Option changes a client.
 type Option func(*Client)
@@ -150,40 +159,73 @@ func (c *Client) once(ctx context.Context, op, path string, body []byte, out ret
 			}
 			return &Error{Op: op, Kind: Transient, Err: err}
 		}
+		began := c.now()
 		status, header, data, err := c.post(ctx, path, tok, body)
 		if err != nil {
-			return c.transportError(op, err, idem)
+			err = c.transportError(op, err, idem)
+			c.observed(op, err, 0, began)
+			return err
 		}
-		switch {
-		case status == http.StatusUnauthorized && !refreshed:
-			c.tokens.invalidate(tok)
+		err = c.classify(op, status, header, data, out, idem, tok, refreshed)
+		c.observed(op, err, status, began)
+		if errors.Is(err, errRetryWithNewToken) {
 			continue
-		case status == http.StatusUnauthorized:
-			// chorus-pro.md §2.11: the reason is in WWW-Authenticate.
-			return &Error{Op: op, Kind: Auth, Status: status, Reason: header.Get("WWW-Authenticate")}
-		case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
-			return &Error{Op: op, Kind: Transient, Status: status, RetryAfter: retryAfter(header, c.now())}
-		case status >= 500:
-			kind := Transient
-			if idem == unsafe {
-				kind = Uncertain // the server may have applied it before failing
-			}
-			return &Error{Op: op, Kind: kind, Status: status, RetryAfter: retryAfter(header, c.now()), Reason: excerpt(data)}
-		case status != http.StatusOK:
-			return &Error{Op: op, Kind: Permanent, Status: status, Reason: excerpt(data)}
 		}
-		if err := json.Unmarshal(data, out); err != nil {
-			kind := Transient
-			if idem == unsafe {
-				kind = Uncertain
-			}
-			return &Error{Op: op, Kind: kind, Status: status, Err: fmt.Errorf("decode answer: %w", err), Reason: excerpt(data)}
-		}
-		if r := out.retour(); !r.OK() {
-			return &Error{Op: op, Kind: Permanent, Status: status, CodeRetour: r.CodeRetour, Libelle: r.Libelle}
-		}
-		return nil
+		return err
 	}
+}
+
+// errRetryWithNewToken asks once to send the call again with a new token.
+var errRetryWithNewToken = errors.New("401: retry with a new token")
+
+func (c *Client) observed(op string, err error, status int, began time.Time) {
+	if c.observe == nil {
+		return
+	}
+	var kind Kind
+	if err != nil && !errors.Is(err, errRetryWithNewToken) {
+		kind = KindOf(err)
+		if kind == 0 {
+			kind = Transient
+		}
+	} else if errors.Is(err, errRetryWithNewToken) {
+		kind = Auth
+	}
+	c.observe(op, kind, status, c.now().Sub(began))
+}
+
+// classify turns one HTTP answer into nil, a typed error, or
+// errRetryWithNewToken after a first 401.
+func (c *Client) classify(op string, status int, header http.Header, data []byte, out retour, idem idempotence, tok string, refreshed bool) error {
+	switch {
+	case status == http.StatusUnauthorized && !refreshed:
+		c.tokens.invalidate(tok)
+		return errRetryWithNewToken
+	case status == http.StatusUnauthorized:
+		// chorus-pro.md §2.11: the reason is in WWW-Authenticate.
+		return &Error{Op: op, Kind: Auth, Status: status, Reason: header.Get("WWW-Authenticate")}
+	case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
+		return &Error{Op: op, Kind: Transient, Status: status, RetryAfter: retryAfter(header, c.now())}
+	case status >= 500:
+		kind := Transient
+		if idem == unsafe {
+			kind = Uncertain // the server may have applied it before failing
+		}
+		return &Error{Op: op, Kind: kind, Status: status, RetryAfter: retryAfter(header, c.now()), Reason: excerpt(data)}
+	case status != http.StatusOK:
+		return &Error{Op: op, Kind: Permanent, Status: status, Reason: excerpt(data)}
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		kind := Transient
+		if idem == unsafe {
+			kind = Uncertain
+		}
+		return &Error{Op: op, Kind: kind, Status: status, Err: fmt.Errorf("decode answer: %w", err), Reason: excerpt(data)}
+	}
+	if r := out.retour(); !r.OK() {
+		return &Error{Op: op, Kind: Permanent, Status: status, CodeRetour: r.CodeRetour, Libelle: r.Libelle}
+	}
+	return nil
 }
 
 func (c *Client) post(ctx context.Context, path, token string, body []byte) (int, http.Header, []byte, error) {
