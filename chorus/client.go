@@ -64,9 +64,13 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	if cfg.ClientID == "" || cfg.ClientSecret == "" || cfg.TechLogin == "" || cfg.TechPassword == "" {
 		return nil, fmt.Errorf("chorus: PISTE client id and secret and the technical account's login and password are required")
 	}
+	// Keep as many idle connections as workers call at once: the default
+	// two per host would open a new TCP (and TLS) connection per call.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConns, transport.MaxIdleConnsPerHost = 128, 64
 	c := &Client{
 		cfg:     cfg,
-		http:    &http.Client{},
+		http:    &http.Client{Transport: transport},
 		limiter: noLimit{},
 		log:     slog.New(slog.DiscardHandler),
 		account: base64.StdEncoding.EncodeToString([]byte(cfg.TechLogin + ":" + cfg.TechPassword)),

@@ -35,6 +35,26 @@ func (s *Store) InvoicesInStates(ctx context.Context, states ...invoice.State) (
 	return out, nil
 }
 
+// StaleInvoices lists the invoices in any of the states that have not
+// changed since before: the reconciler's candidates, chosen in SQL so that a
+// large year costs one query, not one per invoice.
+func (s *Store) StaleInvoices(ctx context.Context, before time.Time, states ...invoice.State) ([]InvoiceRef, error) {
+	if len(states) == 0 {
+		return nil, nil
+	}
+	args := []any{before.UTC()}
+	for _, st := range states {
+		args = append(args, string(st))
+	}
+	var out []InvoiceRef
+	q := `SELECT id, number, state, chorus_status FROM invoices WHERE updated_at < ? AND state IN (` +
+		strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ") + `) ORDER BY id`
+	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("list stale invoices: %w", err)
+	}
+	return out, nil
+}
+
 // LatePayment is a payment received after its invoice's due date.
 type LatePayment struct {
 	InvoiceID int64     `db:"invoice_id"`

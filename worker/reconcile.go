@@ -49,19 +49,12 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	refs, err := p.books.InvoicesInStates(ctx, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited, invoice.StateDelivered)
+	refs, err := p.books.StaleInvoices(ctx, cutoff, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited, invoice.StateDelivered)
 	if err != nil {
 		return n, err
 	}
-	for _, r := range refs {
-		inv, err := p.books.InvoiceByID(ctx, r.ID)
-		if err != nil {
-			return n, err
-		}
-		if inv.UpdatedAt.After(cutoff) {
-			continue
-		}
-		switch inv.State {
+	for _, inv := range refs {
+		switch invoice.State(inv.State) {
 		case invoice.StateFinalised, invoice.StateDelivering:
 			err = p.EnqueueDeliver(ctx, inv.ID, stamp)
 		case invoice.StateDeposited:

@@ -178,7 +178,7 @@ func newBencher(ctx context.Context, c *cli, o benchOptions) (*bencher, error) {
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("Redis at %s: %w (run `make services`)", o.redisURL, err)
+		return nil, fmt.Errorf("redis at %s: %w (run `make services`)", o.redisURL, err)
 	}
 	return &bencher{c: c, o: o, redis: ropt, rdb: rdb, cfg: benchWorkerConfig(o.concurrency)}, nil
 }
