@@ -68,6 +68,11 @@ type Config struct {
 	// LoginLimits bound failed logins (defaults: 5 per user and 20 per
 	// address per 15 minutes).
 	LoginLimits LoginLimits
+	// Metrics is the Prometheus registry served at /metrics to signed-in
+	// users; the caller watches its sources (Metrics.Watch). Nil makes one
+	// watching Books, Inspector and PipelineMetrics.
+	Metrics         *Metrics
+	PipelineMetrics *worker.Metrics
 }
 
 // Server is the dashboard's HTTP handler.
@@ -101,6 +106,12 @@ func New(cfg Config) (*Server, error) {
 	if cfg.AbsoluteTimeout <= 0 {
 		cfg.AbsoluteTimeout = 12 * time.Hour
 	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+		if err := cfg.Metrics.Watch(Sources{Books: cfg.Books, Inspector: cfg.Inspector, Pipeline: cfg.PipelineMetrics, Logger: cfg.Logger}); err != nil {
+			return nil, err
+		}
+	}
 	pages, err := parseTemplates()
 	if err != nil {
 		return nil, err
@@ -125,8 +136,12 @@ func (s *Server) Close() error {
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
 
+// Metrics is the registry served at /metrics.
+func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
+
 // routes wires every route. Only /healthz and /readyz (probes, which tell
-// nothing of the books) and the login page are open; everything else goes
+// nothing of the books) and the login page are open (/metrics is not: a
+// Prometheus server scrapes Metrics.Handler on a listener of its own); everything else goes
 // through requireUser, and every POST through requireOperator. The whole
 // mux sits behind the security headers and Go's cross-origin protection.
 func (s *Server) routes() http.Handler {
@@ -143,6 +158,7 @@ func (s *Server) routes() http.Handler {
 	user("GET /static/", s.static)
 	user("GET /{$}", s.overview)
 	user("GET /api/apercu", s.apiOverview)
+	user("GET /metrics", s.metricsPage)
 	user("GET /a-completer", s.workAwaiting)
 	user("GET /rejets", s.workRejected)
 	user("GET /suspendues", s.workSuspended)

@@ -16,6 +16,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/dashboard"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -147,11 +148,20 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	cfg.TrackIntervals = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
 	cfg.KickEvery, cfg.StaleAfter, cfg.RetryBase = 2*time.Second, 30*time.Second, 100*time.Millisecond
 	cfg.PollInterval, cfg.AutoRuns, cfg.BuyerCacheTTL = 100*time.Millisecond, false, time.Minute
-	s, err := c.buildStack(ctx, stackOptions{redisURL: redisURL, chorusCfg: &ccfg, cfg: cfg, now: now, logger: log})
+	metrics := dashboard.NewMetrics()
+	s, err := c.buildStack(ctx, stackOptions{redisURL: redisURL, chorusCfg: &ccfg, cfg: cfg, now: now, logger: log, observer: metrics.ObserveChorus})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if err := watchMetrics(s, metrics, log); err != nil {
+		return err
+	}
+	stopMetrics, err := c.serveMetrics(ctx, metrics)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	say("books: %s database %s", s.books.Dialect(), database)
 
 	if err := importSample(ctx, c, s.books); err != nil {
@@ -211,7 +221,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	}
 	// Dashboard (issue 7): served until Ctrl-C, with a demo operator.
 	if dashAddr != "" {
-		wait, err := startDemoDashboard(ctx, c, s, dashAddr, now, log)
+		wait, err := startDemoDashboard(ctx, c, s, dashAddr, now, log, metrics)
 		if err != nil {
 			return err
 		}

@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/chorusbill/chorusbill/store"
 	"log/slog"
 	"net"
 	"net/http"
@@ -16,6 +15,7 @@ import (
 	"github.com/chorusbill/chorusbill/dashboard"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
@@ -24,6 +24,9 @@ const (
 	envDashboardAddr   = "CHORUSBILL_DASHBOARD_ADDR"
 	envInsecureCookies = "CHORUSBILL_INSECURE_COOKIES"
 	defaultDashboard   = "127.0.0.1:8080"
+	// envMetricsAddr is where serve, demo and work serve /metrics to
+	// Prometheus, without authentication; unset, they do not.
+	envMetricsAddr = "CHORUSBILL_METRICS_ADDR"
 )
 
 const serveAbout = `Serves the finance dashboard: the billing runs and their progress, the
@@ -35,8 +38,14 @@ hands work to the workers through Redis: run "chorusbill work" beside it.
 
 Cookies are Secure by default: serve it behind HTTPS (a reverse proxy). For
 plain HTTP on localhost only, pass --insecure-cookies (or set ` + envInsecureCookies + `=1).
+
+Prometheus metrics are at /metrics, for signed-in users. For a Prometheus
+server, set ` + envMetricsAddr + ` (e.g. :9464): /metrics is then also served there
+without authentication (a bare :PORT listens on 127.0.0.1 only; name a host
+to listen elsewhere, on a private network). The figures are counts, never
+names or numbers of invoices.
 Configuration: ` + envDashboardAddr + ` (default ` + defaultDashboard + `), CHORUSBILL_DATABASE_URL,
-` + envRedisURL + `, CHORUS_*.`
+` + envRedisURL + `, CHORUS_*, ` + envMetricsAddr + `.`
 
 func runServe(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("serve", "[--addr HOST:PORT] [--insecure-cookies]", serveAbout)
@@ -50,16 +59,26 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	s, err := c.buildStack(ctx, stackOptions{})
+	log := c.logger(c.stderr, slog.LevelInfo)
+	metrics := dashboard.NewMetrics()
+	s, err := c.buildStack(ctx, stackOptions{observer: metrics.ObserveChorus})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	d, err := c.newDashboard(s, !insecure, nil, c.logger(c.stderr, slog.LevelInfo))
+	if err := watchMetrics(s, metrics, log); err != nil {
+		return err
+	}
+	d, err := c.newDashboard(s, !insecure, nil, log, metrics)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	stopMetrics, err := c.serveMetrics(ctx, metrics)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	if n, err := s.books.Users(ctx); err == nil && len(n) == 0 {
 		fmt.Fprintln(c.stderr, "no dashboard user yet: create one with `chorusbill users add NAME --role operator`")
 	}
@@ -67,8 +86,9 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 }
 
 // newDashboard builds the dashboard over a stack. now is the civil clock
-// (nil: the machine's).
-func (c *cli) newDashboard(s *stack, secure bool, now func() time.Time, log *slog.Logger) (*dashboard.Server, error) {
+// (nil: the machine's); metrics is the process's registry, its sources
+// already watched (watchMetrics).
+func (c *cli) newDashboard(s *stack, secure bool, now func() time.Time, log *slog.Logger, metrics *dashboard.Metrics) (*dashboard.Server, error) {
 	is, err := c.issuer()
 	if err != nil {
 		return nil, err
@@ -94,7 +114,63 @@ func (c *cli) newDashboard(s *stack, secure bool, now func() time.Time, log *slo
 	}
 	return dashboard.New(dashboard.Config{Books: s.books, Actions: s.p, Directory: s.api, Issuer: is, Catalog: cat,
 		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.redis, PingRedis: ping,
-		SecureCookies: secure, Now: now, Logger: log})
+		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.p.Metrics})
+}
+
+// watchMetrics has the registry read the stack's books, queues and pipeline
+// counters at each scrape (failures go to log, and to chorusbill_books_up
+// and chorusbill_queues_up).
+func watchMetrics(s *stack, m *dashboard.Metrics, log *slog.Logger) error {
+	insp := asynq.NewInspector(s.redis)
+	s.closer = append(s.closer, func() { insp.Close() })
+	return m.Watch(dashboard.Sources{Books: s.books, Inspector: insp, Pipeline: s.p.Metrics, Logger: log})
+}
+
+// metricsListenAddr is where to serve /metrics for Prometheus: the address
+// of CHORUSBILL_METRICS_ADDR, on the loopback interface unless it names a
+// host ("" when unset).
+func metricsListenAddr(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	if _, err := strconv.Atoi(v); err == nil {
+		v = ":" + v
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", fmt.Errorf("%s %q is not HOST:PORT or :PORT: %w", envMetricsAddr, v, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// serveMetrics serves the registry at /metrics, without authentication, on
+// CHORUSBILL_METRICS_ADDR when it is set: Prometheus cannot sign in through
+// the dashboard's login form, so the scrape endpoint is protected by where it
+// listens (loopback by default) instead. stop shuts it down.
+func (c *cli) serveMetrics(ctx context.Context, m *dashboard.Metrics) (stop func(), err error) {
+	addr, err := metricsListenAddr(c.getenv(envMetricsAddr))
+	if addr == "" || err != nil {
+		return func() {}, err
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- serveListener(ctx, ln, mux, nil) }()
+	fmt.Fprintf(c.stdout, "metrics: http://%s/metrics (no authentication: keep this address private)\n", ln.Addr())
+	return func() {
+		cancel()
+		if err := <-done; err != nil {
+			fmt.Fprintf(c.stderr, "metrics: %v\n", err)
+		}
+	}, nil
 }
 
 // serveDashboard serves h on addr until ctx ends, then shuts down gently.
@@ -103,6 +179,11 @@ func serveDashboard(ctx context.Context, addr string, h http.Handler, ready func
 	if err != nil {
 		return fmt.Errorf("dashboard: %w", err)
 	}
+	return serveListener(ctx, ln, h, ready)
+}
+
+// serveListener serves h on ln until ctx ends, then shuts down gently.
+func serveListener(ctx context.Context, ln net.Listener, h http.Handler, ready func(url string)) error {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute,
 		WriteTimeout: 5 * time.Minute, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	errc := make(chan error, 1)
@@ -130,7 +211,7 @@ func serveDashboard(ctx context.Context, addr string, h http.Handler, ready func
 // so cookies without Secure: localhost only), with an operator "demo"
 // whose fresh random password is printed once. It returns when the
 // dashboard is listening; the server stops with ctx.
-func startDemoDashboard(ctx context.Context, c *cli, s *stack, addr string, now func() time.Time, log *slog.Logger) (func(), error) {
+func startDemoDashboard(ctx context.Context, c *cli, s *stack, addr string, now func() time.Time, log *slog.Logger, metrics *dashboard.Metrics) (func(), error) {
 	pw, err := newDemoPassword()
 	if err != nil {
 		return nil, err
@@ -147,7 +228,7 @@ func startDemoDashboard(ctx context.Context, c *cli, s *stack, addr string, now 
 	if err != nil {
 		return nil, err
 	}
-	d, err := c.newDashboard(s, false, now, log)
+	d, err := c.newDashboard(s, false, now, log, metrics)
 	if err != nil {
 		return nil, err
 	}

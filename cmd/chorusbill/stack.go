@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/dashboard"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -48,6 +49,9 @@ type stackOptions struct {
 	cfg       worker.Config
 	now       func() time.Time
 	logger    *slog.Logger
+	// observer, when set, is told of every exchange with Chorus Pro
+	// (metrics: dashboard.Metrics.ObserveChorus).
+	observer chorus.Observer
 }
 
 func (c *cli) logger(w io.Writer, level slog.Level) *slog.Logger {
@@ -96,6 +100,9 @@ func (c *cli) buildStack(ctx context.Context, opts stackOptions) (*stack, error)
 		log = c.logger(c.stderr, slog.LevelInfo)
 	}
 	chorusOpts := []chorus.Option{chorus.WithLogger(log)}
+	if opts.observer != nil {
+		chorusOpts = append(chorusOpts, chorus.WithObserver(opts.observer))
+	}
 	if ccfg.RatePerSecond > 0 {
 		// Every worker sharing this Redis shares the limit.
 		if rc, ok := ropt.MakeRedisClient().(redis.UniversalClient); ok {
@@ -147,7 +154,9 @@ and the scheduler that starts the yearly runs (contributions from 2 January,
 overage of year n-1 from February), the daily late-payment interest and the
 reconciliation of the queue with the books. Any number of workers may share
 one Redis and one database. Configuration: ` + envRedisURL + ` (default ` + defaultRedis + `),
-CHORUSBILL_DATABASE_URL, CHORUS_*, ` + envConcurrency + `.`
+CHORUSBILL_DATABASE_URL, CHORUS_*, ` + envConcurrency + `, and ` + envMetricsAddr + `: serve
+Prometheus metrics at /metrics on that address, without authentication (a
+bare :PORT listens on 127.0.0.1 only).`
 
 func runWork(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("work", "[flags]", workAbout)
@@ -158,11 +167,27 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 	}
 	cfg := worker.DefaultConfig()
 	cfg.AutoRuns = !noAuto
-	s, err := c.buildStack(ctx, stackOptions{cfg: cfg})
+	opts := stackOptions{cfg: cfg}
+	var metrics *dashboard.Metrics
+	if c.getenv(envMetricsAddr) != "" {
+		metrics = dashboard.NewMetrics()
+		opts.observer = metrics.ObserveChorus
+	}
+	s, err := c.buildStack(ctx, opts)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
+	if metrics != nil {
+		if err := watchMetrics(s, metrics, c.logger(c.stderr, slog.LevelInfo)); err != nil {
+			return err
+		}
+		stop, err := c.serveMetrics(ctx, metrics)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	slog.New(slog.NewTextHandler(c.stderr, nil)).Info("worker started", "database", s.books.Dialect(), "concurrency", cfg.Concurrency)
 	return s.p.Serve(ctx, s.redis)
 }

@@ -1,0 +1,606 @@
+package dashboard
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/fixtures"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/store/storetest"
+	"github.com/chorusbill/chorusbill/tariff"
+	"github.com/chorusbill/chorusbill/worker"
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/chromedp"
+	"github.com/hibiken/asynq"
+)
+
+// The browser test drives the real dashboard in headless Chromium (Debian's
+// chromium package, /usr/bin/chromium; CHORUSBILL_CHROMIUM names another)
+// over books the real pipeline filled: the demo's machinery (the sample,
+// an embedded Redis, the Chorus Pro sandbox and a worker) runs the 2025
+// contributions, then the sandbox's buyers take twelve days. A finance
+// officer then logs in, sees the run, fills a missing engagement number,
+// re-submits an invoice the buyer rejected, and downloads a PDF. Each step
+// is saved as a screenshot in a temporary directory, and in the directory
+// named by CHORUSBILL_SCREENSHOTS when set.
+
+const (
+	defaultChromium = "/usr/bin/chromium"
+	// sdisMorbihan requires an engagement number (chorus-buyers.yaml); the
+	// test imports the sample's references without its own, so that its
+	// invoice waits for one.
+	sdisMorbihan = "28564924000014"
+	// landivisiau rejects the first invoice it receives.
+	landivisiau = "20007983800021"
+	// engagement is what the officer types.
+	engagement = "2026000092"
+)
+
+// sampleRun is the demo's machinery in a test.
+type sampleRun struct {
+	books    *store.Store
+	sb       *sandbox.Server
+	api      *chorus.Client
+	pipeline *worker.Pipeline
+	redis    asynq.RedisClientOpt
+	metrics  *Metrics
+	issuer   worker.Issuer
+	catalog  *tariff.Catalog
+}
+
+// runSample imports the sample, runs the 2025 contributions through the
+// real pipeline against the sandbox, and lets the buyers' twelve days go by.
+func runSample(t *testing.T) *sampleRun {
+	t.Helper()
+	ctx := context.Background()
+	r := &sampleRun{books: storetest.SQLite(t), metrics: NewMetrics()}
+	var err error
+	if r.catalog, err = tariff.LoadCatalog(fixtures.FS(), fixtures.DeliberationsDir); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"establishments.csv", "usage-2025.csv", "references.csv"} {
+		data, err := fs.ReadFile(fixtures.FS(), fixtures.SampleDir+"/"+f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch f {
+		case "establishments.csv":
+			_, err = r.books.ImportEstablishments(ctx, f, bytes.NewReader(data), r.catalog, "test")
+		case "usage-2025.csv":
+			_, err = r.books.ImportUsage(ctx, f, bytes.NewReader(data), r.catalog, "test")
+		default:
+			var kept []string
+			for _, line := range strings.Split(string(data), "\n") {
+				if !strings.HasPrefix(line, sdisMorbihan+";") {
+					kept = append(kept, line)
+				}
+			}
+			_, err = r.books.ImportReferences(ctx, f, strings.NewReader(strings.Join(kept, "\n")), "test")
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	data, _ := fs.ReadFile(fixtures.FS(), fixtures.Issuer)
+	if r.issuer, err = worker.ParseIssuer("issuer.yaml", data); err != nil {
+		t.Fatal(err)
+	}
+	legal, ecb := rates(t)
+
+	// The queue: an embedded Redis whose keys expire (asynq's locks).
+	mr := miniredis.RunT(t)
+	stopTTL := make(chan struct{})
+	var ttl sync.WaitGroup
+	ttl.Go(func() {
+		tick := time.NewTicker(200 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-stopTTL:
+				return
+			case <-tick.C:
+				mr.FastForward(200 * time.Millisecond)
+			}
+		}
+	})
+	t.Cleanup(func() { close(stopTTL); ttl.Wait() })
+	r.redis = asynq.RedisClientOpt{Addr: mr.Addr()}
+
+	// Chorus Pro: the sandbox, its business clock driven by the test from
+	// this morning (so that the screenshots' dates agree with the run's
+	// start, which the books stamp with the machine's clock).
+	y, m, d := time.Now().UTC().Date()
+	wall := time.Date(y, m, d, 9, 0, 0, 0, time.UTC)
+	if r.sb, err = sandbox.New(sandbox.Config{ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
+		TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword, Now: func() time.Time { return wall },
+		FlowProcessingDelay: -1, FlowIntegrationDelay: -1}); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(r.sb)
+	t.Cleanup(srv.Close)
+	if r.api, err = chorus.New(chorus.Config{Env: chorus.Local, BaseURL: srv.URL, TokenURL: srv.URL + chorus.PathToken,
+		ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret, TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword,
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}, chorus.WithObserver(r.metrics.ObserveChorus)); err != nil {
+		t.Fatal(err)
+	}
+
+	// The worker, tuned as the demo's.
+	cfg := worker.DefaultConfig()
+	cfg.TrackIntervals = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second}
+	cfg.KickEvery, cfg.StaleAfter, cfg.RetryBase = 2*time.Second, 30*time.Second, 100*time.Millisecond
+	cfg.PollInterval, cfg.AutoRuns, cfg.BuyerCacheTTL = 100*time.Millisecond, false, time.Minute
+	queue := asynq.NewClient(r.redis)
+	t.Cleanup(func() { queue.Close() })
+	r.pipeline = worker.NewPipeline(worker.Deps{Books: r.books, Catalog: r.catalog, Issuer: r.issuer, Chorus: r.api, Queue: queue,
+		LegalRates: legal, ECBRates: ecb, Now: r.sb.Now}, cfg)
+	workCtx, stopWork := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- r.pipeline.Serve(workCtx, r.redis) }()
+	t.Cleanup(func() {
+		stopWork()
+		if err := <-served; err != nil {
+			t.Logf("worker: %v", err)
+		}
+	})
+
+	if err := r.pipeline.EnqueueRun(ctx, 2025, invoice.KindContribution, r.sb.Now()); err != nil {
+		t.Fatal(err)
+	}
+	n, err := r.books.CountEstablishments(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.waitFor(t, time.Minute, "the run to issue and deliver every invoice", func() (bool, error) {
+		run, err := r.books.RunFor(ctx, 2025, invoice.KindContribution)
+		if err != nil {
+			return false, nil
+		}
+		sum, err := r.books.Summary(ctx, run.ID)
+		if err != nil {
+			return false, err
+		}
+		busy, err := r.books.InvoicesInStates(ctx, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited)
+		return sum.Items >= n && len(busy) == 0, err
+	})
+	// Twelve days on the buyers' side: made available, rejected by
+	// Landivisiau on the fifth day, suspended, paid…
+	for range 12 {
+		if err := r.sb.Advance(24 * time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.waitFor(t, time.Minute, "Landivisiau's rejection and the first payments", func() (bool, error) {
+		rejected, err := r.books.WorkList(ctx, store.WorkFilter{States: []invoice.State{invoice.StateRejected}, Query: landivisiau})
+		if err != nil {
+			return false, err
+		}
+		paid, err := r.books.InvoicesInStates(ctx, invoice.StatePaid)
+		return len(rejected) == 1 && rejected[0].ChorusStatus == string(chorus.StatutRejetee) && len(paid) > 0, err
+	})
+	return r
+}
+
+// waitFor polls cond until it holds, failing the test after timeout.
+func (r *sampleRun) waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			t.Fatalf("waiting for %s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			counts, _ := r.books.InvoiceCounts(context.Background())
+			t.Fatalf("waited %s for %s; invoices by state: %v", timeout, what, counts)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// one finds the single invoice of a state for a SIRET.
+func (r *sampleRun) one(t *testing.T, state invoice.State, siret string) store.WorkRow {
+	t.Helper()
+	rows, err := r.books.WorkList(context.Background(), store.WorkFilter{States: []invoice.State{state}, Query: siret})
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("%s invoices of %s: %d, %v", state, siret, len(rows), err)
+	}
+	return rows[0]
+}
+
+// chromiumPath is the browser to drive; a missing one fails the test (the
+// browser test is part of the suite, never skipped).
+func chromiumPath(t *testing.T) string {
+	t.Helper()
+	path := os.Getenv("CHORUSBILL_CHROMIUM")
+	if path == "" {
+		path = defaultChromium
+	}
+	if fi, err := os.Stat(path); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+		t.Fatalf("Chromium is not installed at %s: run `make tools` (it installs Debian's chromium package), or set CHORUSBILL_CHROMIUM", path)
+	}
+	return path
+}
+
+// shots saves screenshots in a temporary directory (kept, and logged) and
+// in CHORUSBILL_SCREENSHOTS when set.
+type shots struct {
+	t    *testing.T
+	ctx  context.Context
+	dirs []string
+	n    int
+}
+
+func newShots(t *testing.T, ctx context.Context) *shots {
+	tmp, err := os.MkdirTemp("", "chorusbill-dashboard-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &shots{t: t, ctx: ctx, dirs: []string{tmp}}
+	if d := os.Getenv("CHORUSBILL_SCREENSHOTS"); d != "" {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		s.dirs = append(s.dirs, d)
+	}
+	t.Logf("screenshots: %s", strings.Join(s.dirs, " and "))
+	return s
+}
+
+// take saves the whole page as NN-name.png: the viewport is stretched to
+// the page's height for the capture, then set back to 1366×768.
+// (Chromium's capture beyond the viewport leaves its hit testing off: a
+// click after it misses its button.)
+func (s *shots) take(name string) {
+	s.t.Helper()
+	png, err := fullPage(s.ctx)
+	if err != nil {
+		s.t.Fatalf("screenshot %s: %v", name, err)
+	}
+	s.n++
+	for _, d := range s.dirs {
+		if err := os.WriteFile(filepath.Join(d, fmt.Sprintf("%02d-%s.png", s.n, name)), png, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+func TestBrowser(t *testing.T) {
+	chromium := chromiumPath(t)
+	began := time.Now()
+	ctx := context.Background()
+	r := runSample(t)
+	setup := time.Since(began)
+
+	// The dashboard over those books, on plain HTTP on 127.0.0.1: cookies
+	// without the Secure flag, as `chorusbill demo` serves it.
+	insp := asynq.NewInspector(r.redis)
+	t.Cleanup(func() { insp.Close() })
+	if err := r.metrics.Watch(Sources{Books: r.books, Inspector: insp, Pipeline: r.pipeline.Metrics}); err != nil {
+		t.Fatal(err)
+	}
+	legal, ecb := rates(t)
+	srv, err := New(Config{Books: r.books, Actions: r.pipeline, Directory: r.api, Issuer: r.issuer, Catalog: r.catalog,
+		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: r.redis, SecureCookies: false, Now: r.sb.Now,
+		Metrics: r.metrics, PipelineMetrics: r.pipeline.Metrics})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	hash, err := HashPassword(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.books.CreateUser(ctx, "olivia", hash, store.RoleOperator, "test"); err != nil {
+		t.Fatal(err)
+	}
+	web := httptest.NewServer(srv)
+	t.Cleanup(web.Close)
+
+	awaiting := r.one(t, invoice.StateAwaitingReference, sdisMorbihan)
+	rejected := r.one(t, invoice.StateRejected, landivisiau)
+
+	// Headless Chromium with a fresh profile, nothing fetched from outside.
+	var chromeOut syncBuffer
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.WindowSize(viewportWidth, viewportHeight),
+		chromedp.CombinedOutput(&chromeOut),
+	)
+	defer cancelAlloc()
+	bctx, cancelBrowser := chromedp.NewContext(alloc)
+	defer cancelBrowser()
+	bctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
+	defer cancel()
+	browserStart := time.Now()
+	shot := newShots(t, bctx)
+
+	// fail saves what the page shows, then fails the test.
+	fail := func(step string, err error) {
+		t.Helper()
+		if png, serr := fullPage(bctx); serr == nil {
+			for _, d := range shot.dirs {
+				os.WriteFile(filepath.Join(d, "failure-"+step+".png"), png, 0o644)
+			}
+		}
+		loc, _ := chromedp.Run(bctx, chromedp.Location())
+		t.Fatalf("%s (page %s): %v\nchromium:\n%s", step, loc, err, chromeOut.Tail(30))
+	}
+	// open clicks what leads to a new page and checks it answered 200.
+	open := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		resp, err := chromedp.RunResponse(bctx, actions...)
+		if err != nil {
+			fail(step, err)
+		}
+		if resp.Status != http.StatusOK {
+			fail(step, fmt.Errorf("status %d for %s", resp.Status, resp.URL))
+		}
+	}
+	text := func(step, sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			fail(step, err)
+		}
+		return s
+	}
+	mustContain := func(step, sel string, want ...string) {
+		t.Helper()
+		got := text(step, sel)
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				fail(step, fmt.Errorf("%s does not say %q:\n%s", sel, w, got))
+			}
+		}
+	}
+	var timings []string
+	step := func(name string, f func()) {
+		t.Helper()
+		began := time.Now()
+		f()
+		timings = append(timings, name+" "+time.Since(began).Round(time.Millisecond).String())
+	}
+
+	step("login", func() {
+		if err := chromedp.Do(bctx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
+			fail("viewport", err)
+		}
+		// Any page sends an anonymous visitor to the login form.
+		open("login page", chromedp.Navigate(web.URL+"/"))
+		if loc, _ := chromedp.Run(bctx, chromedp.Location()); !strings.Contains(loc, "/connexion") {
+			fail("login page", fmt.Errorf("anonymous visitor at %s, not the login form", loc))
+		}
+		shot.take("connexion")
+		if err := chromedp.Do(bctx,
+			chromedp.SendKeys(chromedp.CSS(`input[name="utilisateur"]`), "olivia"),
+			chromedp.SendKeys(chromedp.CSS(`input[name="mot_de_passe"]`), testPassword),
+		); err != nil {
+			fail("login form", err)
+		}
+		open("login", chromedp.Click(chromedp.CSS(`form[action="/connexion"] button`)))
+		mustContain("login", "header.top", "olivia", "opérateur")
+	})
+
+	step("overview", func() {
+		mustContain("overview", "main", "Vue d'ensemble", "Contributions 2025", "40 / 40 établissements traités",
+			"Facturé TTC", "Files d'attente")
+		shot.take("vue-d-ensemble")
+	})
+
+	step("engagement", func() {
+		open("awaiting list", chromedp.Click(chromedp.CSS(`nav.tabs a[href="/a-completer"]`)))
+		mustContain("awaiting list", "table.list", awaiting.Number, "Service départemental d'incendie et de secours du Morbihan")
+		shot.take("references-a-completer")
+		open("awaiting invoice", chromedp.Click(chromedp.CSS(`a.button[href="/factures/`+awaiting.Number+`#references"]`)))
+		mustContain("awaiting invoice", "#references", "Compléter les références acheteur")
+		if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS(`#references input[name="engagement"]`), engagement)); err != nil {
+			fail("engagement", err)
+		}
+		shot.take("saisie-engagement")
+		open("engagement sent", chromedp.Click(chromedp.CSS(`#references button.primary`)))
+		mustContain("engagement sent", "p.flash.ok", "Références vérifiées auprès de Chorus Pro et enregistrées")
+		shot.take("engagement-enregistre")
+		// The worker deposits it on Chorus Pro with the engagement.
+		r.waitFor(t, 30*time.Second, "the invoice to be delivered with its engagement", func() (bool, error) {
+			inv, err := r.books.InvoiceByNumber(ctx, awaiting.Number)
+			return inv.Engagement == engagement && inv.State == invoice.StateDelivered, err
+		})
+		open("delivered invoice", chromedp.Navigate(web.URL+"/factures/"+awaiting.Number))
+		mustContain("delivered invoice", "main", engagement, "Chorus Pro", "user:olivia")
+		shot.take("facture-deposee")
+	})
+
+	step("resubmit", func() {
+		open("rejected list", chromedp.Click(chromedp.CSS(`nav.tabs a[href="/rejets"]`)))
+		mustContain("rejected list", "table.list", rejected.Number, "par l'acheteur", "Montant non conforme à la délibération")
+		shot.take("rejets")
+		open("confirmation", chromedp.Click(chromedp.CSS(`a.button[href="/factures/`+rejected.Number+`/resoumettre"]`)))
+		mustContain("confirmation", "main", "Re-soumettre la facture "+rejected.Number, "un avoir annulera la facture "+rejected.Number)
+		if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS(`textarea[name="motif"]`), "Montant corrigé selon la délibération")); err != nil {
+			fail("confirmation", err)
+		}
+		shot.take("confirmation-resoumission")
+		open("resubmitted", chromedp.Click(chromedp.CSS(`form[action="/factures/`+rejected.Number+`/resoumettre"] button.primary`)))
+		mustContain("resubmitted", "main", rejected.Number, "Annulée par l'avoir", "Remplacée par")
+		shot.take("resoumise")
+		orig, err := r.books.InvoiceByNumber(ctx, rejected.Number)
+		if err != nil || orig.State != invoice.StateCancelled {
+			t.Fatalf("the rejected invoice is %s (%v), want cancelled", orig.State, err)
+		}
+		credit, err := r.books.CreditNoteCancelling(ctx, orig.ID)
+		if err != nil {
+			t.Fatalf("no credit note: %v", err)
+		}
+		repl, err := r.books.InvoiceReplacing(ctx, orig.ID)
+		if err != nil {
+			t.Fatalf("no replacement: %v", err)
+		}
+		trail, err := r.books.AuditTrail(ctx, "invoice", orig.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byUser := false
+		for _, e := range trail {
+			byUser = byUser || (e.Actor == "user:olivia" && e.To == string(invoice.StateCancelled) && strings.Contains(e.Reason, credit.Number))
+		}
+		if !byUser {
+			t.Fatalf("the re-submission is not in the audit trail with the user: %+v", trail)
+		}
+		// The worker delivers both to Chorus Pro.
+		r.waitFor(t, 30*time.Second, "the credit note and the replacement to be delivered", func() (bool, error) {
+			c, err := r.books.InvoiceByID(ctx, credit.ID)
+			if err != nil {
+				return false, err
+			}
+			n, err := r.books.InvoiceByID(ctx, repl.ID)
+			return c.State == invoice.StateDelivered && n.State == invoice.StateDelivered, err
+		})
+		open("replacement", chromedp.Click(chromedp.CSS(`a[href="/factures/`+repl.Number+`"]`)))
+		mustContain("replacement", "main", repl.Number, "Remplace la facture", rejected.Number)
+		shot.take("facture-de-remplacement")
+	})
+
+	step("pdf", func() {
+		dir := t.TempDir()
+		progress := chromedp.Events(bctx, browser.DownloadProgress)
+		if err := chromedp.Do(bctx,
+			chromedp.Func(func(ctx context.Context, _ *chromedp.Target) error {
+				_, err := chromedp.Call(ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+					Behavior: browser.SetDownloadBehaviorBehaviorAllowAndName, DownloadPath: dir, EventsEnabled: ptrTo(true)})
+				return err
+			}),
+			chromedp.Click(chromedp.CSS(`ul.docs a[href$="/documents/pdf"]`)),
+		); err != nil {
+			fail("pdf", err)
+		}
+		var pdf []byte
+		for ev, err := range progress {
+			if err != nil {
+				fail("pdf", err)
+			}
+			if ev.State == browser.DownloadProgressStateCanceled {
+				fail("pdf", fmt.Errorf("download canceled"))
+			}
+			if ev.State == browser.DownloadProgressStateCompleted {
+				if pdf, err = os.ReadFile(filepath.Join(dir, ev.GUID)); err != nil {
+					fail("pdf", err)
+				}
+				break
+			}
+		}
+		if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+			fail("pdf", fmt.Errorf("the download is not a PDF: %q", pdf[:min(len(pdf), 32)]))
+		}
+		// The same document, fetched by the page itself: its type and name.
+		type head struct {
+			Type, Disposition, Magic string
+			Size                     int
+		}
+		h, err := chromedp.Run(bctx, chromedp.Evaluate[head](`(async () => {
+			const a = document.querySelector('ul.docs a[href$="/documents/pdf"]');
+			const r = await fetch(a.href);
+			const b = new Uint8Array(await r.arrayBuffer());
+			return {Type: r.headers.get("Content-Type"), Disposition: r.headers.get("Content-Disposition"),
+				Magic: String.fromCharCode(...b.slice(0, 5)), Size: b.length};
+		})()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			fail("pdf fetch", err)
+		}
+		if h.Type != "application/pdf" || h.Magic != "%PDF-" || h.Size != len(pdf) || !strings.Contains(h.Disposition, ".pdf") {
+			fail("pdf fetch", fmt.Errorf("fetched %+v, downloaded %d bytes", h, len(pdf)))
+		}
+		shot.take("pdf-telecharge")
+	})
+
+	step("metrics", func() {
+		// The signed-in user reads /metrics: the deposits made above are there.
+		body, err := chromedp.Run(bctx, chromedp.Evaluate[string](`fetch("/metrics").then(r => r.text())`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			fail("metrics", err)
+		}
+		for _, want := range []string{`chorusbill_invoices{state="cancelled"} 1`, `chorusbill_run_items_done{kind="contribution",run="1",year="2025"} 40`,
+			`chorusbill_deposits_total{outcome="ok"}`, `chorusbill_chorus_calls_total{op="deposer/flux",outcome="ok"}`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("/metrics lacks %s", want)
+			}
+		}
+	})
+
+	t.Logf("pipeline and sandbox: %s; browser: %s (%s); total %s", setup.Round(time.Millisecond),
+		time.Since(browserStart).Round(time.Millisecond), strings.Join(timings, ", "), time.Since(began).Round(time.Millisecond))
+}
+
+const viewportWidth, viewportHeight = 1366, 768
+
+func fullPage(ctx context.Context) ([]byte, error) {
+	h, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`Math.ceil(document.documentElement.scrollHeight)`))
+	if err != nil {
+		return nil, err
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(viewportWidth, max(h, viewportHeight))); err != nil {
+		return nil, err
+	}
+	png, err := chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		return nil, err
+	}
+	return png, chromedp.Do(ctx, chromedp.EmulateViewport(viewportWidth, viewportHeight))
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// syncBuffer collects Chromium's output from its goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// Tail is the last n lines, without D-Bus's complaints (there is no bus in
+// a container).
+func (b *syncBuffer) Tail(n int) string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	var lines []string
+	for _, l := range strings.Split(b.buf.String(), "\n") {
+		if !strings.Contains(l, "dbus") {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
