@@ -17,7 +17,7 @@ test: services tools
 services:
 	@bash scripts/services
 
-## tools: the EN 16931 validator's tools and poppler-utils, installed if needed
+## tools: the EN 16931 validator's tools, poppler-utils and Chromium, installed if needed
 tools:
 	@bash scripts/tools
 
