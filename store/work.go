@@ -11,10 +11,11 @@ import (
 
 // InvoiceRef is the little the reconciler needs to know of an invoice.
 type InvoiceRef struct {
-	ID           int64  `db:"id"`
-	Number       string `db:"number"`
-	State        string `db:"state"`
-	ChorusStatus string `db:"chorus_status"`
+	ID           int64     `db:"id"`
+	Number       string    `db:"number"`
+	State        string    `db:"state"`
+	ChorusStatus string    `db:"chorus_status"`
+	UpdatedAt    time.Time `db:"updated_at"`
 }
 
 // InvoicesInStates lists the invoices in any of the states: the work the
@@ -28,7 +29,7 @@ func (s *Store) InvoicesInStates(ctx context.Context, states ...invoice.State) (
 		args[i] = string(st)
 	}
 	var out []InvoiceRef
-	q := `SELECT id, number, state, chorus_status FROM invoices WHERE state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ") + `) ORDER BY id`
+	q := `SELECT id, number, state, chorus_status, updated_at FROM invoices WHERE state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ") + `) ORDER BY id`
 	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("list invoices by state: %w", err)
 	}
@@ -47,7 +48,7 @@ func (s *Store) StaleInvoices(ctx context.Context, before time.Time, states ...i
 		args = append(args, string(st))
 	}
 	var out []InvoiceRef
-	q := `SELECT id, number, state, chorus_status FROM invoices WHERE updated_at < ? AND state IN (` +
+	q := `SELECT id, number, state, chorus_status, updated_at FROM invoices WHERE updated_at < ? AND state IN (` +
 		strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ") + `) ORDER BY id`
 	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("list stale invoices: %w", err)

@@ -23,7 +23,10 @@ func (p *Pipeline) HandleReconcile(ctx context.Context, _ *asynq.Task) error {
 
 // Reconcile does the reconciliation and says how many tasks it enqueued.
 func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
-	stamp := fmt.Sprintf(":r%d", p.wall().UnixNano())
+	// Task ids carry the moment the work went stale (the run's last
+	// activity, the invoice's last change): a lost task is replaced, while
+	// the next reconcile of the same stale state finds its replacement
+	// already queued instead of piling up duplicates under a backlog.
 	n := 0
 	runs, err := p.books.Runs(ctx)
 	if err != nil {
@@ -41,6 +44,7 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 		if last.After(cutoff) {
 			continue // moving: its tasks are in the queue
 		}
+		stamp := fmt.Sprintf(":r%d", last.UnixNano())
 		// The run's issue date is kept in the task; a reconcile re-issues
 		// with today's date only establishments not yet billed.
 		if err := p.enqueue(ctx, TypeRun, RunPayload{Year: r.Year, Kind: r.Kind, IssueDate: p.now().Format(time.DateOnly), Stamp: stamp},
@@ -54,6 +58,7 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 		return n, err
 	}
 	for _, inv := range refs {
+		stamp := fmt.Sprintf(":r%d", inv.UpdatedAt.UnixNano())
 		switch invoice.State(inv.State) {
 		case invoice.StateFinalised, invoice.StateDelivering:
 			err = p.EnqueueDeliver(ctx, inv.ID, stamp)
