@@ -153,6 +153,18 @@ func (f *csvFile) fail(line int, field, problem string) {
 	f.errs = append(f.errs, RowError{File: f.name, Line: line, Field: field, Problem: problem})
 }
 
+// repeated reports a row whose natural key was already seen, naming the
+// first line; format receives that line number last. It records the key
+// otherwise and reports false.
+func (f *csvFile) repeated(seen map[string]int, key string, line int, field, format string, args ...any) bool {
+	if first, dup := seen[key]; dup {
+		f.fail(line, field, fmt.Sprintf(format, append(args, first)...))
+		return true
+	}
+	seen[key] = line
+	return false
+}
+
 // done returns the problems found so far as one *ImportError, or nil.
 func (f *csvFile) done() error {
 	if len(f.errs) == 0 {

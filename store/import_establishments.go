@@ -55,11 +55,9 @@ func (s *Store) ImportEstablishments(ctx context.Context, name string, in io.Rea
 		if !ok {
 			return
 		}
-		if first, dup := seen[e.SIRET]; dup {
-			f.fail(line, "siret", fmt.Sprintf("%s is already on line %d", e.SIRET, first))
+		if f.repeated(seen, e.SIRET, line, "siret", "%s is already on line %d", e.SIRET) {
 			return
 		}
-		seen[e.SIRET] = line
 		records = append(records, e)
 	})
 	if err != nil {

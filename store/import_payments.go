@@ -50,11 +50,9 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 		}
 		p := Payment{InvoiceID: inv.ID, PaidOn: *paid, Amount: amount, Source: PaymentImported, Reference: get("reference")}
 		key := fmt.Sprintf("%s/%s/%s/%s", number, paid.Format("2006-01-02"), amount.StringFixed(2), p.Reference)
-		if first, dup := seen[key]; dup {
-			f.fail(line, "invoice_number", fmt.Sprintf("the same payment is already on line %d", first))
+		if f.repeated(seen, key, line, "invoice_number", "the same payment is already on line %d") {
 			return
 		}
-		seen[key] = line
 		payments = append(payments, p)
 	})
 	if err != nil {

@@ -55,12 +55,9 @@ func (s *Store) ImportReferences(ctx context.Context, name string, in io.Reader,
 		if !ok {
 			return
 		}
-		key := fmt.Sprintf("%s/%d", est.siret, year)
-		if first, dup := seen[key]; dup {
-			f.fail(line, "siret", fmt.Sprintf("references of %s for %d are already on line %d", est.siret, year, first))
+		if f.repeated(seen, fmt.Sprintf("%s/%d", est.siret, year), line, "siret", "references of %s for %d are already on line %d", est.siret, year) {
 			return
 		}
-		seen[key] = line
 		rows = append(rows, row{est.id, year, code, eng})
 	})
 	if err != nil {

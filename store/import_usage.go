@@ -65,12 +65,9 @@ func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat 
 		if !(okEst && okYear && okQty && okSvc) {
 			return
 		}
-		key := fmt.Sprintf("%s/%d/%s", est.siret, year, code)
-		if first, dup := seen[key]; dup {
-			f.fail(line, "service", fmt.Sprintf("%s %d %s is already on line %d", est.siret, year, code, first))
+		if f.repeated(seen, fmt.Sprintf("%s/%d/%s", est.siret, year, code), line, "service", "%s %d %s is already on line %d", est.siret, year, code) {
 			return
 		}
-		seen[key] = line
 		rows = append(rows, row{est.id, year, code, qty})
 	})
 	if err != nil {
