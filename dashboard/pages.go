@@ -530,16 +530,16 @@ func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request) {
 // resubmitPlan says, in French, what re-submitting the invoice will do, and
 // whether it can be re-submitted at all (worker.Resubmit's cases).
 func resubmitPlan(inv store.Invoice) (string, bool) {
-	switch {
-	case inv.State == invoice.StateAwaitingReference:
+	switch worker.ResubmitActionFor(inv) {
+	case worker.ResubmitReferences:
 		return "Saisir les références demandées par l'acheteur : elles sont vérifiées auprès de Chorus Pro, puis la facture " + inv.Number + " (même numéro) est déposée.", false
-	case inv.State == invoice.StateRejected && inv.ChorusStatus != string(chorus.StatutRejetee) && inv.ChorusStatus != string(chorus.StatutAbandonnee):
+	case worker.ResubmitRedeposit:
 		return "Le flux a été rejeté par la plateforme Chorus Pro : la même facture " + inv.Number + " (même numéro) sera déposée à nouveau, avec les références acheteur connues pour l'année.", true
-	case inv.State == invoice.StateRejected:
+	case worker.ResubmitReplace:
 		return "La facture a été rejetée par l'acheteur : un avoir annulera la facture " + inv.Number + " et une nouvelle facture, avec un nouveau numéro et les références connues pour l'année, la remplacera. L'avoir et la nouvelle facture seront déposés sur Chorus Pro.", true
-	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutARecycler):
+	case worker.ResubmitRecycle:
 		return "L'acheteur demande un recyclage : la facture sera recyclée sur Chorus Pro vers le code service enregistré pour l'année (à mettre à jour par un import de références au besoin), puis son suivi reprendra.", true
-	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutSuspendue):
+	case worker.ResubmitComplete:
 		return "L'acheteur a suspendu la facture : elle sera complétée sur Chorus Pro avec votre commentaire (pièce ou précision demandée), puis son suivi reprendra.", true
 	}
 	return "", false

@@ -10,6 +10,38 @@ import (
 	"github.com/chorusbill/chorusbill/store"
 )
 
+// ResubmitAction is what Resubmit would do with an invoice in its state.
+type ResubmitAction string
+
+// Re-submission actions.
+const (
+	ResubmitNone       ResubmitAction = ""
+	ResubmitReferences ResubmitAction = "references" // check the references again, then deliver
+	ResubmitRedeposit  ResubmitAction = "redeposit"  // the platform refused the flow: same number again
+	ResubmitReplace    ResubmitAction = "replace"    // the buyer rejected it: credit note and new invoice
+	ResubmitRecycle    ResubmitAction = "recycle"    // A_RECYCLER
+	ResubmitComplete   ResubmitAction = "complete"   // SUSPENDUE
+)
+
+// ResubmitActionFor classifies an invoice for Resubmit; the dashboard uses
+// it to say beforehand what re-submitting will do.
+func ResubmitActionFor(inv store.Invoice) ResubmitAction {
+	buyerRejected := inv.ChorusStatus == string(chorus.StatutRejetee) || inv.ChorusStatus == string(chorus.StatutAbandonnee)
+	switch {
+	case inv.State == invoice.StateAwaitingReference:
+		return ResubmitReferences
+	case inv.State == invoice.StateRejected && !buyerRejected:
+		return ResubmitRedeposit
+	case inv.State == invoice.StateRejected:
+		return ResubmitReplace
+	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutARecycler):
+		return ResubmitRecycle
+	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutSuspendue):
+		return ResubmitComplete
+	}
+	return ResubmitNone
+}
+
 // Resubmit acts on an invoice the finance team fixed, as Chorus Pro's rules
 // require (chorus-pro.md §3.2):
 //   - missing references, or a flow Chorus Pro rejected: deliver the same
@@ -27,13 +59,13 @@ func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (
 	if reason == "" {
 		reason = "resoumission"
 	}
-	switch {
-	case inv.State == invoice.StateAwaitingReference:
+	switch ResubmitActionFor(inv) {
+	case ResubmitReferences:
 		if err := p.EnqueueDeliver(ctx, inv.ID, ":resubmit:"+fmt.Sprint(inv.UpdatedAt.UnixNano())); err != nil {
 			return "", err
 		}
 		return fmt.Sprintf("%s : références vérifiées à nouveau, livraison relancée", number), nil
-	case inv.State == invoice.StateRejected && inv.ChorusStatus != string(chorus.StatutRejetee) && inv.ChorusStatus != string(chorus.StatutAbandonnee):
+	case ResubmitRedeposit:
 		// The platform refused the flow: the same number may be deposited again.
 		if _, err := p.refreshReferences(ctx, inv); err != nil {
 			return "", err
@@ -47,11 +79,11 @@ func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (
 			return "", err
 		}
 		return fmt.Sprintf("%s : nouveau dépôt du même numéro", number), nil
-	case inv.State == invoice.StateRejected:
+	case ResubmitReplace:
 		return p.replace(ctx, inv, reason, actor)
-	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutARecycler):
+	case ResubmitRecycle:
 		return p.recycle(ctx, inv, reason, actor)
-	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutSuspendue):
+	case ResubmitComplete:
 		if _, err := p.chorus.Complete(ctx, chorus.CompleterRequest{IdentifiantFactureCPP: *inv.ChorusInvoiceID, Commentaire: reason}); err != nil {
 			return "", err
 		}
