@@ -818,6 +818,20 @@ func (s *Server) consulterHistorique(body []byte) (int, any) {
 // ---------------------------------------------------------------------------
 // Supplier actions. chorus-pro.md §2.7.
 
+// invoiceInStatus finds a visible invoice in the one status a supplier
+// action applies to, or says why not (unknown invoice, wrong status).
+// The caller holds s.mu.
+func (s *Server) invoiceInStatus(id int64, now time.Time, want chorus.StatutFacture, done string) (*invoice, chorus.Retour) {
+	inv, ok := s.visibleInvoice(id, now)
+	if !ok {
+		return nil, retour(CodeIntrouvable, "Facture %d introuvable", id)
+	}
+	if cur := s.st.current(inv, now); cur.status != want {
+		return nil, retour(CodeActionImpossible, "La facture %s est au statut %s : seule une facture %s peut être %s", inv.number, cur.status, want, done)
+	}
+	return inv, chorus.Retour{}
+}
+
 func (s *Server) completer(body []byte) (int, any) {
 	var req chorus.CompleterRequest
 	if err := decode(body, &req); err != nil {
@@ -826,13 +840,9 @@ func (s *Server) completer(body []byte) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
-	inv, ok := s.visibleInvoice(req.IdentifiantFactureCPP, now)
-	if !ok {
-		return http.StatusOK, chorus.CompleterResponse{Retour: retour(CodeIntrouvable, "Facture %d introuvable", req.IdentifiantFactureCPP)}
-	}
-	if cur := s.st.current(inv, now); cur.status != chorus.StatutSuspendue {
-		return http.StatusOK, chorus.CompleterResponse{Retour: retour(CodeActionImpossible,
-			"La facture %s est au statut %s : seule une facture SUSPENDUE peut être complétée", inv.number, cur.status)}
+	inv, refused := s.invoiceInStatus(req.IdentifiantFactureCPP, now, chorus.StatutSuspendue, "complétée")
+	if inv == nil {
+		return http.StatusOK, chorus.CompleterResponse{Retour: refused}
 	}
 	for _, pj := range req.PieceJointeComplementaire {
 		if _, ok := s.st.attachments[pj.PieceJointeComplementaireID]; !ok {
@@ -855,13 +865,9 @@ func (s *Server) recycler(body []byte) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
-	inv, ok := s.visibleInvoice(req.IdentifiantFactureCPP, now)
-	if !ok {
-		return http.StatusOK, chorus.RecyclerResponse{Retour: retour(CodeIntrouvable, "Facture %d introuvable", req.IdentifiantFactureCPP)}
-	}
-	if cur := s.st.current(inv, now); cur.status != chorus.StatutARecycler {
-		return http.StatusOK, chorus.RecyclerResponse{Retour: retour(CodeActionImpossible,
-			"La facture %s est au statut %s : seule une facture A_RECYCLER peut être recyclée", inv.number, cur.status)}
+	inv, refused := s.invoiceInStatus(req.IdentifiantFactureCPP, now, chorus.StatutARecycler, "recyclée")
+	if inv == nil {
+		return http.StatusOK, chorus.RecyclerResponse{Retour: refused}
 	}
 	engagement := inv.engagement
 	if req.Reference != nil {
