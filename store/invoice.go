@@ -314,27 +314,36 @@ func (s *Store) insertLines(ctx context.Context, tx *sqlx.Tx, id int64, lines []
 	q.WriteString(`INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit, unit_price, base_quantity,
 		amount_cents, vat_category, vat_rate, vat_mention, usage_observed, usage_allowance, usage_excess, usage_block, usage_blocks) VALUES `)
 	for i, l := range lines {
-		cents, err := toCents(l.Amount)
-		if err != nil {
-			return fmt.Errorf("line %d: %w", i+1, err)
-		}
 		if i > 0 {
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		var obs, allow, excess, block *string
-		var blocks *int64
-		if u := l.Usage; u != nil {
-			o, a, e, b := u.Observed.String(), u.Allowance.String(), u.Excess.String(), u.BlockSize.String()
-			obs, allow, excess, block, blocks = &o, &a, &e, &b, &u.Blocks
+		row, err := lineRowArgs(id, i, l)
+		if err != nil {
+			return err
 		}
-		args = append(args, id, i+1, l.Code, l.Label, l.Quantity.String(), l.Unit, l.UnitPrice.String(), l.BaseQuantity.String(),
-			cents, string(l.VAT.Category), l.VAT.Percent.String(), l.VAT.Mention, obs, allow, excess, block, blocks)
+		args = append(args, row...)
 	}
 	if _, err := tx.ExecContext(ctx, s.rebind(q.String()), args...); err != nil {
 		return fmt.Errorf("store lines: %w", err)
 	}
 	return nil
+}
+
+// lineRowArgs gives the invoice_lines values of the line at index i.
+func lineRowArgs(id int64, i int, l invoice.Line) ([]any, error) {
+	cents, err := toCents(l.Amount)
+	if err != nil {
+		return nil, fmt.Errorf("line %d: %w", i+1, err)
+	}
+	var obs, allow, excess, block *string
+	var blocks *int64
+	if u := l.Usage; u != nil {
+		o, a, e, b := u.Observed.String(), u.Allowance.String(), u.Excess.String(), u.BlockSize.String()
+		obs, allow, excess, block, blocks = &o, &a, &e, &b, &u.Blocks
+	}
+	return []any{id, i + 1, l.Code, l.Label, l.Quantity.String(), l.Unit, l.UnitPrice.String(), l.BaseQuantity.String(),
+		cents, string(l.VAT.Category), l.VAT.Percent.String(), l.VAT.Mention, obs, allow, excess, block, blocks}, nil
 }
 
 func (s *Store) invoiceOnce(ctx context.Context, q sqlx.QueryerContext, establishmentID int64, year int, kind invoice.Kind) (Invoice, error) {
@@ -383,6 +392,7 @@ func (s *Store) oneInvoice(ctx context.Context, where string, arg any, name stri
 }
 
 type lineRow struct {
+	InvoiceID      int64   `db:"invoice_id"`
 	Code           string  `db:"code"`
 	Label          string  `db:"label"`
 	Quantity       string  `db:"quantity"`
@@ -401,13 +411,29 @@ type lineRow struct {
 }
 
 func (s *Store) lines(ctx context.Context, q sqlx.QueryerContext, id int64) ([]invoice.Line, error) {
-	var rows []lineRow
-	if err := sqlx.SelectContext(ctx, q, &rows, s.rebind(`SELECT code, label, quantity, unit, unit_price, base_quantity, amount_cents,
-		vat_category, vat_rate, vat_mention, usage_observed, usage_allowance, usage_excess, usage_block, usage_blocks
-		FROM invoice_lines WHERE invoice_id = ? ORDER BY position`), id); err != nil {
-		return nil, fmt.Errorf("read lines of invoice #%d: %w", id, err)
+	m, err := s.linesOf(ctx, q, []int64{id})
+	if err != nil {
+		return nil, err
 	}
-	out := make([]invoice.Line, 0, len(rows))
+	if m[id] == nil {
+		return []invoice.Line{}, nil
+	}
+	return m[id], nil
+}
+
+// linesOf reads the lines of several invoices, by invoice.
+func (s *Store) linesOf(ctx context.Context, q sqlx.QueryerContext, ids []int64) (map[int64][]invoice.Line, error) {
+	var rows []lineRow
+	query, args, err := s.in(`SELECT invoice_id, code, label, quantity, unit, unit_price, base_quantity, amount_cents,
+		vat_category, vat_rate, vat_mention, usage_observed, usage_allowance, usage_excess, usage_block, usage_blocks
+		FROM invoice_lines WHERE invoice_id IN (?) ORDER BY invoice_id, position`, ids)
+	if err != nil {
+		return nil, err
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("read lines of invoices %v: %w", ids[:min(len(ids), 3)], err)
+	}
+	out := map[int64][]invoice.Line{}
 	for _, r := range rows {
 		l := invoice.Line{
 			Code: r.Code, Label: r.Label, Quantity: mustDecimal(r.Quantity), Unit: r.Unit,
@@ -418,7 +444,7 @@ func (s *Store) lines(ctx context.Context, q sqlx.QueryerContext, id int64) ([]i
 			l.Usage = &invoice.Usage{Observed: mustDecimal(*r.UsageObserved), Allowance: mustDecimal(deref(r.UsageAllowance)),
 				Excess: mustDecimal(deref(r.UsageExcess)), BlockSize: mustDecimal(deref(r.UsageBlock)), Blocks: *r.UsageBlocks}
 		}
-		out = append(out, l)
+		out[r.InvoiceID] = append(out[r.InvoiceID], l)
 	}
 	return out, nil
 }

@@ -29,7 +29,14 @@ func (s *Store) insertStatement(ctx context.Context, tx *sqlx.Tx, id int64, rows
 }
 
 func (s *Store) statement(ctx context.Context, q sqlx.QueryerContext, id int64) ([]invoice.StatementRow, error) {
+	m, err := s.statementsOf(ctx, q, []int64{id})
+	return m[id], err
+}
+
+// statementsOf reads the statements of several invoices, by invoice.
+func (s *Store) statementsOf(ctx context.Context, q sqlx.QueryerContext, ids []int64) (map[int64][]invoice.StatementRow, error) {
 	var rows []struct {
+		InvoiceID int64  `db:"invoice_id"`
 		Code      string `db:"code"`
 		Label     string `db:"label"`
 		Unit      string `db:"unit"`
@@ -41,13 +48,17 @@ func (s *Store) statement(ctx context.Context, q sqlx.QueryerContext, id int64) 
 		UnitPrice string `db:"unit_price"`
 		Amount    int64  `db:"amount_cents"`
 	}
-	if err := sqlx.SelectContext(ctx, q, &rows, s.rebind(`SELECT code, label, unit, observed, allowance, excess, block_size, blocks,
-		unit_price, amount_cents FROM invoice_statement_rows WHERE invoice_id = ? ORDER BY position`), id); err != nil {
-		return nil, fmt.Errorf("read statement of invoice #%d: %w", id, err)
+	query, args, err := s.in(`SELECT invoice_id, code, label, unit, observed, allowance, excess, block_size, blocks,
+		unit_price, amount_cents FROM invoice_statement_rows WHERE invoice_id IN (?) ORDER BY invoice_id, position`, ids)
+	if err != nil {
+		return nil, err
 	}
-	var out []invoice.StatementRow
+	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
+		return nil, fmt.Errorf("read statements of invoices %v: %w", ids[:min(len(ids), 3)], err)
+	}
+	out := map[int64][]invoice.StatementRow{}
 	for _, r := range rows {
-		out = append(out, invoice.StatementRow{Code: r.Code, Label: r.Label, Unit: r.Unit,
+		out[r.InvoiceID] = append(out[r.InvoiceID], invoice.StatementRow{Code: r.Code, Label: r.Label, Unit: r.Unit,
 			Usage: invoice.Usage{Observed: mustDecimal(r.Observed), Allowance: mustDecimal(r.Allowance), Excess: mustDecimal(r.Excess),
 				BlockSize: mustDecimal(r.BlockSize), Blocks: r.Blocks},
 			UnitPrice: mustDecimal(r.UnitPrice), Amount: fromCents(r.Amount)})

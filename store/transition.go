@@ -75,36 +75,12 @@ func (s *Store) Apply(ctx context.Context, id int64, from invoice.State, c Chang
 			}
 			to = c.To
 		}
-		set := []string{"state = ?", "updated_at = ?"}
-		args := []any{string(to), s.timestamp()}
-		var changed []string
-		for _, f := range []struct {
-			col string
-			v   any
-			ok  bool
-		}{
-			{"channel", deref(c.Channel), c.Channel != nil},
-			{"code_service", deref(c.CodeService), c.CodeService != nil},
-			{"engagement", deref(c.Engagement), c.Engagement != nil},
-			{"chorus_flow_number", deref(c.ChorusFlowNumber), c.ChorusFlowNumber != nil},
-			{"chorus_invoice_id", c.ChorusInvoiceID, c.ChorusInvoiceID != nil},
-			{"chorus_status", deref(c.ChorusStatus), c.ChorusStatus != nil},
-			{"status_reason", deref(c.StatusReason), c.StatusReason != nil},
-			{"paid_on", dateArg(c.PaidOn), c.PaidOn != nil},
-		} {
-			if f.ok {
-				set, args = append(set, f.col+" = ?"), append(args, f.v)
-				changed = append(changed, f.col)
-			}
-		}
+		set, args, changed := changeSet(c, to, s.timestamp())
 		args = append(args, id)
 		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE invoices SET `+strings.Join(set, ", ")+` WHERE id = ?`), args...); err != nil {
 			return fmt.Errorf("update invoice %s: %w", cur.Number, err)
 		}
-		action := "transition"
-		if to == have {
-			action = "update " + strings.Join(changed, ", ")
-		}
+		action := changeAction(have, to, changed)
 		return s.audit(ctx, tx, auditEvent{Actor: c.Actor, Entity: "invoice", EntityID: id, Action: action,
 			From: string(have), To: string(to), Reason: c.Reason})
 	})
@@ -112,4 +88,40 @@ func (s *Store) Apply(ctx context.Context, id int64, from invoice.State, c Chang
 		return Invoice{}, err
 	}
 	return s.InvoiceByID(ctx, id)
+}
+
+// changeSet gives the SET clause of a change to state to: the state, the
+// time, and the fields the change sets (named in changed, for the audit).
+func changeSet(c Change, to invoice.State, now time.Time) (set []string, args []any, changed []string) {
+	set = []string{"state = ?", "updated_at = ?"}
+	args = []any{string(to), now}
+	for _, f := range []struct {
+		col string
+		v   any
+		ok  bool
+	}{
+		{"channel", deref(c.Channel), c.Channel != nil},
+		{"code_service", deref(c.CodeService), c.CodeService != nil},
+		{"engagement", deref(c.Engagement), c.Engagement != nil},
+		{"chorus_flow_number", deref(c.ChorusFlowNumber), c.ChorusFlowNumber != nil},
+		{"chorus_invoice_id", c.ChorusInvoiceID, c.ChorusInvoiceID != nil},
+		{"chorus_status", deref(c.ChorusStatus), c.ChorusStatus != nil},
+		{"status_reason", deref(c.StatusReason), c.StatusReason != nil},
+		{"paid_on", dateArg(c.PaidOn), c.PaidOn != nil},
+	} {
+		if f.ok {
+			set, args = append(set, f.col+" = ?"), append(args, f.v)
+			changed = append(changed, f.col)
+		}
+	}
+	return set, args, changed
+}
+
+// changeAction names a change in the audit trail: a transition, or the
+// fields updated in place.
+func changeAction(from, to invoice.State, changed []string) string {
+	if to == from {
+		return "update " + strings.Join(changed, ", ")
+	}
+	return "transition"
 }
