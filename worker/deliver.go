@@ -74,13 +74,11 @@ func (p *Pipeline) preflight(ctx context.Context, inv store.Invoice) error {
 		if inv.State == invoice.StateAwaitingReference && inv.StatusReason == err.Error() {
 			return nil
 		}
-		_, err = p.books.Apply(ctx, inv.ID, inv.State, store.Change{To: invoice.StateAwaitingReference,
-			StatusReason: ptr(err.Error()), Actor: p.actor, Reason: err.Error()})
+		_, err = p.books.Apply(ctx, inv.ID, inv.State, awaitingChange(err, p.actor))
 		p.Metrics.Inc("awaiting_reference")
 		return ignoreStale(err)
 	}
-	inv, err = p.books.Apply(ctx, inv.ID, inv.State, store.Change{To: invoice.StateDelivering, Channel: ptr("chorus"),
-		ChorusStatus: ptr(statusDepositing), StatusReason: ptr(""), Actor: p.actor, Reason: "dépôt sur Chorus Pro"})
+	inv, err = p.books.Apply(ctx, inv.ID, inv.State, depositingChange(p.actor))
 	if err != nil {
 		return ignoreStale(err)
 	}
@@ -121,15 +119,41 @@ func (p *Pipeline) refreshReferences(ctx context.Context, inv store.Invoice) (st
 	return inv, err
 }
 
-// postal sends the invoice by post: its PDF goes into the run's print batch.
+// postal sends the invoice by post: it joins the print batch, whose PDF is
+// rendered when the finance team prints it (rendering is deterministic from
+// the finalised figures, and a PDF costs ≈10 ms of CPU: issue 8's profile
+// found postal PDFs rendered on the hot path took a fifth of the worker).
 func (p *Pipeline) postal(ctx context.Context, inv store.Invoice, why string) error {
-	if _, err := RenderAndStore(ctx, p.books, p.issuer, inv, []string{FormatPDF}, p.actor); err != nil {
-		return err
-	}
-	_, err := p.books.Apply(ctx, inv.ID, inv.State, store.Change{To: invoice.StatePostal, Channel: ptr("postal"),
-		StatusReason: ptr(why), Actor: p.actor, Reason: why})
+	_, err := p.books.Apply(ctx, inv.ID, inv.State, postalChange(why, p.actor))
 	p.Metrics.Inc("postal")
 	return ignoreStale(err)
+}
+
+func postalChange(why, actor string) store.Change {
+	return store.Change{To: invoice.StatePostal, Channel: ptr("postal"), StatusReason: ptr(why), Actor: actor, Reason: why}
+}
+
+// depositingChange records the intent to deposit, before the call.
+func depositingChange(actor string) store.Change {
+	return store.Change{To: invoice.StateDelivering, Channel: ptr("chorus"), ChorusStatus: ptr(statusDepositing),
+		StatusReason: ptr(""), Actor: actor, Reason: "dépôt sur Chorus Pro"}
+}
+
+// depositedChange records a deposit Chorus Pro acknowledged.
+func depositedChange(flow, why, actor string) store.Change {
+	return store.Change{To: invoice.StateDeposited, ChorusFlowNumber: &flow, ChorusStatus: ptr(string(chorus.EtatFluxDeposeEnAttente)),
+		Actor: actor, Reason: why}
+}
+
+// depositRefusedChange records a deposit Chorus Pro refused outright.
+func depositRefusedChange(err error, actor string) store.Change {
+	return store.Change{To: invoice.StateRejected, ChorusStatus: ptr(statusDepositRefused), StatusReason: ptr(err.Error()),
+		Actor: actor, Reason: err.Error()}
+}
+
+// awaitingChange parks an invoice until the buyer's references are known.
+func awaitingChange(err error, actor string) store.Change {
+	return store.Change{To: invoice.StateAwaitingReference, StatusReason: ptr(err.Error()), Actor: actor, Reason: err.Error()}
 }
 
 // deposit resumes a delivery whose intent was recorded: a previous attempt
@@ -181,8 +205,7 @@ func (p *Pipeline) depositNow(ctx context.Context, inv store.Invoice, buyer chor
 	p.Metrics.Inc("deposit_calls")
 	if err != nil {
 		if chorus.IsPermanent(err) {
-			_, aerr := p.books.Apply(ctx, inv.ID, invoice.StateDelivering, store.Change{To: invoice.StateRejected,
-				ChorusStatus: ptr(statusDepositRefused), StatusReason: ptr(err.Error()), Actor: p.actor, Reason: err.Error()})
+			_, aerr := p.books.Apply(ctx, inv.ID, invoice.StateDelivering, depositRefusedChange(err, p.actor))
 			return ignoreStale(aerr)
 		}
 		return err
@@ -194,8 +217,7 @@ func (p *Pipeline) depositNow(ctx context.Context, inv store.Invoice, buyer chor
 }
 
 func (p *Pipeline) deposited(ctx context.Context, inv store.Invoice, flow, why string) error {
-	inv, err := p.books.Apply(ctx, inv.ID, invoice.StateDelivering, store.Change{To: invoice.StateDeposited,
-		ChorusFlowNumber: &flow, ChorusStatus: ptr(string(chorus.EtatFluxDeposeEnAttente)), Actor: p.actor, Reason: why})
+	inv, err := p.books.Apply(ctx, inv.ID, invoice.StateDelivering, depositedChange(flow, why, p.actor))
 	if err != nil {
 		return ignoreStale(err)
 	}

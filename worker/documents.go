@@ -49,6 +49,20 @@ func BuildDocument(ctx context.Context, books documentBooks, is Issuer, inv stor
 	if err != nil {
 		return invoice.Document{}, fmt.Errorf("document %s: %w", inv.Number, err)
 	}
+	var orig *store.Invoice
+	if inv.OriginalInvoiceID != nil {
+		o, err := books.InvoiceByID(ctx, *inv.OriginalInvoiceID)
+		if err != nil {
+			return invoice.Document{}, fmt.Errorf("document %s: original invoice: %w", inv.Number, err)
+		}
+		orig = &o
+	}
+	return buildDocument(is, inv, est, orig)
+}
+
+// buildDocument is BuildDocument once the buyer and the corrected invoice
+// (for a credit note) are read.
+func buildDocument(is Issuer, inv store.Invoice, est store.Establishment, orig *store.Invoice) (invoice.Document, error) {
 	d := invoice.Document{
 		Kind: inv.Kind, Number: inv.Number, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Seller: is.Seller, Bank: is.Bank, Contract: is.Contract,
@@ -75,11 +89,7 @@ func BuildDocument(ctx context.Context, books documentBooks, is Issuer, inv stor
 	if inv.Note != "" {
 		d.Notes = append(d.Notes, inv.Note)
 	}
-	if inv.OriginalInvoiceID != nil {
-		orig, err := books.InvoiceByID(ctx, *inv.OriginalInvoiceID)
-		if err != nil {
-			return invoice.Document{}, fmt.Errorf("document %s: original invoice: %w", inv.Number, err)
-		}
+	if orig != nil {
 		d.Preceding = &invoice.PrecedingInvoice{Number: orig.Number, IssueDate: orig.IssueDate}
 	}
 	if len(inv.Statement) > 0 {

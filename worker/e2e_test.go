@@ -51,7 +51,7 @@ type stack struct {
 	mu       sync.Mutex
 }
 
-func newStack(t *testing.T, books *store.Store, faults sandbox.Faults) *stack {
+func newStack(t *testing.T, books *store.Store, faults sandbox.Faults, tune ...func(*Config)) *stack {
 	t.Helper()
 	ropt := asynq.RedisClientOpt{Addr: redisAddr(), DB: e2eRedisDB}
 	rdb := redis.NewClient(&redis.Options{Addr: ropt.Addr, DB: ropt.DB})
@@ -86,6 +86,9 @@ func newStack(t *testing.T, books *store.Store, faults sandbox.Faults) *stack {
 	cfg.Concurrency = 20
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.PollInterval = 50 * time.Millisecond
+	for _, f := range tune {
+		f(&cfg)
+	}
 	client := asynq.NewClient(ropt)
 	t.Cleanup(func() { client.Close() })
 	s := &stack{t: t, books: books, sb: sb, client: client, redis: ropt, issueDay: time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)}
@@ -410,10 +413,13 @@ func TestE2EContributionYear(t *testing.T) {
 }
 
 // A worker stopped mid-run and restarted, and Redis flushed mid-run, still
-// end with every invoice deposited exactly once.
+// end with every invoice deposited exactly once; batches of 7 so that some
+// are cut by the stop, and Chorus Pro faults send deposits and polls to the
+// one-invoice tasks.
 func TestE2ECrashAndFlush(t *testing.T) {
 	ctx := context.Background()
-	s := newStack(t, storetest.Postgres(t), sandbox.Faults{ErrorRate: 0.1, RateLimitRate: 0.05, LostResponseRate: 0.05})
+	s := newStack(t, storetest.Postgres(t), sandbox.Faults{ErrorRate: 0.1, RateLimitRate: 0.05, LostResponseRate: 0.05},
+		func(c *Config) { c.IssueBatch = 7 })
 	run := startSample(t, s)
 	time.Sleep(150 * time.Millisecond)
 	s.stopWorker()

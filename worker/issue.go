@@ -38,9 +38,31 @@ type issueBooks interface {
 // billing impossible. The invoice is dated issueDate (a civil date) and due
 // after the deliberation's payment term.
 func Issue(ctx context.Context, books issueBooks, cat *tariff.Catalog, est store.Establishment, year int, kind invoice.Kind, issueDate time.Time, runID *int64, actor string) (Outcome, store.Invoice, error) {
+	q, err := quote(ctx, books, cat, est, year, kind)
+	if err != nil {
+		return "", store.Invoice{}, err
+	}
+	if o := quoteOutcome(q); o != Issued {
+		return o, store.Invoice{}, nil
+	}
+	refs, err := referencesFor(ctx, books, est.ID, issueDate.Year(), year)
+	if err != nil {
+		return "", store.Invoice{}, err
+	}
+	inv, _, err := books.Finalise(ctx, draft(est, year, kind, issueDate, q, refs, runID, actor))
+	if err != nil {
+		return "", store.Invoice{}, err
+	}
+	return Issued, inv, nil
+}
+
+// quote computes what an establishment owes for a year and kind.
+func quote(ctx context.Context, books interface {
+	Usage(ctx context.Context, establishmentID int64, year int) (map[string]decimal.Decimal, error)
+}, cat *tariff.Catalog, est store.Establishment, year int, kind invoice.Kind) (tariff.Quote, error) {
 	te, err := est.Tariff(year)
 	if err != nil {
-		return "", store.Invoice{}, fmt.Errorf("%w: %v", errNoHeadcount, err)
+		return tariff.Quote{}, fmt.Errorf("%w: %v", errNoHeadcount, err)
 	}
 	var q tariff.Quote
 	switch kind {
@@ -55,30 +77,33 @@ func Issue(ctx context.Context, books issueBooks, cat *tariff.Catalog, est store
 		err = fmt.Errorf("issue: %s invoices are not issued from the tariff", kind)
 	}
 	if err != nil {
-		return "", store.Invoice{}, fmt.Errorf("establishment %s, %s %d: %w", est.SIRET, kind, year, err)
+		return q, fmt.Errorf("establishment %s, %s %d: %w", est.SIRET, kind, year, err)
 	}
+	return q, nil
+}
+
+// quoteOutcome says whether a quote makes an invoice.
+func quoteOutcome(q tariff.Quote) Outcome {
 	switch {
 	case q.Free:
-		return Free, store.Invoice{}, nil
+		return Free
 	case !q.Due():
-		return NothingDue, store.Invoice{}, nil
+		return NothingDue
 	}
-	refs, err := referencesFor(ctx, books, est.ID, issueDate.Year(), year)
-	if err != nil {
-		return "", store.Invoice{}, err
-	}
+	return Issued
+}
+
+// draft is the invoice a due quote makes, dated issueDate (a civil date)
+// and due after the deliberation's payment term.
+func draft(est store.Establishment, year int, kind invoice.Kind, issueDate time.Time, q tariff.Quote, refs store.References, runID *int64, actor string) store.Draft {
 	issue := tariff.Day(issueDate)
-	inv, _, err := books.Finalise(ctx, store.Draft{
+	return store.Draft{
 		Kind: kind, Year: year, EstablishmentID: est.ID, RunID: runID,
 		IssueDate: issue, DueDate: issue.AddDate(0, 0, q.PaymentTermDays),
 		PeriodStart: q.From, PeriodEnd: q.To, Lines: q.Lines, Statement: q.Statement,
 		CodeService: refs.CodeService, Engagement: refs.Engagement,
 		LatePaymentRegime: est.Regime(), Actor: actor,
-	})
-	if err != nil {
-		return "", store.Invoice{}, err
 	}
-	return Issued, inv, nil
 }
 
 // errNoHeadcount marks an establishment without a headcount for the year

@@ -55,6 +55,14 @@ type Config struct {
 	// ShutdownTimeout is how long a stopping worker lets tasks finish
 	// before handing them back to the queue.
 	ShutdownTimeout time.Duration
+	// IssueBatch is how many establishments one issue task bills (1 makes
+	// one task per establishment).
+	IssueBatch int
+	// DeliverParallel bounds the Chorus Pro calls one batch task makes at
+	// once (the process-wide rate limit applies on top).
+	DeliverParallel int
+	// BatchTimeout bounds a batch task (its calls may back off).
+	BatchTimeout time.Duration
 	// PollInterval is how often asynq looks for due scheduled tasks and for
 	// new tasks when idle (asynq's defaults, 5 s and 1 s, when zero).
 	PollInterval time.Duration
@@ -77,6 +85,9 @@ func DefaultConfig() Config {
 		RetryBase:       10 * time.Second,
 		Concurrency:     10,
 		ShutdownTimeout: 90 * time.Second,
+		IssueBatch:      100,
+		DeliverParallel: 4,
+		BatchTimeout:    15 * time.Minute,
 	}
 }
 
@@ -174,6 +185,19 @@ func (m *Metrics) Inc(name string) {
 		m.counts = map[string]int64{}
 	}
 	m.counts[name]++
+}
+
+// Add adds n to a counter.
+func (m *Metrics) Add(name string, n int) {
+	if n == 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.counts == nil {
+		m.counts = map[string]int64{}
+	}
+	m.counts[name] += int64(n)
 }
 
 // Snapshot copies the counters.

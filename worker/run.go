@@ -60,12 +60,34 @@ func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	if err := p.books.SetRunEnqueued(ctx, run.ID, total); err != nil {
 		return err
 	}
-	missing := 0
+	// Establishments go in batches by blocks of ids, so that enqueueing
+	// again (a repeated run task) names the same tasks and adds none.
+	size := int64(max(p.cfg.IssueBatch, 1))
+	missing, block := 0, int64(-1)
+	var batch []int64
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		ids := batch
+		batch = nil
+		return p.enqueue(ctx, TypeIssueBatch, IssueBatchPayload{RunID: run.ID, EstablishmentIDs: ids, Year: pl.Year, Kind: pl.Kind, IssueDate: pl.IssueDate},
+			fmt.Sprintf("issue:%s:%d:b%d%s", kind, pl.Year, block, pl.Stamp), asynq.Timeout(p.cfg.BatchTimeout))
+	}
 	err = p.books.MissingRunItems(ctx, run.ID, func(id int64) error {
 		missing++
-		return p.enqueue(ctx, TypeIssue, IssuePayload{RunID: run.ID, EstablishmentID: id, Year: pl.Year, Kind: pl.Kind, IssueDate: pl.IssueDate},
-			fmt.Sprintf("issue:%s:%d:%d%s", kind, pl.Year, id, pl.Stamp))
+		if b := id / size; b != block {
+			if err := flush(); err != nil {
+				return err
+			}
+			block = b
+		}
+		batch = append(batch, id)
+		return nil
 	})
+	if err == nil {
+		err = flush()
+	}
 	if err != nil {
 		return err
 	}

@@ -17,6 +17,8 @@ func (p *Pipeline) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeKick, p.HandleKick)
 	mux.HandleFunc(TypeRun, p.HandleRun)
 	mux.HandleFunc(TypeIssue, p.HandleIssue)
+	mux.HandleFunc(TypeIssueBatch, p.HandleIssueBatch)
+	mux.HandleFunc(TypeTrackBatch, p.HandleTrackBatch)
 	mux.HandleFunc(TypeDeliver, p.HandleDeliver)
 	mux.HandleFunc(TypeTrack, p.HandleTrack)
 	mux.HandleFunc(TypeInterest, p.HandleInterest)

@@ -13,13 +13,18 @@ import (
 // Task types. Payloads carry ids only: the books hold the data, and no
 // personal data sits in Redis (the queue console shows payloads).
 const (
-	TypeKick      = "billing:kick"
-	TypeRun       = "billing:run"
-	TypeIssue     = "invoice:issue"
-	TypeDeliver   = "invoice:deliver"
-	TypeTrack     = "invoice:track"
-	TypeInterest  = "interest:run"
-	TypeReconcile = "books:reconcile"
+	TypeKick  = "billing:kick"
+	TypeRun   = "billing:run"
+	TypeIssue = "invoice:issue"
+	// TypeIssueBatch bills a batch of a run's establishments and delivers
+	// their invoices: one task, a few statements and commits for them all.
+	TypeIssueBatch = "invoice:issue-batch"
+	// TypeTrackBatch polls a batch of deposited invoices.
+	TypeTrackBatch = "invoice:track-batch"
+	TypeDeliver    = "invoice:deliver"
+	TypeTrack      = "invoice:track"
+	TypeInterest   = "interest:run"
+	TypeReconcile  = "books:reconcile"
 )
 
 // Queues, by priority: runs and kicks first, then the per-invoice work.
@@ -46,6 +51,21 @@ type IssuePayload struct {
 	Year            int    `json:"year"`
 	Kind            string `json:"kind"`
 	IssueDate       string `json:"issue_date"`
+}
+
+// IssueBatchPayload asks to bill a batch of establishments in a run.
+type IssueBatchPayload struct {
+	RunID            int64   `json:"run_id"`
+	EstablishmentIDs []int64 `json:"establishment_ids"`
+	Year             int     `json:"year"`
+	Kind             string  `json:"kind"`
+	IssueDate        string  `json:"issue_date"`
+}
+
+// TrackBatchPayload names the invoices a track-batch task polls.
+type TrackBatchPayload struct {
+	InvoiceIDs []int64 `json:"invoice_ids"`
+	Attempt    int     `json:"attempt,omitempty"`
 }
 
 // InvoicePayload names the invoice a deliver or track task works on.

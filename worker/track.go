@@ -48,6 +48,11 @@ func (p *Pipeline) trackFlow(ctx context.Context, inv store.Invoice) (bool, erro
 	if err != nil {
 		return false, err
 	}
+	return p.onFlowReport(ctx, inv, r)
+}
+
+// onFlowReport acts on a flow report. It reports whether to poll again.
+func (p *Pipeline) onFlowReport(ctx context.Context, inv store.Invoice, r chorus.FlowReport) (bool, error) {
 	switch r.Outcome {
 	case chorus.IssueSucces, chorus.IssuePartiel:
 		return p.integrated(ctx, inv, inv.ChorusFlowNumber)
@@ -90,11 +95,31 @@ func (p *Pipeline) trackFlow(ctx context.Context, inv store.Invoice) (bool, erro
 	return true, nil
 }
 
-// integrated records the Chorus Pro invoice of an integrated flow.
+// integrated records the Chorus Pro invoice of an integrated flow. It
+// reports whether to poll again.
 func (p *Pipeline) integrated(ctx context.Context, inv store.Invoice, flow string) (bool, error) {
-	found, err := p.chorus.FindInvoices(ctx, chorus.SearchCriteria{FlowNumber: flow})
+	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
 	if err != nil {
 		return false, err
+	}
+	c, again, err := p.integratedChange(ctx, inv, flow, est.SIRET)
+	if err != nil || c == nil {
+		return again, err
+	}
+	if _, err = p.books.Apply(ctx, inv.ID, invoice.StateDeposited, *c); err != nil {
+		return false, ignoreStale(err)
+	}
+	p.Metrics.Inc("delivered")
+	return again, nil
+}
+
+// integratedChange finds the Chorus Pro invoice of an integrated flow and
+// gives the change that makes ours delivered (nil while Chorus Pro cannot
+// find it yet), and whether to poll its status afterwards.
+func (p *Pipeline) integratedChange(ctx context.Context, inv store.Invoice, flow, siret string) (*store.Change, bool, error) {
+	found, err := p.chorus.FindInvoices(ctx, chorus.SearchCriteria{FlowNumber: flow})
+	if err != nil {
+		return nil, false, err
 	}
 	var match *chorus.FactureFournisseur
 	for i := range found {
@@ -103,15 +128,11 @@ func (p *Pipeline) integrated(ctx context.Context, inv store.Invoice, flow strin
 		}
 	}
 	if match == nil {
-		return true, nil // integrated but not searchable yet: look again
+		return nil, true, nil // integrated but not searchable yet: look again
 	}
-	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+	buyer, err := p.buyers.get(ctx, p.chorus, siret)
 	if err != nil {
-		return false, err
-	}
-	buyer, err := p.buyers.get(ctx, p.chorus, est.SIRET)
-	if err != nil {
-		return false, err
+		return nil, false, err
 	}
 	status := string(match.Statut)
 	reason := ""
@@ -119,13 +140,9 @@ func (p *Pipeline) integrated(ctx context.Context, inv store.Invoice, flow strin
 		status, reason = statusPaymentNotReported, "l'acheteur ne remonte pas la mise en paiement : suivi arrêté à la livraison"
 	}
 	id := match.IdentifiantFactureCPP
-	_, err = p.books.Apply(ctx, inv.ID, invoice.StateDeposited, store.Change{To: invoice.StateDelivered, ChorusFlowNumber: &flow,
-		ChorusInvoiceID: &id, ChorusStatus: &status, StatusReason: &reason, Actor: p.actor, Reason: "facture intégrée par Chorus Pro"})
-	if err != nil {
-		return false, ignoreStale(err)
-	}
-	p.Metrics.Inc("delivered")
-	return !buyer.PaymentNotReported && inv.Kind != invoice.KindCreditNote, nil
+	return &store.Change{To: invoice.StateDelivered, ChorusFlowNumber: &flow, ChorusInvoiceID: &id, ChorusStatus: &status,
+			StatusReason: &reason, Actor: p.actor, Reason: "facture intégrée par Chorus Pro"},
+		!buyer.PaymentNotReported && inv.Kind != invoice.KindCreditNote, nil
 }
 
 // trackStatus reads the invoice's status history. It reports whether to

@@ -1,0 +1,342 @@
+package worker
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/hibiken/asynq"
+)
+
+// The run's happy path in batches. A yearly run is tens of thousands of
+// invoices that all go the same way: read, finalise, render, record, deposit,
+// and find integrated. Done one invoice per task, that was three asynq tasks,
+// ≈40 statements and 7 commits per invoice (issue 8's profile). A batch task
+// does each step for its whole batch in a few statements and one commit,
+// keeping every guarantee of the one-invoice path: numbers taken in one
+// transaction, the intent to deposit recorded before the call, one audit row
+// per transition. Anything off the happy path — a Chorus Pro call that fails,
+// an invoice an earlier attempt already moved — is handed to the one-invoice
+// tasks, which know how to resume (search before depositing again, and so on).
+
+// HandleIssueBatch bills a batch of a run's establishments, then delivers
+// their invoices. A repeat finds the invoices already finalised and leaves
+// those an earlier attempt moved on to the one-invoice delivery.
+func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
+	var pl IssueBatchPayload
+	if err := decode(t, &pl); err != nil {
+		return err
+	}
+	kind, err := invoice.ParseKind(pl.Kind)
+	if err != nil {
+		return fmt.Errorf("issue: %v: %w", err, asynq.SkipRetry)
+	}
+	day, err := parseDay(pl.IssueDate)
+	if err != nil {
+		return fmt.Errorf("issue date %q: %w", pl.IssueDate, asynq.SkipRetry)
+	}
+	ests, err := p.books.EstablishmentsByIDs(ctx, pl.EstablishmentIDs)
+	if err != nil {
+		return err
+	}
+	refs, err := p.referencesForMany(ctx, pl.EstablishmentIDs, day.Year(), pl.Year)
+	if err != nil {
+		return err
+	}
+	runID := pl.RunID
+	var (
+		items  []store.RunItem
+		drafts []store.Draft
+	)
+	for _, id := range pl.EstablishmentIDs {
+		est, ok := ests[id]
+		if !ok {
+			items = append(items, store.RunItem{EstablishmentID: id, Outcome: outcomeFailed, Detail: fmt.Sprintf("établissement #%d absent des livres", id)})
+			continue
+		}
+		q, err := quote(ctx, p.books, p.cat, est, pl.Year, kind)
+		if err != nil {
+			if !needsHuman(err) {
+				return err
+			}
+			p.Metrics.Inc("issue_failed")
+			items = append(items, store.RunItem{EstablishmentID: id, Outcome: outcomeFailed, Detail: err.Error()})
+			continue
+		}
+		if o := quoteOutcome(q); o != Issued {
+			p.Metrics.Inc("issue_" + string(o))
+			items = append(items, store.RunItem{EstablishmentID: id, Outcome: string(o)})
+			continue
+		}
+		drafts = append(drafts, draft(est, pl.Year, kind, day, q, refs[id], &runID, p.actor))
+	}
+	invs, _, err := p.books.FinaliseMany(ctx, drafts)
+	if err != nil {
+		return err
+	}
+	// The XML to deposit, kept with its checksum before it is sent. An
+	// invoice an earlier attempt moved on has its document already.
+	cii := make(map[int64][]byte, len(invs))
+	docs := make([]store.NewDocument, 0, len(invs))
+	for _, inv := range invs {
+		items = append(items, store.RunItem{EstablishmentID: inv.EstablishmentID, Outcome: string(Issued), InvoiceID: &inv.ID, Detail: inv.Number})
+		if inv.State != invoice.StateFinalised {
+			continue
+		}
+		d, err := buildDocument(p.issuer, inv, ests[inv.EstablishmentID], nil)
+		if err != nil {
+			return err
+		}
+		xml, err := Render(d, FormatCII)
+		if err != nil {
+			return fmt.Errorf("render cii of %s: %w", inv.Number, err)
+		}
+		cii[inv.ID] = xml
+		docs = append(docs, store.NewDocument{InvoiceID: inv.ID, Format: FormatCII, Content: xml})
+	}
+	if err := p.books.PutDocuments(ctx, docs, p.actor); err != nil {
+		return err
+	}
+	if err := p.books.RecordRunItems(ctx, pl.RunID, items); err != nil {
+		return err
+	}
+	p.Metrics.Add("issued", len(invs))
+	return p.deliverMany(ctx, invs, ests, cii)
+}
+
+// referencesForMany is referencesFor for a batch: the references of the
+// issue year, else those of the year billed.
+func (p *Pipeline) referencesForMany(ctx context.Context, ids []int64, issueYear, billedYear int) (map[int64]store.References, error) {
+	refs, err := p.books.ReferencesForMany(ctx, ids, issueYear)
+	if err != nil || issueYear == billedYear {
+		return refs, err
+	}
+	billed, err := p.books.ReferencesForMany(ctx, ids, billedYear)
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range billed {
+		if cur := refs[id]; cur.CodeService == "" && cur.Engagement == "" {
+			refs[id] = r
+		}
+	}
+	return refs, nil
+}
+
+// deliverMany delivers freshly finalised invoices as preflight and
+// depositNow do one by one: postal, awaiting references, or deposited on
+// Chorus Pro (DeliverParallel calls at once), each batch of transitions in
+// one transaction.
+func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests map[int64]store.Establishment, cii map[int64][]byte) error {
+	var (
+		postal, awaiting, depositing []store.IDChange
+		single                       []int64 // for the one-invoice delivery
+	)
+	buyers := map[int64]chorus.Buyer{}
+	byID := map[int64]store.Invoice{}
+	for _, inv := range invs {
+		est := ests[inv.EstablishmentID]
+		if inv.State != invoice.StateFinalised || cii[inv.ID] == nil {
+			single = append(single, inv.ID)
+			continue
+		}
+		if !est.OnChorus {
+			postal = append(postal, store.IDChange{ID: inv.ID, Change: postalChange("établissement hors Chorus Pro", p.actor)})
+			continue
+		}
+		buyer, err := p.buyers.get(ctx, p.chorus, est.SIRET)
+		if err != nil {
+			single = append(single, inv.ID)
+			continue
+		}
+		if !buyer.OnChorus {
+			postal = append(postal, store.IDChange{ID: inv.ID, Change: postalChange("acheteur absent de l'annuaire Chorus Pro", p.actor)})
+			continue
+		}
+		if err := buyer.Check(inv.CodeService, inv.Engagement); err != nil {
+			var re *chorus.ReferenceError
+			if !errors.As(err, &re) {
+				single = append(single, inv.ID)
+				continue
+			}
+			awaiting = append(awaiting, store.IDChange{ID: inv.ID, Change: awaitingChange(err, p.actor)})
+			continue
+		}
+		buyers[inv.ID], byID[inv.ID] = buyer, inv
+		depositing = append(depositing, store.IDChange{ID: inv.ID, Change: depositingChange(p.actor)})
+	}
+	applied, err := p.books.ApplyEach(ctx, invoice.StateFinalised, postal)
+	if err != nil {
+		return err
+	}
+	p.Metrics.Add("postal", len(applied))
+	if applied, err = p.books.ApplyEach(ctx, invoice.StateFinalised, awaiting); err != nil {
+		return err
+	}
+	p.Metrics.Add("awaiting_reference", len(applied))
+	// The intent to deposit is in the books before any call is made.
+	if applied, err = p.books.ApplyEach(ctx, invoice.StateFinalised, depositing); err != nil {
+		return err
+	}
+	type result struct {
+		inv  store.Invoice
+		flow string
+		err  error
+	}
+	results := make([]result, len(applied))
+	sem := make(chan struct{}, max(p.cfg.DeliverParallel, 1))
+	var wg sync.WaitGroup
+	for i, id := range applied {
+		inv := byID[id]
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			res, err := p.chorus.Deposit(ctx, chorus.Deposit{Filename: inv.Number + ".xml", Content: cii[id], Syntax: p.cfg.Syntax})
+			results[i] = result{inv: inv, flow: res.FlowNumber, err: err}
+		})
+	}
+	wg.Wait()
+	p.Metrics.Add("deposit_calls", len(results))
+	var deposited, refused []store.IDChange
+	for _, r := range results {
+		switch {
+		case r.err == nil:
+			deposited = append(deposited, store.IDChange{ID: r.inv.ID, Change: depositedChange(r.flow, "flux déposé", p.actor)})
+			if buyers[r.inv.ID].PaymentNotReported {
+				p.Metrics.Inc("payment_not_reported")
+			}
+		case chorus.IsPermanent(r.err):
+			refused = append(refused, store.IDChange{ID: r.inv.ID, Change: depositRefusedChange(r.err, p.actor)})
+		default:
+			// Uncertain or transient: the one-invoice delivery searches for
+			// the number before depositing again.
+			p.log.Warn("deposit to retry alone", "invoice", r.inv.Number, "error", r.err)
+			single = append(single, r.inv.ID)
+		}
+	}
+	if _, err := p.books.ApplyEach(ctx, invoice.StateDelivering, refused); err != nil {
+		return err
+	}
+	if applied, err = p.books.ApplyEach(ctx, invoice.StateDelivering, deposited); err != nil {
+		return err
+	}
+	p.Metrics.Add("deposited", len(applied))
+	for _, id := range single {
+		if err := p.EnqueueDeliver(ctx, id, ""); err != nil {
+			return err
+		}
+	}
+	return p.EnqueueTrackBatch(ctx, applied, 0)
+}
+
+// EnqueueTrackBatch schedules the attempt-th poll of a batch of invoices.
+func (p *Pipeline) EnqueueTrackBatch(ctx context.Context, ids []int64, attempt int) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	iv := p.cfg.TrackIntervals
+	wait := iv[min(attempt, len(iv)-1)]
+	return p.enqueue(ctx, TypeTrackBatch, TrackBatchPayload{InvoiceIDs: ids, Attempt: attempt},
+		fmt.Sprintf("track:b%d+%d:%d", ids[0], len(ids), attempt), asynq.ProcessIn(wait), asynq.Timeout(p.cfg.BatchTimeout))
+}
+
+// HandleTrackBatch polls a batch of invoices as HandleTrack does one: the
+// flows found integrated are recorded delivered in one transaction; any
+// other answer is acted on by the one-invoice tracking, and a call that
+// fails sends its invoice to a one-invoice track task.
+func (p *Pipeline) HandleTrackBatch(ctx context.Context, t *asynq.Task) error {
+	var pl TrackBatchPayload
+	if err := decode(t, &pl); err != nil {
+		return err
+	}
+	invs, err := p.books.InvoicesByIDs(ctx, pl.InvoiceIDs)
+	if err != nil {
+		return err
+	}
+	estIDs := make([]int64, 0, len(invs))
+	for _, inv := range invs {
+		estIDs = append(estIDs, inv.EstablishmentID)
+	}
+	ests, err := p.books.EstablishmentsByIDs(ctx, estIDs)
+	if err != nil {
+		return err
+	}
+	var (
+		mu        sync.Mutex
+		delivered []store.IDChange
+		again     []int64
+		single    []int64
+		thenPoll  = map[int64]bool{}
+	)
+	sem := make(chan struct{}, max(p.cfg.DeliverParallel, 1))
+	var wg sync.WaitGroup
+	for _, id := range pl.InvoiceIDs {
+		inv, ok := invs[id]
+		if !ok {
+			continue
+		}
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			c, more, err := p.trackOne(ctx, inv, ests[inv.EstablishmentID].SIRET)
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err != nil:
+				p.log.Warn("track to retry alone", "invoice", inv.Number, "error", err)
+				single = append(single, id)
+			case c != nil:
+				delivered = append(delivered, store.IDChange{ID: id, Change: *c})
+				thenPoll[id] = more
+			case more:
+				again = append(again, id)
+			}
+		})
+	}
+	wg.Wait()
+	applied, err := p.books.ApplyEach(ctx, invoice.StateDeposited, delivered)
+	if err != nil {
+		return err
+	}
+	p.Metrics.Add("delivered", len(applied))
+	for _, id := range applied {
+		if thenPoll[id] {
+			again = append(again, id)
+		}
+	}
+	for _, id := range single {
+		if err := p.EnqueueTrack(ctx, id, pl.Attempt, ""); err != nil {
+			return err
+		}
+	}
+	slices.Sort(again) // the task id names the first
+	return p.EnqueueTrackBatch(ctx, again, pl.Attempt+1)
+}
+
+// trackOne polls one invoice of a batch. An integrated flow gives the change
+// to record (with whether to poll the invoice's status after); anything
+// else is acted on at once, as HandleTrack would, and more says whether to
+// poll again.
+func (p *Pipeline) trackOne(ctx context.Context, inv store.Invoice, siret string) (c *store.Change, more bool, err error) {
+	switch inv.State {
+	case invoice.StateDeposited:
+		r, err := p.chorus.FlowReport(ctx, inv.ChorusFlowNumber, p.cfg.Syntax)
+		if err != nil {
+			return nil, false, err
+		}
+		if r.Outcome == chorus.IssueSucces || r.Outcome == chorus.IssuePartiel {
+			return p.integratedChange(ctx, inv, inv.ChorusFlowNumber, siret)
+		}
+		more, err = p.onFlowReport(ctx, inv, r)
+		return nil, more, err
+	case invoice.StateDelivered:
+		more, err = p.trackStatus(ctx, inv)
+		return nil, more, err
+	}
+	return nil, false, nil
+}
