@@ -21,7 +21,7 @@ services:
 tools:
 	@bash scripts/tools
 
-## bench: benchmarks with memory figures, then the pipeline against asynq's no-op ceiling (scripts/bench)
+## bench: benchmarks with memory figures, then the pipeline (worker processes, measured apart; then the embedded stack) against asynq's no-op ceiling (scripts/bench)
 bench: services
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
 	bash scripts/bench

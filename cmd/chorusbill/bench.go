@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
@@ -24,9 +25,11 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/fixtures"
@@ -41,7 +44,9 @@ import (
 // The bench measures, in one run on one machine, the whole pipeline
 // (issue → CII → deposit → integrated) against asynq's own ceiling (no-op
 // tasks with the same server configuration), on a real Redis and a real
-// PostgreSQL and an in-process sandbox that answers at once.
+// PostgreSQL and an in-process sandbox that answers at once. The workers
+// are `chorusbill work` processes, so that their memory and CPU are
+// measured apart from the sandbox's and the bench driver's.
 
 const (
 	benchDefaultRedis    = "redis://127.0.0.1:6379/13"
@@ -61,26 +66,34 @@ var benchIssueDate = time.Date(2025, time.January, 15, 0, 0, 0, 0, time.UTC)
 const benchAbout = `Measures the pipeline against asynq's own limit, in one run:
  1. the ceiling: N no-op tasks enqueued, then drained by as many asynq servers
     as the pipeline has workers, with the worker's server configuration
-    (concurrency, queues, polling);
+    (concurrency, queues, polling), in this process;
  2. the pipeline: for each size, establishments generated (fixtures) and
     imported (timed apart), then the 2025 contribution run timed until every
     establishment has its outcome and no invoice is finalised, delivering or
     deposited (issued → CII rendered → deposited → integrated), in invoices/s;
-    peak RSS and Go heap; CPU per process (bench, postgres, redis-server);
- 3. growth of time and memory from the smallest size to the largest.
+    per worker process its peak RSS (VmHWM) and CPU seconds, and apart the
+    bench process's (sandbox + driver); CPU per process (workers, bench,
+    postgres, redis-server);
+ 3. growth of time and memory (the workers' peak RSS) from the smallest size
+    to the largest;
+ 4. with --embedded SIZE, the same run on the embedded stack (miniredis and
+    an SQLite file, one pipeline in this process), as the demo runs.
 The last line is "pipeline/ceiling ratio: X" (invoices/s of the largest size
 ÷ no-op tasks/s). Redis (--redis, a DB of its own, FLUSHDB'd) and PostgreSQL
 (--postgres, a fresh schema per size, dropped after) are real; the Chorus Pro
 sandbox runs in this process with no latency and flows integrated at once.
---workers N runs N pipelines, each with its own asynq.Server, store pool and
-Chorus Pro client, in this one process.`
+--workers N starts N "chorusbill work" processes of this binary for each
+size, stopped (SIGTERM) at its end; --in-process runs the N pipelines in this
+process instead, as before issue 8.`
 
 // benchOptions are the bench's settings.
 type benchOptions struct {
 	sizes       []int
 	workers     int
+	inProcess   bool
 	concurrency int
 	noop        int
+	embedded    int
 	seed        int64
 	profileDir  string
 	redisURL    string
@@ -114,7 +127,7 @@ func (l *intList) Set(s string) error {
 }
 
 func runBench(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("bench", "[--establishments 10000,100000] [--workers N] [--concurrency C] [--profile DIR]", benchAbout)
+	fs := c.newFlagSet("bench", "[--establishments 10000,100000] [--workers N] [--concurrency C] [--embedded SIZE] [--profile DIR]", benchAbout)
 	o := benchOptions{sizes: intList{10_000, 100_000}}
 	pg := c.getenv(envBenchPostgres)
 	if pg == "" {
@@ -124,11 +137,13 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 		pg = benchDefaultPostgres
 	}
 	fs.Var((*intList)(&o.sizes), "establishments", "`SIZES` to bill, comma-separated")
-	fs.IntVar(&o.workers, "workers", 1, "pipelines (asynq servers), all in this process")
+	fs.IntVar(&o.workers, "workers", 1, "worker processes (\"chorusbill work\"), or pipelines in this process with --in-process")
+	fs.BoolVar(&o.inProcess, "in-process", false, "run the workers' pipelines in this process, beside the sandbox (no per-worker figures)")
 	fs.IntVar(&o.concurrency, "concurrency", worker.DefaultConfig().Concurrency, "tasks each worker runs at once")
 	fs.IntVar(&o.noop, "noop", 50_000, "no-op tasks of the ceiling measure")
+	fs.IntVar(&o.embedded, "embedded", 10_000, "also bill `SIZE` establishments on the embedded stack (miniredis + SQLite, in this process); 0 to skip")
 	fs.Int64Var(&o.seed, "seed", 1, "seed of the generated establishments")
-	fs.StringVar(&o.profileDir, "profile", "", "write CPU and heap profiles of each pipeline phase into `DIR`")
+	fs.StringVar(&o.profileDir, "profile", "", "write CPU and heap profiles of each pipeline phase (this process's and each worker's) into `DIR`")
 	fs.StringVar(&o.redisURL, "redis", benchDefaultRedis, "Redis `URL`; its DB is flushed")
 	fs.StringVar(&o.postgresURL, "postgres", pg, "PostgreSQL `URL` to make the bench's schemas in ($"+envBenchPostgres+")")
 	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up a phase after this long")
@@ -144,10 +159,12 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 		return usagef("--concurrency must be 1 or more")
 	case o.noop < 1:
 		return usagef("--noop must be 1 or more")
+	case o.embedded < 0 || o.embedded > fixtures.MaxGenerated:
+		return usagef("--embedded must be 0 (none) to %d establishments", fixtures.MaxGenerated)
 	}
 	if o.profileDir != "" {
 		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
-			return err
+			return fmt.Errorf("profile directory: %w", err)
 		}
 	}
 	b, err := newBencher(ctx, c, o)
@@ -180,7 +197,25 @@ func newBencher(ctx context.Context, c *cli, o benchOptions) (*bencher, error) {
 		rdb.Close()
 		return nil, fmt.Errorf("redis at %s: %w (run `make services`)", o.redisURL, err)
 	}
-	return &bencher{c: c, o: o, redis: ropt, rdb: rdb, cfg: benchWorkerConfig(o.concurrency)}, nil
+	bc := *c
+	if _, ok := c.stderr.(*os.File); !ok {
+		// The workers write there too, each through a goroutine of its
+		// own (os/exec copies what is not a file).
+		bc.stderr = &syncWriter{w: c.stderr}
+	}
+	return &bencher{c: &bc, o: o, redis: ropt, rdb: rdb, cfg: benchWorkerConfig(o.concurrency)}, nil
+}
+
+// syncWriter serialises writes to w.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 func (b *bencher) close() {
@@ -192,13 +227,26 @@ func (b *bencher) close() {
 // with two changes that a sandbox answering at once calls for: no yearly run
 // started by the calendar (the bench starts its own), and a flow polled as
 // soon as it is deposited, its invoice's status an hour later — after the
-// measure, which ends at integration.
+// measure, which ends at integration. workArgs says the same to a
+// `chorusbill work` process.
 func benchWorkerConfig(concurrency int) worker.Config {
 	cfg := worker.DefaultConfig()
 	cfg.AutoRuns = false
 	cfg.Concurrency = concurrency
 	cfg.TrackIntervals = []time.Duration{0, time.Hour}
 	return cfg
+}
+
+// workArgs are the flags of `chorusbill work` that give a worker process
+// the configuration cfg, given that it starts from worker.DefaultConfig and
+// that its environment has none of the tuning variables (workerEnv).
+func workArgs(cfg worker.Config) []string {
+	args := []string{"--concurrency", strconv.Itoa(cfg.Concurrency),
+		"--track-intervals", (*durationList)(&cfg.TrackIntervals).String()}
+	if !cfg.AutoRuns {
+		args = append(args, "--no-auto-runs")
+	}
+	return args
 }
 
 // serverConfig is the asynq.Server configuration of worker.Serve, for the
@@ -240,10 +288,22 @@ func (b *bencher) run(ctx context.Context) error {
 		b.progress("pipeline %d: %d invoices in %.2f s (%.1f/s)", n, r.invoices(), r.elapsed.Seconds(), r.rate())
 		results = append(results, r)
 	}
-	b.report(b.c.stdout, ceil, results)
+	var embedded *pipelineResult
+	if b.o.embedded > 0 {
+		r, err := b.embedded(ctx, b.o.embedded)
+		if err != nil {
+			return fmt.Errorf("embedded pipeline on %d establishments: %w", b.o.embedded, err)
+		}
+		b.progress("embedded %d: %d invoices in %.2f s (%.1f/s)", r.n, r.invoices(), r.elapsed.Seconds(), r.rate())
+		embedded = &r
+	}
+	b.report(b.c.stdout, ceil, results, embedded)
 	var problems []string
 	for _, r := range results {
 		problems = append(problems, r.problems()...)
+	}
+	if embedded != nil {
+		problems = append(problems, embedded.problems()...)
 	}
 	if len(problems) > 0 {
 		return fmt.Errorf("the pipeline did not end as expected:\n  %s", strings.Join(problems, "\n  "))
@@ -263,7 +323,8 @@ func (r ceilingResult) rate() float64 { return float64(r.n) / r.drain.Seconds() 
 
 // ceiling enqueues N no-op tasks (10 clients), then times N asynq servers
 // configured as the worker's draining them: the clock stops at the N-th
-// handler call.
+// handler call. The servers run in this process: a no-op handler needs
+// no more than asynq itself, and a process start is not part of it.
 func (b *bencher) ceiling(ctx context.Context) (ceilingResult, error) {
 	res := ceilingResult{n: b.o.noop, clients: 10, servers: b.o.workers}
 	if err := b.flush(ctx); err != nil {
@@ -301,7 +362,7 @@ func (b *bencher) ceiling(ctx context.Context) (ceilingResult, error) {
 		}
 		return nil
 	})
-	resetPeakRSS()
+	resetPeakRSS(procSelf)
 	servers := make([]*asynq.Server, res.servers)
 	for i := range servers {
 		servers[i] = asynq.NewServer(b.redis, serverConfig(b.cfg))
@@ -325,41 +386,100 @@ func (b *bencher) ceiling(ctx context.Context) (ceilingResult, error) {
 		return res, fmt.Errorf("the no-op tasks were not drained in %s (%d of %d)", b.o.timeout, done.Load(), res.n)
 	}
 	res.drain = time.Since(start)
-	res.peakRSS, _ = procStatus("VmHWM")
+	res.peakRSS, _ = procStatus(procSelf, "VmHWM")
 	return res, b.flush(ctx)
 }
 
 // pipelineResult is the measure of one size.
 type pipelineResult struct {
-	n                  int
-	imported           time.Duration
-	elapsed            time.Duration
-	sum                store.RunSummary
-	metrics            map[string]int64
-	tasks, failedTasks int
-	integrated         int
-	mem                memPeaks
-	cpu                cpuShares
-	profiles           []string
+	n int
+	// embedded: the run was on miniredis and SQLite, in this process.
+	embedded   bool
+	imported   time.Duration
+	elapsed    time.Duration
+	sum        store.RunSummary
+	deposits   int // flows deposited at the sandbox
+	integrated int // of which integrated
+	tasks      int
+	failed     int // asynq tasks that failed
+	// mem and selfCPU are this process's: the sandbox and the bench
+	// driver, and the pipelines when they run in it.
+	mem     memPeaks
+	selfCPU float64
+	// workers are the worker processes, none when the pipelines run in
+	// this process.
+	workers  []workerUse
+	cpu      cpuShares
+	profiles []string
 }
 
 func (r pipelineResult) invoices() int { return r.sum.Outcomes[string(worker.Issued)] }
 
 func (r pipelineResult) rate() float64 { return float64(r.invoices()) / r.elapsed.Seconds() }
 
+// peakRSS is the memory a pipeline needed: the largest worker's peak, or
+// this process's when the pipelines ran in it.
+func (r pipelineResult) peakRSS() uint64 {
+	if len(r.workers) == 0 {
+		return r.mem.peakRSS
+	}
+	var peak uint64
+	for _, w := range r.workers {
+		peak = max(peak, w.peakRSS)
+	}
+	return peak
+}
+
+// workerCPU is the CPU time of the worker processes, in seconds.
+func (r pipelineResult) workerCPU() float64 {
+	s := 0.0
+	for _, w := range r.workers {
+		s += w.cpu
+	}
+	return s
+}
+
+func (r pipelineResult) name() string {
+	if r.embedded {
+		return fmt.Sprintf("embedded, %d establishments", r.n)
+	}
+	return fmt.Sprintf("%d establishments", r.n)
+}
+
 func (r pipelineResult) problems() []string {
 	var out []string
 	if n := r.sum.Outcomes["failed"]; n > 0 {
-		out = append(out, fmt.Sprintf("%d establishments: %d failed", r.n, n))
+		out = append(out, fmt.Sprintf("%s: %d failed", r.name(), n))
 	}
 	if r.integrated != r.sum.States[string(invoice.StateDelivered)]+r.sum.States[string(invoice.StatePaid)] {
-		out = append(out, fmt.Sprintf("%d establishments: %d flows integrated at the sandbox, %d invoices delivered",
-			r.n, r.integrated, r.sum.States[string(invoice.StateDelivered)]))
+		out = append(out, fmt.Sprintf("%s: %d flows integrated at the sandbox, %d invoices delivered",
+			r.name(), r.integrated, r.sum.States[string(invoice.StateDelivered)]))
+	}
+	for _, w := range r.workers {
+		if w.exit != nil {
+			out = append(out, fmt.Sprintf("%s: worker %d (pid %d) did not stop cleanly: %v", r.name(), w.i, w.pid, w.exit))
+		}
 	}
 	return out
 }
 
-// pipeline bills n generated establishments end to end and times it.
+// phase is what one measured run needs: the books to watch, the pipeline
+// that enqueues the run, the queue, the sandbox, and the worker processes
+// (none when the pipelines run in this process).
+type phase struct {
+	n      int
+	tag    string // in the names of profiles: "10000", "embedded-10000"
+	label  string // in progress lines
+	books  *store.Store
+	driver *worker.Pipeline
+	redis  asynq.RedisConnOpt
+	sb     *sandbox.Server
+	act    *sandboxActivity
+	procs  []*workerProc
+}
+
+// pipeline bills n generated establishments end to end on Redis and
+// PostgreSQL, and times it.
 func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err error) {
 	res.n = n
 	if err := b.flush(ctx); err != nil {
@@ -371,126 +491,253 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 	}
 	defer dropSchema()
 
-	// The establishments: generated, then imported (timed apart).
+	// The establishments, generated; Chorus Pro: the sandbox knows every
+	// on_chorus=oui establishment as a buyer with the directory's default
+	// behaviour.
 	var csv bytes.Buffer
 	if err := fixtures.Generate(n, b.o.seed, &csv, io.Discard); err != nil {
-		return res, err
+		return res, fmt.Errorf("generate establishments: %w", err)
 	}
-	books, err := store.OpenAndMigrate(ctx, dbURL)
-	if err != nil {
-		return res, err
-	}
-	defer books.Close()
-	cat, err := b.c.catalog("")
-	if err != nil {
-		return res, err
-	}
-	start := time.Now()
-	imp, err := books.ImportEstablishments(ctx, fmt.Sprintf("generated-%d.csv", n), bytes.NewReader(csv.Bytes()), cat, "bench")
-	if err != nil {
-		return res, err
-	}
-	res.imported = time.Since(start)
-	if imp.Added != n {
-		return res, fmt.Errorf("import added %d of %d establishments", imp.Added, n)
-	}
-
-	// Chorus Pro: the sandbox knows every on_chorus=oui establishment as a
-	// buyer with the directory's default behaviour.
-	sb, base, stopSandbox, err := benchSandbox(csv.Bytes(), n)
+	sb, act, base, stopSandbox, err := benchSandbox(csv.Bytes(), n)
 	if err != nil {
 		return res, err
 	}
 	defer stopSandbox()
-	csv = bytes.Buffer{}
+	ccfg := benchChorusConfig(base)
 
-	// The workers, each built as `chorusbill work` builds its own.
+	// The driver: a stack as `chorusbill work` builds its own, never
+	// served — it imports, enqueues the run and reads the books.
 	wc := *b.c
 	wc.getenv = benchEnv(b.c.getenv, dbURL)
-	ccfg := chorus.Config{Env: chorus.Local, BaseURL: base, TokenURL: base + chorus.PathToken,
-		ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
-		TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword}
 	log := b.c.logger(b.c.stderr, slog.LevelWarn)
-	workCtx, stopWork := context.WithCancel(ctx)
-	var stacks []*stack
-	var served sync.WaitGroup
-	defer func() {
-		stopWork()
-		served.Wait()
-		for _, s := range stacks {
-			s.Close()
+	driver, err := wc.buildStack(ctx, stackOptions{redisURL: b.o.redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
+	if err != nil {
+		return res, fmt.Errorf("build the bench's stack: %w", err)
+	}
+	defer driver.Close()
+	if res.imported, err = b.importEstablishments(ctx, driver.books, csv.Bytes(), n); err != nil {
+		return res, err
+	}
+	csv = bytes.Buffer{}
+
+	ph := &phase{n: n, tag: strconv.Itoa(n), label: fmt.Sprintf("pipeline %d", n), books: driver.books, driver: driver.p,
+		redis: b.redis, sb: sb, act: act}
+	if b.o.inProcess {
+		var stacks []*stack
+		defer func() {
+			for _, s := range stacks {
+				s.Close()
+			}
+		}()
+		for range b.o.workers {
+			s, err := wc.buildStack(ctx, stackOptions{redisURL: b.o.redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
+			if err != nil {
+				return res, fmt.Errorf("build a pipeline: %w", err)
+			}
+			stacks = append(stacks, s)
 		}
-	}()
-	for range b.o.workers {
-		s, err := wc.buildStack(ctx, stackOptions{redisURL: b.o.redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
+		stop := serveStacks(ctx, stacks, log)
+		defer stop()
+	} else {
+		procs, err := b.startWorkers(ctx, ph.tag, dbURL, base)
+		// Stopped at the end of the measure; here too on the way out of
+		// an error (a second stop does nothing).
+		defer stopWorkers(procs, b.cfg.ShutdownTimeout)
 		if err != nil {
 			return res, err
 		}
-		stacks = append(stacks, s)
+		ph.procs = procs
+	}
+	return res, b.measure(ctx, ph, &res)
+}
+
+// embedded bills n generated establishments on the embedded stack — an
+// in-process miniredis and an SQLite file in a temporary directory, one
+// pipeline in this process — as the demo runs, with the same sandbox and
+// worker configuration as the other sizes.
+func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err error) {
+	res.n, res.embedded = n, true
+	dir, err := os.MkdirTemp("", "chorusbill-bench-")
+	if err != nil {
+		return res, fmt.Errorf("temporary directory for SQLite: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	redisURL, stopRedis, err := startMiniredis()
+	if err != nil {
+		return res, err
+	}
+	defer stopRedis()
+	ropt, err := asynq.ParseRedisURI(redisURL)
+	if err != nil {
+		return res, fmt.Errorf("embedded redis: %w", err)
+	}
+
+	var csv bytes.Buffer
+	if err := fixtures.Generate(n, b.o.seed, &csv, io.Discard); err != nil {
+		return res, fmt.Errorf("generate establishments: %w", err)
+	}
+	sb, act, base, stopSandbox, err := benchSandbox(csv.Bytes(), n)
+	if err != nil {
+		return res, err
+	}
+	defer stopSandbox()
+	ccfg := benchChorusConfig(base)
+	wc := *b.c
+	wc.getenv = benchEnv(b.c.getenv, "sqlite://"+filepath.Join(dir, "bench.db"))
+	log := b.c.logger(b.c.stderr, slog.LevelWarn)
+	s, err := wc.buildStack(ctx, stackOptions{redisURL: redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
+	if err != nil {
+		return res, fmt.Errorf("build the embedded stack: %w", err)
+	}
+	defer s.Close()
+	if res.imported, err = b.importEstablishments(ctx, s.books, csv.Bytes(), n); err != nil {
+		return res, err
+	}
+	csv = bytes.Buffer{}
+	stop := serveStacks(ctx, []*stack{s}, log)
+	defer stop()
+	ph := &phase{n: n, tag: fmt.Sprintf("embedded-%d", n), label: fmt.Sprintf("embedded %d", n), books: s.books, driver: s.p,
+		redis: ropt, sb: sb, act: act}
+	return res, b.measure(ctx, ph, &res)
+}
+
+// startMiniredis serves an in-process Redis on 127.0.0.1, as the demo does,
+// and returns its URL and a function that stops it.
+func startMiniredis() (string, func(), error) {
+	mr := miniredis.NewMiniRedis()
+	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
+		return "", nil, fmt.Errorf("embedded redis: %w", err)
+	}
+	// Without it, keys with a TTL never expire (../shared/research/asynq.md §1).
+	stopTTL := make(chan struct{})
+	var ticking sync.WaitGroup
+	ticking.Go(func() {
+		t := time.NewTicker(200 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stopTTL:
+				return
+			case <-t.C:
+				mr.FastForward(200 * time.Millisecond)
+			}
+		}
+	})
+	return "redis://" + mr.Addr() + "/0", func() {
+		close(stopTTL)
+		ticking.Wait()
+		mr.Close()
+	}, nil
+}
+
+// importEstablishments loads the generated establishments into the books
+// and times it (apart from the pipeline).
+func (b *bencher) importEstablishments(ctx context.Context, books *store.Store, csv []byte, n int) (time.Duration, error) {
+	cat, err := b.c.catalog("")
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	imp, err := books.ImportEstablishments(ctx, fmt.Sprintf("generated-%d.csv", n), bytes.NewReader(csv), cat, "bench")
+	if err != nil {
+		return 0, fmt.Errorf("import establishments: %w", err)
+	}
+	took := time.Since(start)
+	if imp.Added != n {
+		return took, fmt.Errorf("import added %d of %d establishments", imp.Added, n)
+	}
+	return took, nil
+}
+
+// serveStacks serves each stack's pipeline in this process until the
+// returned function is called.
+func serveStacks(ctx context.Context, stacks []*stack, log *slog.Logger) (stop func()) {
+	workCtx, cancel := context.WithCancel(ctx)
+	var served sync.WaitGroup
+	for _, s := range stacks {
 		served.Go(func() {
 			if err := s.p.Serve(workCtx, s.redis); err != nil {
 				log.Error("worker", "error", err)
 			}
 		})
 	}
+	return func() {
+		cancel()
+		served.Wait()
+	}
+}
 
-	// Measure from here.
+// measure times a phase: from the run enqueued to every establishment with
+// its outcome and no invoice in a working state. Around it: this
+// process's memory (sampled) and profiles, each worker process's peak RSS
+// and CPU, the CPU of every process that matters. The workers are stopped
+// at the end.
+func (b *bencher) measure(ctx context.Context, ph *phase, res *pipelineResult) error {
 	runtime.GC()
 	debug.FreeOSMemory()
 	if b.o.profileDir != "" {
-		p := filepath.Join(b.o.profileDir, fmt.Sprintf("heap-start-%d.pprof", n))
+		p := filepath.Join(b.o.profileDir, fmt.Sprintf("heap-start-%s.pprof", ph.tag))
 		if err := writeHeapProfile(p); err != nil {
-			return res, err
+			return err
 		}
+		res.profiles = append(res.profiles, p)
+	}
+	pids := map[int]bool{}
+	hwm := map[int]bool{}
+	for _, p := range ph.procs {
+		pid := p.cmd.Process.Pid
+		pids[pid] = true
+		hwm[pid] = resetPeakRSS(strconv.Itoa(pid))
+	}
+	stopProfile := func() {}
+	if b.o.profileDir != "" {
+		p := filepath.Join(b.o.profileDir, fmt.Sprintf("cpu-%s.pprof", ph.tag))
+		var err error
+		if stopProfile, err = startCPUProfile(p); err != nil {
+			return err
+		}
+		defer stopProfile() // on an error; else stopped below, and this does nothing
 		res.profiles = append(res.profiles, p)
 	}
 	sampler := startMemSampler()
-	cpu0 := readCPU()
-	var cpuProfile *os.File
-	if b.o.profileDir != "" {
-		p := filepath.Join(b.o.profileDir, fmt.Sprintf("cpu-%d.pprof", n))
-		if cpuProfile, err = os.Create(p); err != nil {
-			return res, err
-		}
-		if err := pprof.StartCPUProfile(cpuProfile); err != nil {
-			cpuProfile.Close()
-			return res, err
-		}
-		res.profiles = append(res.profiles, p)
+	cpu0 := readCPU(pids)
+	start := time.Now()
+	if err := ph.driver.EnqueueRun(ctx, benchYear, invoice.KindContribution, benchIssueDate); err != nil {
+		sampler.stop()
+		return fmt.Errorf("enqueue the run: %w", err)
 	}
-	start = time.Now()
-	if err := stacks[0].p.EnqueueRun(ctx, benchYear, invoice.KindContribution, benchIssueDate); err != nil {
-		return res, err
-	}
-	res.sum, err = b.waitSettled(ctx, books, n, start, settledHint(stacks, n))
+	sum, err := b.waitSettled(ctx, ph, start)
+	res.sum = sum
 	res.elapsed = time.Since(start)
-	if cpuProfile != nil {
-		pprof.StopCPUProfile()
-		cpuProfile.Close()
+	stopProfile()
+	cpu1 := readCPU(pids)
+	// Read before the workers stop: their peaks are the phase's, not
+	// those of a shutdown.
+	for i, p := range ph.procs {
+		pid := p.cmd.Process.Pid
+		w := workerUse{i: i + 1, pid: pid, hwm: hwm[pid], cpu: cpu1.seconds(cpu0, pid)}
+		w.peakRSS, _ = procStatus(strconv.Itoa(pid), "VmHWM")
+		res.workers = append(res.workers, w)
 	}
-	res.cpu = readCPU().since(cpu0, res.elapsed)
+	res.cpu = cpu1.since(cpu0, res.elapsed)
+	res.cpu.workers = len(ph.procs)
+	res.selfCPU = cpu1.seconds(cpu0, os.Getpid())
 	res.mem = sampler.stop()
 	if err != nil {
-		return res, err
+		return err
 	}
 	runtime.GC()
 	res.mem.endHeap = heapLive()
 	if b.o.profileDir != "" {
-		p := filepath.Join(b.o.profileDir, fmt.Sprintf("heap-%d.pprof", n))
+		p := filepath.Join(b.o.profileDir, fmt.Sprintf("heap-%s.pprof", ph.tag))
 		if err := writeHeapProfile(p); err != nil {
-			return res, err
+			return err
 		}
 		res.profiles = append(res.profiles, p)
 	}
 
-	// What was done: counters of the handlers, of asynq, of the sandbox.
-	res.metrics = map[string]int64{}
-	for _, s := range stacks {
-		for k, v := range s.p.Metrics.Snapshot() {
-			res.metrics[k] += v
-		}
-	}
-	insp := asynq.NewInspector(b.redis)
+	// What was done, as asynq and the sandbox tell.
+	insp := asynq.NewInspector(ph.redis)
 	defer insp.Close()
 	for _, q := range []string{worker.QueueCritical, worker.QueueDefault, worker.QueueLow} {
 		qi, err := insp.GetQueueInfo(q)
@@ -498,51 +745,77 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 			continue // a queue never used
 		}
 		res.tasks += qi.ProcessedTotal
-		res.failedTasks += qi.FailedTotal
+		res.failed += qi.FailedTotal
 	}
-	for _, d := range sb.Deposits() {
+	for _, d := range ph.sb.Deposits() {
+		res.deposits++
 		if d.EtatFinal == chorus.EtatFluxIntegre {
 			res.integrated++
 		}
 	}
-	return res, nil
+
+	exits := stopWorkers(ph.procs, b.cfg.ShutdownTimeout)
+	for i, p := range ph.procs {
+		res.workers[i].exit = exits[i]
+		for _, f := range p.profiles {
+			if st, err := os.Stat(f); err == nil && st.Size() > 0 {
+				res.profiles = append(res.profiles, f)
+			}
+		}
+	}
+	return nil
 }
 
 // waitSettled waits until the run has an outcome for every establishment
 // and none of its invoices is in a working state, as the books say.
 // store.Summary scans the run's invoices (O(n) a call), so the books are
 // read rarely — every twentieth of the time so far, from 250 ms up to 2 s —
-// and within 100 ms when the handlers' counters (hint) say the run is
-// done: the end is seen within about 100 ms, and the bench's own queries
-// stay out of what it measures.
-func (b *bencher) waitSettled(ctx context.Context, books *store.Store, n int, start time.Time, hint func() bool) (store.RunSummary, error) {
+// and sooner when the sandbox has gone quiet (nothing asked of Chorus Pro
+// for 100 ms: the pipeline may be done), then again as the quiet lasts, each
+// read twice as late as the one before: the end is seen within about
+// 100 ms, and the bench's own queries stay out of what it measures.
+func (b *bencher) waitSettled(ctx context.Context, ph *phase, start time.Time) (store.RunSummary, error) {
 	deadline := start.Add(b.o.timeout)
 	lastSay, lastRead := start, time.Time{}
+	reads := 0
 	var sum store.RunSummary
 	for {
-		since := time.Since(lastRead)
-		if (since >= 100*time.Millisecond && hint()) || since >= min(max(time.Since(start)/20, 250*time.Millisecond), 2*time.Second) {
-			lastRead = time.Now()
-			run, err := books.RunFor(ctx, benchYear, invoice.KindContribution)
+		now := time.Now()
+		sinceRead, quiet := now.Sub(lastRead), ph.act.quietFor(now)
+		if (quiet >= 100*time.Millisecond && sinceRead >= quiet/2) || sinceRead >= min(max(now.Sub(start)/20, 250*time.Millisecond), 2*time.Second) {
+			lastRead = now
+			reads++
+			run, err := ph.books.RunFor(ctx, benchYear, invoice.KindContribution)
 			if err == nil {
-				if sum, err = books.Summary(ctx, run.ID); err != nil {
-					return sum, err
+				if sum, err = ph.books.Summary(ctx, run.ID); err != nil {
+					return sum, fmt.Errorf("read the run's progress: %w", err)
 				}
 				working := 0
 				for _, st := range workingStates() {
 					working += sum.States[st]
 				}
-				if sum.Items >= n && working == 0 {
+				if sum.Items >= ph.n && working == 0 {
+					// How late the end was seen, at most: the
+					// books changed after the sandbox's last answer.
+					b.progress("%s: settled, seen %d ms after the sandbox's last answer (%d reads of the books)",
+						ph.label, quiet.Milliseconds(), reads)
 					return sum, nil
 				}
 				if time.Since(lastSay) >= 10*time.Second {
 					lastSay = time.Now()
-					b.progress("pipeline %d: %d/%d establishments, %d invoices in work, %.0f s", n, sum.Items, n, working, time.Since(start).Seconds())
+					b.progress("%s: %d/%d establishments, %d invoices in work, %.0f s", ph.label, sum.Items, ph.n, working, time.Since(start).Seconds())
 				}
 			}
 		}
 		if time.Now().After(deadline) {
-			return sum, fmt.Errorf("not settled after %s: %d/%d establishments have an outcome, invoices by state %v", b.o.timeout, sum.Items, n, sum.States)
+			return sum, fmt.Errorf("not settled after %s: %d/%d establishments have an outcome, invoices by state %v", b.o.timeout, sum.Items, ph.n, sum.States)
+		}
+		for _, p := range ph.procs {
+			select {
+			case <-p.exited:
+				return sum, fmt.Errorf("a worker process (pid %d) exited during the run: %v", p.cmd.Process.Pid, p.err)
+			default:
+			}
 		}
 		if err := sleepCtx(ctx, 20*time.Millisecond); err != nil {
 			return sum, err
@@ -550,26 +823,10 @@ func (b *bencher) waitSettled(ctx context.Context, books *store.Store, n int, st
 	}
 }
 
-// settledHint reads the handlers' counters: every establishment has an
-// outcome and every invoice a settled state (a retried handler may count
-// twice, and a refused deposit is not counted: the books decide).
-func settledHint(stacks []*stack, n int) func() bool {
-	return func() bool {
-		c := map[string]int64{}
-		for _, s := range stacks {
-			for k, v := range s.p.Metrics.Snapshot() {
-				c[k] += v
-			}
-		}
-		issued := c["issued"]
-		return issued+c["issue_free"]+c["issue_nothing_due"]+c["issue_failed"] >= int64(n) &&
-			c["delivered"]+c["postal"]+c["awaiting_reference"]+c["flow_rejected"] >= issued
-	}
-}
-
-// benchEnv is the environment of the bench's workers: the bench's database,
-// and none of the tuning variables, so that a run does not depend on the
-// shell it is started from (the issuer and deliberation files still apply).
+// benchEnv is the environment of the bench's in-process stacks: the bench's
+// database, and none of the tuning variables, so that a run does not depend
+// on the shell it is started from (the issuer and deliberation files still
+// apply). workerEnv is its counterpart for worker processes.
 func benchEnv(getenv env, dbURL string) env {
 	return func(k string) string {
 		switch {
@@ -581,6 +838,225 @@ func benchEnv(getenv env, dbURL string) env {
 		}
 		return getenv(k)
 	}
+}
+
+// benchChorusConfig is how the bench's pipelines reach its sandbox: the
+// local platform's credentials, no rate limit.
+func benchChorusConfig(base string) chorus.Config {
+	return chorus.Config{Env: chorus.Local, BaseURL: base, TokenURL: base + chorus.PathToken,
+		ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
+		TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword}
+}
+
+// Worker processes.
+
+// workerProc is a `chorusbill work` child of the bench.
+type workerProc struct {
+	cmd *exec.Cmd
+	// exited is closed once the process has exited; err is then what
+	// Wait said.
+	exited chan struct{}
+	err    error
+	// profiles are the files the worker writes when it stops.
+	profiles []string
+	stopOnce sync.Once
+}
+
+// workerUse is what one worker process used during a phase.
+type workerUse struct {
+	i, pid  int
+	peakRSS uint64
+	// hwm: peakRSS is VmHWM since a reset at the start of the phase; else
+	// since the process started (its start-up is small beside a run).
+	hwm  bool
+	cpu  float64 // seconds, user + system, during the phase
+	exit error   // how it ended, when not cleanly
+}
+
+// startWorkers starts the worker processes of a size and waits until each
+// serves (its asynq server is registered in Redis).
+func (b *bencher) startWorkers(ctx context.Context, tag, dbURL, base string) ([]*workerProc, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find this binary to start workers: %w", err)
+	}
+	env := b.workerEnv(dbURL, base)
+	var procs []*workerProc
+	for i := range b.o.workers {
+		args := append([]string{"work"}, workArgs(b.cfg)...)
+		p := &workerProc{exited: make(chan struct{})}
+		if b.o.profileDir != "" {
+			cpu := filepath.Join(b.o.profileDir, fmt.Sprintf("cpu-worker-%s-%d.pprof", tag, i+1))
+			heap := filepath.Join(b.o.profileDir, fmt.Sprintf("heap-worker-%s-%d.pprof", tag, i+1))
+			args = append(args, "--cpuprofile", cpu, "--memprofile", heap)
+			p.profiles = []string{cpu, heap}
+		}
+		p.cmd = exec.Command(self, args...)
+		p.cmd.Env = env
+		p.cmd.Stdout, p.cmd.Stderr = b.c.stderr, b.c.stderr
+		if err := p.cmd.Start(); err != nil {
+			stopWorkers(procs, b.cfg.ShutdownTimeout)
+			return nil, fmt.Errorf("start worker %d: %w", i+1, err)
+		}
+		go func() {
+			p.err = p.cmd.Wait()
+			close(p.exited)
+		}()
+		procs = append(procs, p)
+	}
+	if err := waitWorkersReady(ctx, b.redis, procs, time.Minute); err != nil {
+		return procs, err
+	}
+	return procs, nil
+}
+
+// workerEnv is the environment of a worker process: this process's, less
+// every CHORUSBILL_ and CHORUS_ variable (the shell's tuning, database,
+// metrics address or Chorus Pro must not change the run), plus the bench's
+// database and Redis, its sandbox, and the issuer, deliberation and rate
+// files the bench itself reads.
+func (b *bencher) workerEnv(dbURL, base string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		k, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(k, "CHORUSBILL_") || strings.HasPrefix(k, "CHORUS_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	for _, k := range []string{envIssuer, envDeliberation, envLegalRates, envECBRates} {
+		if v := b.c.getenv(k); v != "" {
+			env = append(env, k+"="+v)
+		}
+	}
+	ccfg := benchChorusConfig(base)
+	return append(env, envDatabaseURL+"="+dbURL, envRedisURL+"="+b.o.redisURL,
+		"CHORUS_ENV="+string(ccfg.Env), "CHORUS_BASE_URL="+ccfg.BaseURL, "CHORUS_TOKEN_URL="+ccfg.TokenURL,
+		"CHORUS_CLIENT_ID="+ccfg.ClientID, "CHORUS_CLIENT_SECRET="+ccfg.ClientSecret,
+		"CHORUS_TECH_LOGIN="+ccfg.TechLogin, "CHORUS_TECH_PASSWORD="+ccfg.TechPassword)
+}
+
+// waitWorkersReady waits until every worker's asynq server has registered
+// in Redis (asynq writes it when the server starts), so that the measure
+// does not count the workers' start-up.
+func waitWorkersReady(ctx context.Context, ropt asynq.RedisConnOpt, procs []*workerProc, timeout time.Duration) error {
+	insp := asynq.NewInspector(ropt)
+	defer insp.Close()
+	deadline := time.Now().Add(timeout)
+	for {
+		for i, p := range procs {
+			select {
+			case <-p.exited:
+				return fmt.Errorf("worker %d exited at start: %v", i+1, p.err)
+			default:
+			}
+		}
+		servers, err := insp.Servers()
+		if err == nil {
+			up := map[int]bool{}
+			for _, s := range servers {
+				up[s.PID] = true
+			}
+			ready := 0
+			for _, p := range procs {
+				if up[p.cmd.Process.Pid] {
+					ready++
+				}
+			}
+			if ready == len(procs) {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the workers did not start serving in %s", timeout)
+		}
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// stopWorkers stops the workers as an operator would (SIGTERM: each lets
+// its running tasks finish, up to grace, and writes its profiles), kills
+// those that outlive grace by a minute, and returns how each ended (nil:
+// cleanly). Stopping a stopped worker does nothing.
+func stopWorkers(procs []*workerProc, grace time.Duration) []error {
+	for _, p := range procs {
+		p.stopOnce.Do(func() { p.cmd.Process.Signal(syscall.SIGTERM) })
+	}
+	out := make([]error, len(procs))
+	for i, p := range procs {
+		select {
+		case <-p.exited:
+		case <-time.After(grace + time.Minute):
+			p.cmd.Process.Kill()
+			<-p.exited
+		}
+		out[i] = p.err
+	}
+	return out
+}
+
+// The sandbox.
+
+// benchSandbox serves a sandbox on 127.0.0.1 whose buyers are the embedded
+// directory plus the generated establishments on Chorus Pro, with no latency
+// and flows integrated as soon as deposited. Its requests are watched
+// (sandboxActivity).
+func benchSandbox(establishments []byte, n int) (*sandbox.Server, *sandboxActivity, string, func(), error) {
+	yaml, err := fs.ReadFile(fixtures.FS(), fixtures.ChorusBuyers)
+	if err != nil {
+		return nil, nil, "", nil, err
+	}
+	dir, err := sandbox.LoadDirectory("fixtures/"+fixtures.ChorusBuyers, yaml,
+		sandbox.EstablishmentsSource{Name: fmt.Sprintf("generated-%d.csv", n), Data: establishments})
+	if err != nil {
+		return nil, nil, "", nil, fmt.Errorf("sandbox directory: %w", err)
+	}
+	sb, err := sandbox.New(sandbox.Config{Directory: dir, FlowProcessingDelay: -1, FlowIntegrationDelay: -1})
+	if err != nil {
+		return nil, nil, "", nil, fmt.Errorf("sandbox: %w", err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, nil, "", nil, fmt.Errorf("sandbox: %w", err)
+	}
+	act := &sandboxActivity{next: sb}
+	srv := &http.Server{Handler: act, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	return sb, act, "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+}
+
+// sandboxActivity passes requests to the sandbox and notes when the last
+// one ended. Once the run is done nothing asks Chorus Pro anything, so a
+// quiet sandbox tells the bench when to read the books — at the cost of
+// two atomic operations a request, where sandbox.Deposits copies every
+// flow under the sandbox's lock, and from outside the worker processes,
+// whose counters the bench cannot read.
+type sandboxActivity struct {
+	next     http.Handler
+	inFlight atomic.Int64
+	served   atomic.Int64
+	last     atomic.Int64 // UnixNano at the end of the latest request
+}
+
+func (a *sandboxActivity) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.inFlight.Add(1)
+	defer func() {
+		a.last.Store(time.Now().UnixNano())
+		a.served.Add(1)
+		a.inFlight.Add(-1)
+	}()
+	a.next.ServeHTTP(w, r)
+}
+
+// quietFor is how long no request has been in flight, once one was served
+// (0 before, and while one is in flight).
+func (a *sandboxActivity) quietFor(now time.Time) time.Duration {
+	if a.inFlight.Load() > 0 || a.served.Load() == 0 {
+		return 0
+	}
+	return now.Sub(time.Unix(0, a.last.Load()))
 }
 
 // benchSchema makes a fresh schema on the PostgreSQL server and returns a
@@ -616,41 +1092,38 @@ func benchSchema(ctx context.Context, admin string) (string, func(), error) {
 	return u.String(), drop, nil
 }
 
-// benchSandbox serves a sandbox on 127.0.0.1 whose buyers are the embedded
-// directory plus the generated establishments on Chorus Pro, with no latency
-// and flows integrated as soon as deposited.
-func benchSandbox(establishments []byte, n int) (*sandbox.Server, string, func(), error) {
-	yaml, err := fs.ReadFile(fixtures.FS(), fixtures.ChorusBuyers)
+// Profiles.
+
+// startCPUProfile profiles this process's CPU into path until the returned
+// function is called (once or more).
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, fmt.Errorf("CPU profile: %w", err)
 	}
-	dir, err := sandbox.LoadDirectory("fixtures/"+fixtures.ChorusBuyers, yaml,
-		sandbox.EstablishmentsSource{Name: fmt.Sprintf("generated-%d.csv", n), Data: establishments})
-	if err != nil {
-		return nil, "", nil, err
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("CPU profile %s: %w", path, err)
 	}
-	sb, err := sandbox.New(sandbox.Config{Directory: dir, FlowProcessingDelay: -1, FlowIntegrationDelay: -1})
-	if err != nil {
-		return nil, "", nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, "", nil, err
-	}
-	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	return sb, "http://" + ln.Addr().String(), func() { srv.Close() }, nil
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		})
+	}, nil
 }
 
+// writeHeapProfile writes this process's heap profile, after a GC, to path.
 func writeHeapProfile(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
-		return err
+		return fmt.Errorf("heap profile: %w", err)
 	}
 	runtime.GC()
 	if err := pprof.WriteHeapProfile(f); err != nil {
 		f.Close()
-		return err
+		return fmt.Errorf("heap profile %s: %w", path, err)
 	}
 	return f.Close()
 }
@@ -679,8 +1152,8 @@ const heapObjects = "/memory/classes/heap/objects:bytes"
 
 func startMemSampler() *memSampler {
 	s := &memSampler{stopc: make(chan struct{}), done: make(chan memPeaks, 1)}
-	p := memPeaks{hwm: resetPeakRSS()}
-	p.startRSS, _ = procStatus("VmRSS")
+	p := memPeaks{hwm: resetPeakRSS(procSelf)}
+	p.startRSS, _ = procStatus(procSelf, "VmRSS")
 	go func() {
 		sample := []metrics.Sample{{Name: heapObjects}}
 		t := time.NewTicker(50 * time.Millisecond)
@@ -690,12 +1163,12 @@ func startMemSampler() *memSampler {
 			if sample[0].Value.Kind() == metrics.KindUint64 {
 				p.peakHeap = max(p.peakHeap, sample[0].Value.Uint64())
 			}
-			if rss, ok := procStatus("VmRSS"); ok {
+			if rss, ok := procStatus(procSelf, "VmRSS"); ok {
 				p.peakRSS = max(p.peakRSS, rss)
 			}
 			select {
 			case <-s.stopc:
-				if hwm, ok := procStatus("VmHWM"); ok && p.hwm {
+				if hwm, ok := procStatus(procSelf, "VmHWM"); ok && p.hwm {
 					p.peakRSS = max(p.peakRSS, hwm)
 				}
 				s.done <- p
@@ -722,15 +1195,19 @@ func (s *memSampler) stop() memPeaks {
 	return <-s.done
 }
 
-// resetPeakRSS sets VmHWM back to the current RSS (Linux ≥ 4.0, writing 5 to
-// clear_refs); it reports whether the kernel allowed it.
-func resetPeakRSS() bool {
-	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+// procSelf names this process under /proc.
+const procSelf = "self"
+
+// resetPeakRSS sets a process's VmHWM back to its current RSS (Linux ≥ 4.0,
+// writing 5 to /proc/PID/clear_refs: allowed for this process and its
+// children); it reports whether the kernel allowed it.
+func resetPeakRSS(pid string) bool {
+	return os.WriteFile(filepath.Join("/proc", pid, "clear_refs"), []byte("5"), 0) == nil
 }
 
-// procStatus reads a "kB" field of /proc/self/status, in bytes.
-func procStatus(field string) (uint64, bool) {
-	data, err := os.ReadFile("/proc/self/status")
+// procStatus reads a "kB" field of /proc/PID/status, in bytes.
+func procStatus(pid, field string) (uint64, bool) {
+	data, err := os.ReadFile(filepath.Join("/proc", pid, "status"))
 	if err != nil {
 		return 0, false
 	}
@@ -751,7 +1228,13 @@ func procStatus(field string) (uint64, bool) {
 // processes that matter, at one instant.
 type cpuSample struct {
 	busy, total uint64
-	byName      map[string]uint64
+	procs       map[int]procTicks
+}
+
+// procTicks is one process's CPU time (utime + stime) and its kind.
+type procTicks struct {
+	name  string // bench, worker, postgres, redis-server
+	ticks uint64
 }
 
 // cpuShares is the CPU used during a phase, in cores.
@@ -759,16 +1242,20 @@ type cpuShares struct {
 	cores  int
 	busy   float64
 	byName map[string]float64
+	// workers is the number of worker processes (0: the pipelines ran in
+	// this process).
+	workers int
 }
 
 // userHZ is the unit of /proc's CPU times on Linux.
 const userHZ = 100
 
-// readCPU reads /proc/stat and the utime+stime of this process, postgres
-// and redis-server processes. Processes that end during a phase (e.g.
-// database connections closed) count in "other".
-func readCPU() cpuSample {
-	s := cpuSample{byName: map[string]uint64{}}
+// readCPU reads /proc/stat and the utime+stime of this process, of the
+// worker processes (workers, by pid), and of postgres and redis-server
+// processes. Processes that end during a phase (e.g. database connections
+// closed) count in "other".
+func readCPU(workers map[int]bool) cpuSample {
+	s := cpuSample{procs: map[int]procTicks{}}
 	if data, err := os.ReadFile("/proc/stat"); err == nil {
 		line, _, _ := strings.Cut(string(data), "\n")
 		fields := strings.Fields(line)
@@ -802,6 +1289,8 @@ func readCPU() cpuSample {
 		switch {
 		case pid == self:
 			name = "bench"
+		case workers[pid]:
+			name = "worker"
 		case comm == "postgres" || strings.HasPrefix(comm, "postgres"):
 			name = "postgres"
 		case strings.HasPrefix(comm, "redis-server"):
@@ -815,11 +1304,16 @@ func readCPU() cpuSample {
 		}
 		utime, _ := strconv.ParseUint(fields[11], 10, 64)
 		stime, _ := strconv.ParseUint(fields[12], 10, 64)
-		// Keyed by pid too, so that a process that started during the
-		// phase counts from zero.
-		s.byName[name+"/"+e.Name()] = utime + stime
+		// Keyed by pid, so that a process that started during the phase
+		// counts from zero.
+		s.procs[pid] = procTicks{name: name, ticks: utime + stime}
 	}
 	return s
+}
+
+// seconds is the CPU time one process used since before.
+func (s cpuSample) seconds(before cpuSample, pid int) float64 {
+	return float64(s.procs[pid].ticks-before.procs[pid].ticks) / userHZ
 }
 
 func (s cpuSample) since(before cpuSample, elapsed time.Duration) cpuShares {
@@ -830,10 +1324,9 @@ func (s cpuSample) since(before cpuSample, elapsed time.Duration) cpuShares {
 	}
 	out.busy = float64(s.busy-before.busy) / userHZ / secs
 	named := 0.0
-	for k, v := range s.byName {
-		name, _, _ := strings.Cut(k, "/")
-		cores := float64(v-before.byName[k]) / userHZ / secs
-		out.byName[name] += cores
+	for pid, p := range s.procs {
+		cores := float64(p.ticks-before.procs[pid].ticks) / userHZ / secs
+		out.byName[p.name] += cores
 		named += cores
 	}
 	out.byName["other"] = max(out.busy-named, 0)
@@ -841,8 +1334,16 @@ func (s cpuSample) since(before cpuSample, elapsed time.Duration) cpuShares {
 }
 
 func (c cpuShares) String() string {
-	return fmt.Sprintf("%.2f of %d cores busy: this process %.2f, postgres %.2f, redis-server %.2f, other processes (e.g. builds; incl. exited ones) %.2f",
-		c.busy, c.cores, c.byName["bench"], c.byName["postgres"], c.byName["redis-server"], c.byName["other"])
+	self := fmt.Sprintf("this process (pipelines, sandbox, driver) %.2f", c.byName["bench"])
+	if c.workers > 0 {
+		procs := "1 process"
+		if c.workers > 1 {
+			procs = fmt.Sprintf("%d processes", c.workers)
+		}
+		self = fmt.Sprintf("workers %.2f (%s), this process (sandbox + driver) %.2f", c.byName["worker"], procs, c.byName["bench"])
+	}
+	return fmt.Sprintf("%.2f of %d cores busy: %s, postgres %.2f, redis-server %.2f, other processes (e.g. builds; incl. exited ones) %.2f",
+		c.busy, c.cores, self, c.byName["postgres"], c.byName["redis-server"], c.byName["other"])
 }
 
 // Report.
@@ -862,50 +1363,102 @@ func thousands(n int) string {
 	return string(out)
 }
 
-func (b *bencher) report(w io.Writer, ceil ceilingResult, results []pipelineResult) {
+func (b *bencher) report(w io.Writer, ceil ceilingResult, results []pipelineResult, embedded *pipelineResult) {
 	cfg := b.cfg
 	poll := "asynq's defaults: 1 s when idle, 5 s for scheduled tasks"
 	if cfg.PollInterval > 0 {
 		poll = cfg.PollInterval.String()
 	}
+	server := fmt.Sprintf("concurrency %d, queues critical:6 default:3 low:1, polling %s", cfg.Concurrency, poll)
 	fmt.Fprintf(w, "chorusbill bench — %d CPU, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
 	fmt.Fprintf(w, "Redis %s (flushed before each phase); PostgreSQL %s (a fresh schema per size, dropped after)\n", redactUserinfo(b.o.redisURL), redactUserinfo(b.o.postgresURL))
 	fmt.Fprintf(w, "Chorus Pro: in-process sandbox on 127.0.0.1, no latency, flows integrated at once; buyers = the generated on_chorus=oui establishments\n")
-	fmt.Fprintf(w, "workers: %d pipeline(s), each its own asynq.Server (concurrency %d, queues critical:6 default:3 low:1, polling %s), store pool and Chorus Pro client —\n", b.o.workers, cfg.Concurrency, poll)
-	fmt.Fprintf(w, "  all in this one process, which they share with the sandbox and the bench driver: RSS, heap and CPU below are the whole process's\n\n")
+	if b.o.inProcess {
+		fmt.Fprintf(w, "workers: %d pipeline(s), each its own asynq.Server (%s), store pool and Chorus Pro client —\n", b.o.workers, server)
+		fmt.Fprintf(w, "  all in this one process, which they share with the sandbox and the bench driver: RSS, heap and CPU below are the whole process's\n")
+	} else {
+		fmt.Fprintf(w, "workers: %d process(es) \"chorusbill work %s\", each its own asynq.Server (%s), store pool and Chorus Pro client;\n",
+			b.o.workers, strings.Join(workArgs(cfg), " "), server)
+		fmt.Fprintf(w, "  started for each size and stopped (SIGTERM) after it; per worker: peak RSS (VmHWM over the run) and CPU seconds. The sandbox and\n")
+		fmt.Fprintf(w, "  the bench driver (enqueue, reads of the books) run in the bench process, measured apart; the no-op servers run in it too\n")
+	}
+	if embedded != nil {
+		fmt.Fprintf(w, "embedded: miniredis and an SQLite file in a temporary directory, one pipeline in this process (as the demo), same configuration and sandbox\n")
+	}
+	fmt.Fprintln(w)
 
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "measure\tsize\tcount\tseconds\tper second\tpeak RSS\tpeak heap\t")
-	fmt.Fprintf(tw, "asynq no-op, enqueue (%d clients)\t%s\t%s tasks\t%.2f\t%s\t\t\t\n", ceil.clients, thousands(ceil.n), thousands(ceil.n),
+	fmt.Fprintln(tw, "measure\tsize\tcount\tseconds\tper second\tpeak RSS\tpeak heap\tCPU s\t")
+	fmt.Fprintf(tw, "asynq no-op, enqueue (%d clients)\t%s\t%s tasks\t%.2f\t%s\t\t\t\t\n", ceil.clients, thousands(ceil.n), thousands(ceil.n),
 		ceil.enqueue.Seconds(), thousands(int(float64(ceil.n)/ceil.enqueue.Seconds())))
-	fmt.Fprintf(tw, "asynq no-op, drain (%d server(s)) = ceiling\t%s\t%s tasks\t%.2f\t%s\t%s\t\t\n", ceil.servers, thousands(ceil.n), thousands(ceil.n),
+	fmt.Fprintf(tw, "asynq no-op, drain (%d server(s)) = ceiling\t%s\t%s tasks\t%.2f\t%s\t%s\t\t\t\n", ceil.servers, thousands(ceil.n), thousands(ceil.n),
 		ceil.drain.Seconds(), thousands(int(ceil.rate())), mb(ceil.peakRSS))
 	for _, r := range results {
-		fmt.Fprintf(tw, "import establishments (not in the pipeline time)\t%s\t%s rows\t%.2f\t%s\t\t\t\n", thousands(r.n), thousands(r.n),
+		fmt.Fprintf(tw, "import establishments (not in the pipeline time)\t%s\t%s rows\t%.2f\t%s\t\t\t\t\n", thousands(r.n), thousands(r.n),
 			r.imported.Seconds(), thousands(int(float64(r.n)/r.imported.Seconds())))
-		fmt.Fprintf(tw, "pipeline: issue → CII → deposit → integrated\t%s\t%s invoices\t%.2f\t%.1f\t%s\t%s\t\n", thousands(r.n), thousands(r.invoices()),
-			r.elapsed.Seconds(), r.rate(), mb(r.mem.peakRSS), mb(r.mem.peakHeap))
+		if len(r.workers) == 0 {
+			fmt.Fprintf(tw, "pipeline: issue → CII → deposit → integrated\t%s\t%s invoices\t%.2f\t%.1f\t%s\t%s\t%.1f\t\n", thousands(r.n), thousands(r.invoices()),
+				r.elapsed.Seconds(), r.rate(), mb(r.mem.peakRSS), mb(r.mem.peakHeap), r.selfCPU)
+			continue
+		}
+		// The pipeline's memory is the largest worker's; its CPU, all
+		// the workers'.
+		fmt.Fprintf(tw, "pipeline: issue → CII → deposit → integrated\t%s\t%s invoices\t%.2f\t%.1f\tmax %s\t\t%.1f\t\n", thousands(r.n), thousands(r.invoices()),
+			r.elapsed.Seconds(), r.rate(), mb(r.peakRSS()), r.workerCPU())
+		for _, u := range r.workers {
+			fmt.Fprintf(tw, "worker %d (pid %d)\t\t\t\t\t%s\t\t%.1f\t\n", u.i, u.pid, mb(u.peakRSS), u.cpu)
+		}
+		fmt.Fprintf(tw, "bench process: sandbox + driver\t\t\t\t\t%s\t%s\t%.1f\t\n", mb(r.mem.peakRSS), mb(r.mem.peakHeap), r.selfCPU)
+	}
+	if e := embedded; e != nil {
+		fmt.Fprintf(tw, "embedded (miniredis + SQLite): import\t%s\t%s rows\t%.2f\t%s\t\t\t\t\n", thousands(e.n), thousands(e.n),
+			e.imported.Seconds(), thousands(int(float64(e.n)/e.imported.Seconds())))
+		fmt.Fprintf(tw, "embedded (miniredis + SQLite): pipeline, all in this process\t%s\t%s invoices\t%.2f\t%.1f\t%s\t%s\t%.1f\t\n", thousands(e.n), thousands(e.invoices()),
+			e.elapsed.Seconds(), e.rate(), mb(e.mem.peakRSS), mb(e.mem.peakHeap), e.selfCPU)
 	}
 	tw.Flush()
 
-	for _, r := range results {
-		s, m := r.sum, r.metrics
-		fmt.Fprintf(w, "\n%s establishments:\n", thousands(r.n))
+	details := results
+	if embedded != nil {
+		details = append(details[:len(details):len(details)], *embedded)
+	}
+	for _, r := range details {
+		s := r.sum
+		where := ""
+		if r.embedded {
+			where = ", embedded (miniredis + SQLite)"
+		}
+		fmt.Fprintf(w, "\n%s establishments%s:\n", thousands(r.n), where)
 		fmt.Fprintf(w, "  outcomes: issued %d, free %d, nothing due %d, failed %d\n",
 			s.Outcomes[string(worker.Issued)], s.Outcomes[string(worker.Free)], s.Outcomes[string(worker.NothingDue)], s.Outcomes["failed"])
 		fmt.Fprintf(w, "  invoices: delivered %d (flows integrated at the sandbox %d), postal %d, awaiting references %d, rejected %d; Chorus Pro deposits %d\n",
 			s.States[string(invoice.StateDelivered)], r.integrated, s.States[string(invoice.StatePostal)],
-			s.States[string(invoice.StateAwaitingReference)], s.States[string(invoice.StateRejected)], m["deposit_calls"])
+			s.States[string(invoice.StateAwaitingReference)], s.States[string(invoice.StateRejected)], r.deposits)
 		fmt.Fprintf(w, "  asynq tasks run: %d (%d failed) = %.2f per invoice, %.0f tasks/s\n",
-			r.tasks, r.failedTasks, float64(r.tasks)/float64(max(r.invoices(), 1)), float64(r.tasks)/r.elapsed.Seconds())
+			r.tasks, r.failed, float64(r.tasks)/float64(max(r.invoices(), 1)), float64(r.tasks)/r.elapsed.Seconds())
 		rss := "peak RSS " + mb(r.mem.peakRSS)
 		if r.mem.hwm {
 			rss += " (VmHWM, reset at the start of the phase"
 		} else {
 			rss += " (highest VmRSS sampled: VmHWM could not be reset"
 		}
-		fmt.Fprintf(w, "  memory: %s, RSS at the start %s), peak Go heap %s (sampled), live heap at the end %s\n",
+		self := fmt.Sprintf("%s, RSS at the start %s), peak Go heap %s (sampled), live heap at the end %s",
 			rss, mb(r.mem.startRSS), mb(r.mem.peakHeap), mb(r.mem.endHeap))
+		if len(r.workers) == 0 {
+			fmt.Fprintf(w, "  memory: %s\n", self)
+		} else {
+			var peaks []string
+			reset := true
+			for _, u := range r.workers {
+				peaks = append(peaks, mb(u.peakRSS))
+				reset = reset && u.hwm
+			}
+			how := "VmHWM, reset at the start of the phase"
+			if !reset {
+				how = "VmHWM since the process started: it could not be reset"
+			}
+			fmt.Fprintf(w, "  memory: workers' peak RSS %s (%s); bench process (sandbox + driver): %s\n", strings.Join(peaks, ", "), how, self)
+		}
 		fmt.Fprintf(w, "  CPU: %s\n", r.cpu)
 		if len(r.profiles) > 0 {
 			fmt.Fprintf(w, "  profiles: %s\n", strings.Join(r.profiles, ", "))
@@ -914,15 +1467,22 @@ func (b *bencher) report(w io.Writer, ceil ceilingResult, results []pipelineResu
 
 	first, last := results[0], results[len(results)-1]
 	if len(results) > 1 {
-		fmt.Fprintf(w, "\ngrowth %s → %s establishments (×%.1f): time ×%.2f (linear: ×%.1f), invoices/s ×%.2f, peak RSS ×%.2f, peak heap ×%.2f (flat: ×1)\n",
+		mem := fmt.Sprintf("peak RSS ×%.2f, peak heap ×%.2f (flat: ×1)",
+			ratio(last.mem.peakRSS, first.mem.peakRSS), ratio(last.mem.peakHeap, first.mem.peakHeap))
+		if len(last.workers) > 0 {
+			mem = fmt.Sprintf("peak RSS of a worker ×%.2f (flat: ×1); bench process (sandbox + driver) peak RSS ×%.2f",
+				ratio(last.peakRSS(), first.peakRSS()), ratio(last.mem.peakRSS, first.mem.peakRSS))
+		}
+		fmt.Fprintf(w, "\ngrowth %s → %s establishments (×%.1f): time ×%.2f (linear: ×%.1f), invoices/s ×%.2f, %s\n",
 			thousands(first.n), thousands(last.n), float64(last.n)/float64(first.n),
-			last.elapsed.Seconds()/first.elapsed.Seconds(), float64(last.n)/float64(first.n), last.rate()/first.rate(),
-			float64(last.mem.peakRSS)/float64(max(first.mem.peakRSS, 1)), float64(last.mem.peakHeap)/float64(max(first.mem.peakHeap, 1)))
+			last.elapsed.Seconds()/first.elapsed.Seconds(), float64(last.n)/float64(first.n), last.rate()/first.rate(), mem)
 	}
-	fmt.Fprintf(w, "\neach invoice costs several asynq tasks (issue, deliver, track), and each establishment without an invoice an issue task:\n")
+	fmt.Fprintf(w, "\neach invoice costs asynq work (its issue, deliver and track tasks, or its share of batched ones), and each establishment without an invoice its issue:\n")
 	fmt.Fprintf(w, "the ratio compares invoices/s at %s establishments (%.1f) with no-op tasks/s (%.0f)\n", thousands(last.n), last.rate(), ceil.rate())
 	fmt.Fprintf(w, "pipeline/ceiling ratio: %.4f\n", last.rate()/ceil.rate())
 }
+
+func ratio(a, b uint64) float64 { return float64(a) / float64(max(b, 1)) }
 
 // redactUserinfo hides a password in a URL shown in the report.
 func redactUserinfo(raw string) string {

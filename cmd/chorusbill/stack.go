@@ -28,11 +28,13 @@ const (
 // stack is what the pipeline commands share: the books, the queue, Chorus
 // Pro, and the pipeline over them.
 type stack struct {
-	books  *store.Store
-	redis  asynq.RedisConnOpt
-	queue  *asynq.Client
-	api    *chorus.Client
-	p      *worker.Pipeline
+	books *store.Store
+	redis asynq.RedisConnOpt
+	queue *asynq.Client
+	api   *chorus.Client
+	p     *worker.Pipeline
+	// cfg is the pipeline's configuration, environment and flags applied.
+	cfg    worker.Config
 	closer []func()
 }
 
@@ -52,6 +54,9 @@ type stackOptions struct {
 	// observer, when set, is told of every exchange with Chorus Pro
 	// (metrics: dashboard.Metrics.ObserveChorus).
 	observer chorus.Observer
+	// adjust, when set, changes the worker configuration last, after the
+	// environment's tuning: a command's flags win over its environment.
+	adjust func(*worker.Config)
 }
 
 func (c *cli) logger(w io.Writer, level slog.Level) *slog.Logger {
@@ -143,6 +148,10 @@ func (c *cli) buildStack(ctx context.Context, opts stackOptions) (*stack, error)
 		}
 		cfg.Concurrency = n
 	}
+	if opts.adjust != nil {
+		opts.adjust(&cfg)
+	}
+	s.cfg = cfg
 	s.p = worker.NewPipeline(worker.Deps{Books: books, Catalog: cat, Issuer: is, Chorus: s.api, Queue: s.queue,
 		LegalRates: legal, ECBRates: ecb, Logger: log, Now: opts.now}, cfg)
 	ok = true
@@ -160,14 +169,51 @@ bare :PORT listens on 127.0.0.1 only).`
 
 func runWork(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("work", "[flags]", workAbout)
-	var noAuto bool
+	var (
+		noAuto                 bool
+		concurrency            int
+		track                  durationList
+		cpuProfile, memProfile string
+	)
 	fs.BoolVar(&noAuto, "no-auto-runs", false, "do not start the yearly runs by the calendar (runs only by `chorusbill run`)")
+	// The flags below let `chorusbill bench` run its workers as processes
+	// with its own configuration, whatever the environment says.
+	fs.IntVar(&concurrency, "concurrency", 0, "tasks this worker runs at once (default $"+envConcurrency+", else 10)")
+	fs.Var(&track, "track-intervals", "comma-separated `DELAYS` between the polls of a deposited or delivered invoice, the last repeating; 0s polls at once (default $CHORUSBILL_TRACK_INTERVALS, else 1m,5m,15m,1h,6h,24h)")
+	fs.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run into `FILE` when the worker stops (SIGTERM, Ctrl-C)")
+	fs.StringVar(&memProfile, "memprofile", "", "write a heap profile into `FILE` when the worker stops")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if isSet(fs, "concurrency") && concurrency < 1 {
+		return usagef("--concurrency must be 1 or more")
+	}
 	cfg := worker.DefaultConfig()
 	cfg.AutoRuns = !noAuto
-	opts := stackOptions{cfg: cfg}
+	opts := stackOptions{cfg: cfg, adjust: func(cfg *worker.Config) {
+		if concurrency > 0 {
+			cfg.Concurrency = concurrency
+		}
+		if len(track) > 0 {
+			cfg.TrackIntervals = track
+		}
+	}}
+	if cpuProfile != "" {
+		stop, err := startCPUProfile(cpuProfile)
+		if err != nil {
+			return err
+		}
+		// Deferred before the stack is built, so run after it is closed:
+		// the profile covers the whole life of the worker.
+		defer stop()
+	}
+	if memProfile != "" {
+		defer func() {
+			if err := writeHeapProfile(memProfile); err != nil {
+				fmt.Fprintf(c.stderr, "chorusbill work: %v\n", err)
+			}
+		}()
+	}
 	var metrics *dashboard.Metrics
 	if c.getenv(envMetricsAddr) != "" {
 		metrics = dashboard.NewMetrics()
@@ -188,8 +234,32 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 		}
 		defer stop()
 	}
-	slog.New(slog.NewTextHandler(c.stderr, nil)).Info("worker started", "database", s.books.Dialect(), "concurrency", cfg.Concurrency)
+	slog.New(slog.NewTextHandler(c.stderr, nil)).Info("worker started", "database", s.books.Dialect(), "concurrency", s.cfg.Concurrency)
 	return s.p.Serve(ctx, s.redis)
+}
+
+// durationList is a flag of comma-separated durations, zero allowed.
+type durationList []time.Duration
+
+func (l *durationList) String() string {
+	parts := make([]string, len(*l))
+	for i, d := range *l {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *durationList) Set(s string) error {
+	var out []time.Duration
+	for part := range strings.SplitSeq(s, ",") {
+		d, err := time.ParseDuration(strings.TrimSpace(part))
+		if err != nil || d < 0 {
+			return fmt.Errorf("%q is not a duration (e.g. 0s, 1h)", part)
+		}
+		out = append(out, d)
+	}
+	*l = out
+	return nil
 }
 
 // tuning reads the worker's timing settings from the environment:
