@@ -31,6 +31,16 @@ type Client struct {
 	observe Observer
 }
 
+// SingleAttempt is the same client (same token, limiter and connections)
+// making one attempt per call: for callers that have their own way to
+// retry, such as the pipeline's batches, which hand a failed call to a
+// task that retries it later rather than wait inside the batch.
+func (c *Client) SingleAttempt() *Client {
+	cp := *c
+	cp.cfg.MaxAttempts = 1
+	return &cp
+}
+
 // Observer is told of every HTTP exchange with Chorus Pro: the call, how it
 // ended (0 for success, else the kind of error), the HTTP status, and how
 // long it took. Metrics hang here.

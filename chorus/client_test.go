@@ -324,6 +324,24 @@ func TestErrorClasses(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("a single-attempt client gives up at the first 5xx", func(t *testing.T) {
+		e := start(t, func(c *sandbox.Config) {
+			c.Faults = sandbox.Faults{ErrorRate: 1, Paths: []string{chorus.PathRechercherStructure}}
+		})
+		calls := 0
+		c := e.newClient(t, nil, chorus.WithObserver(func(op string, _ chorus.Kind, _ int, _ time.Duration) {
+			if op != "token" {
+				calls++
+			}
+		}))
+		if _, err := c.SingleAttempt().LookupBuyer(ctx, buyerFree); !chorus.IsTransient(err) || calls != 1 {
+			t.Fatalf("single attempt: %d calls, err %v", calls, err)
+		}
+		calls = 0
+		if _, err := c.LookupBuyer(ctx, buyerFree); !chorus.IsTransient(err) || calls != 8 {
+			t.Fatalf("the client itself: %d calls, want its 8 attempts (err %v)", calls, err)
+		}
+	})
 	t.Run("lost deposit answer is uncertain and the deposit exists", func(t *testing.T) {
 		e := start(t, func(c *sandbox.Config) {
 			c.Faults = sandbox.Faults{LostResponseRate: 1, Paths: []string{chorus.PathDeposerFlux}}

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
 )
@@ -172,12 +173,40 @@ func TestApplyEach(t *testing.T) {
 		if last := trail[len(trail)-1]; last.Action != "update chorus_flow_number" {
 			t.Errorf("last audit %+v", last)
 		}
+		// Two invoices paid on different days, through the lifecycle: the
+		// per-invoice values land on the right rows.
+		cid1, cid2 := int64(501), int64(502)
+		for _, step := range []struct {
+			from invoice.State
+			c    [2]Change
+		}{
+			{invoice.StateDelivering, [2]Change{{To: invoice.StateDeposited, ChorusFlowNumber: &flow, Actor: "w"}, {To: invoice.StateDeposited, ChorusFlowNumber: ptrTo("F-3"), Actor: "w"}}},
+			{invoice.StateDeposited, [2]Change{{To: invoice.StateDelivered, ChorusInvoiceID: &cid1, Actor: "w"}, {To: invoice.StateDelivered, ChorusInvoiceID: &cid2, Actor: "w"}}},
+			{invoice.StateDelivered, [2]Change{{To: invoice.StatePaid, PaidOn: ptrTo(time.Date(2025, 3, 1, 0, 0, 0, 0, time.UTC)), Actor: "w"},
+				{To: invoice.StatePaid, PaidOn: ptrTo(time.Date(2025, 4, 2, 0, 0, 0, 0, time.UTC)), Actor: "w"}}},
+		} {
+			got, err := s.ApplyEach(ctx, step.from, []IDChange{{ID: invs[0].ID, Change: step.c[0]}, {ID: invs[2].ID, Change: step.c[1]}})
+			if err != nil || len(got) != 2 {
+				t.Fatalf("%s: %v %v", step.from, got, err)
+			}
+		}
+		for i, want := range map[int]string{0: "F-1 501 2025-03-01", 2: "F-3 502 2025-04-02"} {
+			got, err := s.InvoiceByID(ctx, invs[i].ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := fmt.Sprintf("%s %d %s", got.ChorusFlowNumber, *got.ChorusInvoiceID, got.PaidOn.Format(time.DateOnly)); s != want || got.State != invoice.StatePaid {
+				t.Errorf("invoice %d: %s %s, want %s paid", i, s, got.State, want)
+			}
+		}
 		// A transition the lifecycle forbids changes nothing.
-		if _, err := s.ApplyEach(ctx, invoice.StateDelivering, []IDChange{{ID: invs[0].ID, Change: Change{To: invoice.StatePaid, Actor: "w"}}}); err == nil {
-			t.Error("delivering → paid accepted")
+		if _, err := s.ApplyEach(ctx, invoice.StatePaid, []IDChange{{ID: invs[0].ID, Change: Change{To: invoice.StateDelivering, Actor: "w"}}}); err == nil {
+			t.Error("paid → delivering accepted")
 		}
 	})
 }
+
+func ptrTo[T any](v T) *T { return &v }
 
 func TestPutDocumentsAndRunItems(t *testing.T) {
 	ctx := context.Background()

@@ -90,29 +90,44 @@ func (s *Store) Apply(ctx context.Context, id int64, from invoice.State, c Chang
 	return s.InvoiceByID(ctx, id)
 }
 
+// changeField is one delivery field a change sets.
+type changeField struct {
+	col  string
+	v    any
+	cast string // its SQL type, for a VALUES list
+}
+
+// changeFields lists the fields a change sets, in a fixed order.
+func changeFields(c Change) []changeField {
+	var out []changeField
+	for _, f := range []struct {
+		changeField
+		ok bool
+	}{
+		{changeField{"channel", deref(c.Channel), "TEXT"}, c.Channel != nil},
+		{changeField{"code_service", deref(c.CodeService), "TEXT"}, c.CodeService != nil},
+		{changeField{"engagement", deref(c.Engagement), "TEXT"}, c.Engagement != nil},
+		{changeField{"chorus_flow_number", deref(c.ChorusFlowNumber), "TEXT"}, c.ChorusFlowNumber != nil},
+		{changeField{"chorus_invoice_id", c.ChorusInvoiceID, "BIGINT"}, c.ChorusInvoiceID != nil},
+		{changeField{"chorus_status", deref(c.ChorusStatus), "TEXT"}, c.ChorusStatus != nil},
+		{changeField{"status_reason", deref(c.StatusReason), "TEXT"}, c.StatusReason != nil},
+		{changeField{"paid_on", dateArg(c.PaidOn), "DATE"}, c.PaidOn != nil},
+	} {
+		if f.ok {
+			out = append(out, f.changeField)
+		}
+	}
+	return out
+}
+
 // changeSet gives the SET clause of a change to state to: the state, the
 // time, and the fields the change sets (named in changed, for the audit).
 func changeSet(c Change, to invoice.State, now time.Time) (set []string, args []any, changed []string) {
 	set = []string{"state = ?", "updated_at = ?"}
 	args = []any{string(to), now}
-	for _, f := range []struct {
-		col string
-		v   any
-		ok  bool
-	}{
-		{"channel", deref(c.Channel), c.Channel != nil},
-		{"code_service", deref(c.CodeService), c.CodeService != nil},
-		{"engagement", deref(c.Engagement), c.Engagement != nil},
-		{"chorus_flow_number", deref(c.ChorusFlowNumber), c.ChorusFlowNumber != nil},
-		{"chorus_invoice_id", c.ChorusInvoiceID, c.ChorusInvoiceID != nil},
-		{"chorus_status", deref(c.ChorusStatus), c.ChorusStatus != nil},
-		{"status_reason", deref(c.StatusReason), c.StatusReason != nil},
-		{"paid_on", dateArg(c.PaidOn), c.PaidOn != nil},
-	} {
-		if f.ok {
-			set, args = append(set, f.col+" = ?"), append(args, f.v)
-			changed = append(changed, f.col)
-		}
+	for _, f := range changeFields(c) {
+		set, args = append(set, f.col+" = ?"), append(args, f.v)
+		changed = append(changed, f.col)
 	}
 	return set, args, changed
 }

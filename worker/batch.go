@@ -149,7 +149,7 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 			postal = append(postal, store.IDChange{ID: inv.ID, Change: postalChange("établissement hors Chorus Pro", p.actor)})
 			continue
 		}
-		buyer, err := p.buyers.get(ctx, p.chorus, est.SIRET)
+		buyer, err := p.buyers.get(ctx, p.once, est.SIRET)
 		if err != nil {
 			single = append(single, inv.ID)
 			continue
@@ -196,7 +196,7 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res, err := p.chorus.Deposit(ctx, chorus.Deposit{Filename: inv.Number + ".xml", Content: cii[id], Syntax: p.cfg.Syntax})
+			res, err := p.once.Deposit(ctx, chorus.Deposit{Filename: inv.Number + ".xml", Content: cii[id], Syntax: p.cfg.Syntax})
 			results[i] = result{inv: inv, flow: res.FlowNumber, err: err}
 		})
 	}
@@ -325,12 +325,12 @@ func (p *Pipeline) HandleTrackBatch(ctx context.Context, t *asynq.Task) error {
 func (p *Pipeline) trackOne(ctx context.Context, inv store.Invoice, siret string) (c *store.Change, more bool, err error) {
 	switch inv.State {
 	case invoice.StateDeposited:
-		r, err := p.chorus.FlowReport(ctx, inv.ChorusFlowNumber, p.cfg.Syntax)
+		r, err := p.once.FlowReport(ctx, inv.ChorusFlowNumber, p.cfg.Syntax)
 		if err != nil {
 			return nil, false, err
 		}
 		if r.Outcome == chorus.IssueSucces || r.Outcome == chorus.IssuePartiel {
-			return p.integratedChange(ctx, inv, inv.ChorusFlowNumber, siret)
+			return p.integratedChange(ctx, p.once, inv, inv.ChorusFlowNumber, siret)
 		}
 		more, err = p.onFlowReport(ctx, inv, r)
 		return nil, more, err

@@ -98,7 +98,11 @@ type Pipeline struct {
 	cat    *tariff.Catalog
 	issuer Issuer
 	chorus chorusAPI
-	queue  enqueuer
+	// once is Chorus Pro for the batches: one attempt per call, a failure
+	// goes to a one-invoice task (whose retries back off) instead of
+	// holding up the batch.
+	once  chorusAPI
+	queue enqueuer
 	legal  *invoice.RateTable
 	ecb    *invoice.RateTable
 	cfg    Config
@@ -134,7 +138,11 @@ func NewPipeline(d Deps, cfg Config) *Pipeline {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	return &Pipeline{books: d.Books, cat: d.Catalog, issuer: d.Issuer, chorus: d.Chorus, queue: d.Queue,
+	once := chorusAPI(d.Chorus)
+	if c, ok := d.Chorus.(*chorus.Client); ok {
+		once = c.SingleAttempt()
+	}
+	return &Pipeline{books: d.Books, cat: d.Catalog, issuer: d.Issuer, chorus: d.Chorus, once: once, queue: d.Queue,
 		legal: d.LegalRates, ecb: d.ECBRates, cfg: cfg, log: d.Logger, now: d.Now, wall: time.Now,
 		buyers: &buyerCache{ttl: cfg.BuyerCacheTTL, now: time.Now, entries: map[string]cachedBuyer{}}, actor: "worker",
 		Metrics: &Metrics{}}

@@ -102,7 +102,7 @@ func (p *Pipeline) integrated(ctx context.Context, inv store.Invoice, flow strin
 	if err != nil {
 		return false, err
 	}
-	c, again, err := p.integratedChange(ctx, inv, flow, est.SIRET)
+	c, again, err := p.integratedChange(ctx, p.chorus, inv, flow, est.SIRET)
 	if err != nil || c == nil {
 		return again, err
 	}
@@ -116,8 +116,8 @@ func (p *Pipeline) integrated(ctx context.Context, inv store.Invoice, flow strin
 // integratedChange finds the Chorus Pro invoice of an integrated flow and
 // gives the change that makes ours delivered (nil while Chorus Pro cannot
 // find it yet), and whether to poll its status afterwards.
-func (p *Pipeline) integratedChange(ctx context.Context, inv store.Invoice, flow, siret string) (*store.Change, bool, error) {
-	found, err := p.chorus.FindInvoices(ctx, chorus.SearchCriteria{FlowNumber: flow})
+func (p *Pipeline) integratedChange(ctx context.Context, api chorusAPI, inv store.Invoice, flow, siret string) (*store.Change, bool, error) {
+	found, err := api.FindInvoices(ctx, chorus.SearchCriteria{FlowNumber: flow})
 	if err != nil {
 		return nil, false, err
 	}
@@ -130,7 +130,7 @@ func (p *Pipeline) integratedChange(ctx context.Context, inv store.Invoice, flow
 	if match == nil {
 		return nil, true, nil // integrated but not searchable yet: look again
 	}
-	buyer, err := p.buyers.get(ctx, p.chorus, siret)
+	buyer, err := p.buyers.get(ctx, api, siret)
 	if err != nil {
 		return nil, false, err
 	}
