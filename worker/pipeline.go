@@ -103,10 +103,10 @@ type Pipeline struct {
 	// holding up the batch.
 	once  chorusAPI
 	queue enqueuer
-	legal  *invoice.RateTable
-	ecb    *invoice.RateTable
-	cfg    Config
-	log    *slog.Logger
+	legal *invoice.RateTable
+	ecb   *invoice.RateTable
+	cfg   Config
+	log   *slog.Logger
 	// now is the civil clock that dates invoices and payments; wall is the
 	// machine's clock for operations (staleness, task ids, caches). They
 	// differ only in tests and the demo, which run a faster business clock.
