@@ -242,7 +242,7 @@ func (p *Pipeline) EnqueueTrackBatch(ctx context.Context, ids []int64, attempt i
 	iv := p.cfg.TrackIntervals
 	wait := iv[min(attempt, len(iv)-1)]
 	return p.enqueue(ctx, TypeTrackBatch, TrackBatchPayload{InvoiceIDs: ids, Attempt: attempt},
-		fmt.Sprintf("track:b%d+%d:%d", ids[0], len(ids), attempt), asynq.ProcessIn(wait), asynq.Timeout(p.cfg.BatchTimeout))
+		fmt.Sprintf("track:b%d+%d:%d", ids[0], len(ids), attempt), asynq.ProcessIn(wait), asynq.Timeout(p.cfg.BatchTimeout), followUp())
 }
 
 // HandleTrackBatch polls a batch of invoices as HandleTrack does one: the

@@ -155,7 +155,7 @@ func needsHuman(err error) bool {
 // EnqueueDeliver hands an invoice to delivery; suffix distinguishes a
 // deliberate re-delivery (resubmit, reconcile) from the first one.
 func (p *Pipeline) EnqueueDeliver(ctx context.Context, invoiceID int64, suffix string) error {
-	return p.enqueue(ctx, TypeDeliver, InvoicePayload{InvoiceID: invoiceID}, fmt.Sprintf("deliver:%d%s", invoiceID, suffix))
+	return p.enqueue(ctx, TypeDeliver, InvoicePayload{InvoiceID: invoiceID}, fmt.Sprintf("deliver:%d%s", invoiceID, suffix), followUp())
 }
 
 // EnqueueTrack schedules the attempt-th poll of an invoice.
@@ -163,5 +163,11 @@ func (p *Pipeline) EnqueueTrack(ctx context.Context, invoiceID int64, attempt in
 	iv := p.cfg.TrackIntervals
 	wait := iv[min(attempt, len(iv)-1)]
 	return p.enqueue(ctx, TypeTrack, InvoicePayload{InvoiceID: invoiceID, Attempt: attempt},
-		fmt.Sprintf("track:%d:%d%s", invoiceID, attempt, suffix), asynq.ProcessIn(wait))
+		fmt.Sprintf("track:%d:%d%s", invoiceID, attempt, suffix), asynq.ProcessIn(wait), followUp())
 }
+
+// followUp queues the work of invoices already issued ahead of issuing more:
+// a run's issue batches are all queued at its start, and delivering and
+// tracking behind them (FIFO) would leave the whole year half-done until
+// the last batch is issued, its invoices held in working states.
+func followUp() asynq.Option { return asynq.Queue(QueueCritical) }
