@@ -32,13 +32,9 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &pl); err != nil {
 		return err
 	}
-	kind, err := invoice.ParseKind(pl.Kind)
+	kind, day, err := parseIssue(pl.Kind, pl.IssueDate)
 	if err != nil {
-		return fmt.Errorf("issue: %v: %w", err, asynq.SkipRetry)
-	}
-	day, err := parseDay(pl.IssueDate)
-	if err != nil {
-		return fmt.Errorf("issue date %q: %w", pl.IssueDate, asynq.SkipRetry)
+		return err
 	}
 	ests, err := p.books.EstablishmentsByIDs(ctx, pl.EstablishmentIDs)
 	if err != nil {

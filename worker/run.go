@@ -107,13 +107,9 @@ func (p *Pipeline) HandleIssue(ctx context.Context, t *asynq.Task) error {
 	if err := decode(t, &pl); err != nil {
 		return err
 	}
-	kind, err := invoice.ParseKind(pl.Kind)
+	kind, day, err := parseIssue(pl.Kind, pl.IssueDate)
 	if err != nil {
-		return fmt.Errorf("issue: %v: %w", err, asynq.SkipRetry)
-	}
-	day, err := parseDay(pl.IssueDate)
-	if err != nil {
-		return fmt.Errorf("issue date %q: %w", pl.IssueDate, asynq.SkipRetry)
+		return err
 	}
 	est, err := p.books.EstablishmentByID(ctx, pl.EstablishmentID)
 	if err != nil {
@@ -142,6 +138,20 @@ func (p *Pipeline) HandleIssue(ctx context.Context, t *asynq.Task) error {
 	}
 	p.Metrics.Inc("issued")
 	return p.EnqueueDeliver(ctx, inv.ID, "")
+}
+
+// parseIssue reads an issue task's kind and date; a bad one is never
+// retried.
+func parseIssue(kind, date string) (invoice.Kind, time.Time, error) {
+	k, err := invoice.ParseKind(kind)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("issue: %v: %w", err, asynq.SkipRetry)
+	}
+	day, err := parseDay(date)
+	if err != nil {
+		return "", time.Time{}, fmt.Errorf("issue date %q: %w", date, asynq.SkipRetry)
+	}
+	return k, day, nil
 }
 
 // needsHuman reports errors that no retry will fix.

@@ -29,7 +29,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/fixtures"
@@ -599,35 +598,6 @@ func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err 
 	ph := &phase{n: n, tag: fmt.Sprintf("embedded-%d", n), label: fmt.Sprintf("embedded %d", n), books: s.books, driver: s.p,
 		redis: ropt, sb: sb, act: act}
 	return res, b.measure(ctx, ph, &res)
-}
-
-// startMiniredis serves an in-process Redis on 127.0.0.1, as the demo does,
-// and returns its URL and a function that stops it.
-func startMiniredis() (string, func(), error) {
-	mr := miniredis.NewMiniRedis()
-	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-		return "", nil, fmt.Errorf("embedded redis: %w", err)
-	}
-	// Without it, keys with a TTL never expire (../shared/research/asynq.md §1).
-	stopTTL := make(chan struct{})
-	var ticking sync.WaitGroup
-	ticking.Go(func() {
-		t := time.NewTicker(200 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stopTTL:
-				return
-			case <-t.C:
-				mr.FastForward(200 * time.Millisecond)
-			}
-		}
-	})
-	return "redis://" + mr.Addr() + "/0", func() {
-		close(stopTTL)
-		ticking.Wait()
-		mr.Close()
-	}, nil
 }
 
 // importEstablishments loads the generated establishments into the books

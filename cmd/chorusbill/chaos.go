@@ -283,7 +283,17 @@ func chaosChecks(ctx context.Context, c *cli, books *store.Store, sb *sandbox.Se
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "chaos: checks over %d establishments, %d invoices\n", n, len(list))
+	// The workers keep running: late payments (the sandbox's clock runs an
+	// hour a second) keep producing interest invoices, still on their way
+	// when the run has settled. The delivery checks cover the run's
+	// invoices, which have all settled; numbering covers every series.
+	var year []store.Invoice
+	for _, inv := range list {
+		if inv.Kind == invoice.KindContribution && inv.Year == 2025 {
+			year = append(year, inv)
+		}
+	}
+	fmt.Fprintf(c.stdout, "chaos: checks over %d establishments, %d invoices of the run (%d in all, with interest invoices still being issued)\n", n, len(year), len(list))
 	check("every due establishment has exactly one contribution invoice, the others none", once)
 
 	var gaps []string
@@ -303,7 +313,7 @@ func chaosChecks(ctx context.Context, c *cli, books *store.Store, sb *sandbox.Se
 		}
 	}
 	var deposits []string
-	for _, inv := range list {
+	for _, inv := range year {
 		expect := 0
 		if inv.Channel == "chorus" && inv.State != invoice.StateRejected {
 			expect = 1
@@ -315,7 +325,7 @@ func chaosChecks(ctx context.Context, c *cli, books *store.Store, sb *sandbox.Se
 	check("the sandbox integrated exactly one deposit per number sent through Chorus Pro", deposits)
 
 	total := decimal.Zero
-	for _, inv := range list {
+	for _, inv := range year {
 		if inv.Kind == invoice.KindContribution && inv.State != invoice.StateCancelled {
 			total = total.Add(inv.TotalTTC)
 		}
@@ -327,16 +337,16 @@ func chaosChecks(ctx context.Context, c *cli, books *store.Store, sb *sandbox.Se
 	check("the total billed equals the sum computed from the tariff", totals)
 
 	var stuck []string
-	for _, inv := range list {
+	for _, inv := range year {
 		switch inv.State {
 		case invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited:
 			stuck = append(stuck, inv.Number+" is "+string(inv.State))
 		}
 	}
-	check("no invoice is left in a working state", stuck)
+	check("no invoice of the run is left in a working state", stuck)
 
 	var audit []string
-	for _, inv := range list {
+	for _, inv := range year {
 		trail, err := books.AuditTrail(ctx, "invoice", inv.ID)
 		if err != nil {
 			return err
@@ -355,7 +365,7 @@ func chaosChecks(ctx context.Context, c *cli, books *store.Store, sb *sandbox.Se
 			audit = append(audit, fmt.Sprintf("%s is %s but its trail ends at %q", inv.Number, inv.State, state))
 		}
 	}
-	check("the audit trail has a row for every state change", audit)
+	check("the audit trail of each invoice of the run has a row for every state change", audit)
 	if len(failures) > 0 {
 		return fmt.Errorf("%d check(s) failed: %s", len(failures), strings.Join(failures, "; "))
 	}

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/dashboard"
@@ -79,28 +78,13 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 
 	// The queue.
 	if redisURL == "" {
-		mr := miniredis.NewMiniRedis()
-		if err := mr.StartAddr("127.0.0.1:0"); err != nil {
-			return fmt.Errorf("embedded redis: %w", err)
+		url, stop, err := startMiniredis()
+		if err != nil {
+			return err
 		}
-		defer mr.Close()
-		// Without it, keys with a TTL never expire (../shared/research/asynq.md §1).
-		stopTTL := make(chan struct{})
-		defer close(stopTTL)
-		go func() {
-			t := time.NewTicker(200 * time.Millisecond)
-			defer t.Stop()
-			for {
-				select {
-				case <-stopTTL:
-					return
-				case <-t.C:
-					mr.FastForward(200 * time.Millisecond)
-				}
-			}
-		}()
-		redisURL = "redis://" + mr.Addr() + "/0"
-		say("queue: embedded Redis (miniredis) on %s — single-node, NOT durable: the books rebuild it on restart", mr.Addr())
+		defer stop()
+		redisURL = url
+		say("queue: embedded Redis (miniredis) at %s — single-node, NOT durable: the books rebuild it on restart", redisURL)
 	} else {
 		say("queue: Redis %s", redisURL)
 	}
