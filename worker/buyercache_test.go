@@ -1,0 +1,63 @@
+package worker
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+)
+
+// countingDirectory answers every buyer and counts the look-ups.
+type countingDirectory struct {
+	chorusAPI
+	calls map[string]int
+}
+
+func (d *countingDirectory) LookupBuyer(_ context.Context, siret string) (chorus.Buyer, error) {
+	d.calls[siret]++
+	return chorus.Buyer{SIRET: siret, OnChorus: true}, nil
+}
+
+func TestBuyerCacheBoundedAndExpiring(t *testing.T) {
+	now := time.Date(2026, 1, 1, 9, 0, 0, 0, time.UTC)
+	cases := []struct {
+		name      string
+		size      int
+		ttl       time.Duration
+		advance   time.Duration
+		buyers    int
+		wantCalls int // for two passes over the buyers
+		wantKept  int
+	}{
+		{"unbounded keeps all", 0, time.Hour, 0, 50, 50, 50},
+		{"bounded forgets the oldest", 10, time.Hour, 0, 50, 100, 10},
+		{"bounded but large enough", 100, time.Hour, 0, 50, 50, 50},
+		{"expired entries are looked up again", 0, time.Hour, 2 * time.Hour, 50, 100, 50},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := now
+			dir := &countingDirectory{calls: map[string]int{}}
+			c := &buyerCache{ttl: tc.ttl, size: tc.size, now: func() time.Time { return clock }, entries: map[string]cachedBuyer{}}
+			for pass := 0; pass < 2; pass++ {
+				for i := range tc.buyers {
+					siret := fmt.Sprintf("%014d", i)
+					b, err := c.get(context.Background(), dir, siret)
+					if err != nil || b.SIRET != siret {
+						t.Fatalf("get %s: %+v %v", siret, b, err)
+					}
+				}
+				clock = clock.Add(tc.advance)
+			}
+			total := 0
+			for _, n := range dir.calls {
+				total += n
+			}
+			if total != tc.wantCalls || len(c.entries) != tc.wantKept || len(c.order) != tc.wantKept {
+				t.Errorf("%d look-ups, %d kept (%d in order), want %d and %d", total, len(c.entries), len(c.order), tc.wantCalls, tc.wantKept)
+			}
+		})
+	}
+}
