@@ -36,4 +36,3 @@ func startMiniredis() (string, func(), error) {
 		mr.Close()
 	}, nil
 }
-
