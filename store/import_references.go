@@ -96,5 +96,8 @@ func (s *Store) ImportReferences(ctx context.Context, name string, in io.Reader,
 	if err != nil {
 		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
 	}
+	if res.Added > 0 {
+		s.analyze(ctx, "buyer_references")
+	}
 	return res, nil
 }

@@ -116,6 +116,9 @@ func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat 
 	if err != nil {
 		return ImportResult{File: name, Rows: res.Rows}, fmt.Errorf("import %s: %w", name, err)
 	}
+	if res.Added > 0 {
+		s.analyze(ctx, "usage_quantities")
+	}
 	return res, nil
 }
 
