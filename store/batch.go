@@ -200,6 +200,12 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 	if len(todo) == 0 {
 		return s.withLines(ctx, tx, invs)
 	}
+	var repeated []int // invoices finalised before: read back with their lines at the end
+	for i, inv := range invs {
+		if inv.ID != 0 {
+			repeated = append(repeated, i)
+		}
+	}
 	next := map[string]int64{}
 	names := make([]string, 0, len(perSeries))
 	for series := range perSeries {
@@ -261,7 +267,14 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 			if !ok {
 				return fmt.Errorf("store invoices: the books answered an unknown number %s", r.Number)
 			}
-			invs[i], created[i] = r.invoice(), true
+			inv := r.invoice()
+			if inv.Lines, err = asStored(drafts[i].Lines); err != nil {
+				return err
+			}
+			if inv.Statement, err = statementAsStored(drafts[i].Statement); err != nil {
+				return err
+			}
+			invs[i], created[i] = inv, true
 		}
 	}
 	lines := s.newBatcher(tx, `INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit, unit_price, base_quantity,
@@ -292,13 +305,27 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 	if err := audit.flush(ctx); err != nil {
 		return fmt.Errorf("audit finalisations: %w", err)
 	}
-	// The lines as the books hold them (decimals as read back), so that a
-	// document rendered now is the one rendered from the books later.
-	return s.withLines(ctx, tx, invs)
+	// New invoices carry their lines as the books hold them (asStored), so
+	// a document rendered now is the one rendered from the books later,
+	// without reading them back under the counter's lock.
+	again := make([]Invoice, len(repeated))
+	for k, i := range repeated {
+		again[k] = invs[i]
+	}
+	if err := s.withLines(ctx, tx, again); err != nil {
+		return err
+	}
+	for k, i := range repeated {
+		invs[i] = again[k]
+	}
+	return nil
 }
 
 // withLines loads the lines and statements of invoices in two queries.
 func (s *Store) withLines(ctx context.Context, q sqlx.QueryerContext, invs []Invoice) error {
+	if len(invs) == 0 {
+		return nil
+	}
 	ids := make([]int64, len(invs))
 	for i, inv := range invs {
 		ids[i] = inv.ID

@@ -330,20 +330,58 @@ func (s *Store) insertLines(ctx context.Context, tx *sqlx.Tx, id int64, lines []
 	return nil
 }
 
+// lineRowOf is a line as the books store it.
+func lineRowOf(id int64, l invoice.Line) (lineRow, error) {
+	cents, err := toCents(l.Amount)
+	if err != nil {
+		return lineRow{}, err
+	}
+	r := lineRow{InvoiceID: id, Code: l.Code, Label: l.Label, Quantity: l.Quantity.String(), Unit: l.Unit,
+		UnitPrice: l.UnitPrice.String(), BaseQuantity: l.BaseQuantity.String(), Amount: cents,
+		VATCategory: string(l.VAT.Category), VATRate: l.VAT.Percent.String(), VATMention: l.VAT.Mention}
+	if u := l.Usage; u != nil {
+		o, a, e, b := u.Observed.String(), u.Allowance.String(), u.Excess.String(), u.BlockSize.String()
+		r.UsageObserved, r.UsageAllowance, r.UsageExcess, r.UsageBlock, r.UsageBlocks = &o, &a, &e, &b, &u.Blocks
+	}
+	return r, nil
+}
+
 // lineRowArgs gives the invoice_lines values of the line at index i.
 func lineRowArgs(id int64, i int, l invoice.Line) ([]any, error) {
-	cents, err := toCents(l.Amount)
+	r, err := lineRowOf(id, l)
 	if err != nil {
 		return nil, fmt.Errorf("line %d: %w", i+1, err)
 	}
-	var obs, allow, excess, block *string
-	var blocks *int64
-	if u := l.Usage; u != nil {
-		o, a, e, b := u.Observed.String(), u.Allowance.String(), u.Excess.String(), u.BlockSize.String()
-		obs, allow, excess, block, blocks = &o, &a, &e, &b, &u.Blocks
+	return []any{id, i + 1, r.Code, r.Label, r.Quantity, r.Unit, r.UnitPrice, r.BaseQuantity,
+		r.Amount, r.VATCategory, r.VATRate, r.VATMention, r.UsageObserved, r.UsageAllowance, r.UsageExcess, r.UsageBlock, r.UsageBlocks}, nil
+}
+
+// line reads a stored line.
+func (r lineRow) line() invoice.Line {
+	l := invoice.Line{
+		Code: r.Code, Label: r.Label, Quantity: mustDecimal(r.Quantity), Unit: r.Unit,
+		UnitPrice: mustDecimal(r.UnitPrice), BaseQuantity: mustDecimal(r.BaseQuantity), Amount: fromCents(r.Amount),
+		VAT: invoice.VATRate{Category: invoice.VATCategory(r.VATCategory), Percent: mustDecimal(r.VATRate), Mention: r.VATMention},
 	}
-	return []any{id, i + 1, l.Code, l.Label, l.Quantity.String(), l.Unit, l.UnitPrice.String(), l.BaseQuantity.String(),
-		cents, string(l.VAT.Category), l.VAT.Percent.String(), l.VAT.Mention, obs, allow, excess, block, blocks}, nil
+	if r.UsageObserved != nil && r.UsageBlocks != nil {
+		l.Usage = &invoice.Usage{Observed: mustDecimal(*r.UsageObserved), Allowance: mustDecimal(deref(r.UsageAllowance)),
+			Excess: mustDecimal(deref(r.UsageExcess)), BlockSize: mustDecimal(deref(r.UsageBlock)), Blocks: *r.UsageBlocks}
+	}
+	return l
+}
+
+// asStored gives lines as the books will read them back (decimals through
+// their stored text, amounts through cents), without reading them back.
+func asStored(lines []invoice.Line) ([]invoice.Line, error) {
+	out := make([]invoice.Line, 0, len(lines))
+	for i, l := range lines {
+		r, err := lineRowOf(0, l)
+		if err != nil {
+			return nil, fmt.Errorf("line %d: %w", i+1, err)
+		}
+		out = append(out, r.line())
+	}
+	return out, nil
 }
 
 func (s *Store) invoiceOnce(ctx context.Context, q sqlx.QueryerContext, establishmentID int64, year int, kind invoice.Kind) (Invoice, error) {
@@ -435,16 +473,7 @@ func (s *Store) linesOf(ctx context.Context, q sqlx.QueryerContext, ids []int64)
 	}
 	out := map[int64][]invoice.Line{}
 	for _, r := range rows {
-		l := invoice.Line{
-			Code: r.Code, Label: r.Label, Quantity: mustDecimal(r.Quantity), Unit: r.Unit,
-			UnitPrice: mustDecimal(r.UnitPrice), BaseQuantity: mustDecimal(r.BaseQuantity), Amount: fromCents(r.Amount),
-			VAT: invoice.VATRate{Category: invoice.VATCategory(r.VATCategory), Percent: mustDecimal(r.VATRate), Mention: r.VATMention},
-		}
-		if r.UsageObserved != nil && r.UsageBlocks != nil {
-			l.Usage = &invoice.Usage{Observed: mustDecimal(*r.UsageObserved), Allowance: mustDecimal(deref(r.UsageAllowance)),
-				Excess: mustDecimal(deref(r.UsageExcess)), BlockSize: mustDecimal(deref(r.UsageBlock)), Blocks: *r.UsageBlocks}
-		}
-		out[r.InvoiceID] = append(out[r.InvoiceID], l)
+		out[r.InvoiceID] = append(out[r.InvoiceID], r.line())
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"sync"
@@ -282,6 +283,17 @@ func TestFinaliseKeepsStatement(t *testing.T) {
 		got, err := s.InvoiceByNumber(ctx, inv.Number)
 		if err != nil {
 			t.Fatal(err)
+		}
+		// A batch answers the lines and statement as the books hold them,
+		// without reading them back.
+		d2 := d
+		d2.EstablishmentID = addEstablishment(t, s, "21350238800013")
+		batch, _, err := s.FinaliseMany(ctx, []Draft{d2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stored, err := s.InvoiceByID(ctx, batch[0].ID); err != nil || !reflect.DeepEqual(stored.Lines, batch[0].Lines) || !reflect.DeepEqual(stored.Statement, batch[0].Statement) {
+			t.Errorf("batch answered\n%+v %+v\nthe books hold\n%+v %+v (%v)", batch[0].Lines, batch[0].Statement, stored.Lines, stored.Statement, err)
 		}
 		if len(got.Statement) != 2 || got.Statement[1].Usage.Observed.String() != "120.5" || got.Statement[1].Usage.Blocks != 3 ||
 			got.Statement[1].Amount.StringFixed(2) != "45.00" || got.Statement[0].UnitPrice.StringFixed(2) != "12.00" {
