@@ -1,0 +1,2 @@
+-- PostgreSQL only (the compression of stored documents); nothing to do here.
+SELECT 1;
