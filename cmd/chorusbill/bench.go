@@ -490,34 +490,15 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 	}
 	defer dropSchema()
 
-	// The establishments, generated; Chorus Pro: the sandbox knows every
-	// on_chorus=oui establishment as a buyer with the directory's default
-	// behaviour.
-	var csv bytes.Buffer
-	if err := fixtures.Generate(n, b.o.seed, &csv, io.Discard); err != nil {
-		return res, fmt.Errorf("generate establishments: %w", err)
-	}
-	sb, act, base, stopSandbox, err := benchSandbox(csv.Bytes(), n)
-	if err != nil {
-		return res, err
-	}
-	defer stopSandbox()
-	ccfg := benchChorusConfig(base)
-
 	// The driver: a stack as `chorusbill work` builds its own, never
 	// served — it imports, enqueues the run and reads the books.
-	wc := *b.c
-	wc.getenv = benchEnv(b.c.getenv, dbURL)
-	log := b.c.logger(b.c.stderr, slog.LevelWarn)
-	driver, err := wc.buildStack(ctx, stackOptions{redisURL: b.o.redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
+	w, err := b.setUp(ctx, n, dbURL, b.o.redisURL)
 	if err != nil {
-		return res, fmt.Errorf("build the bench's stack: %w", err)
-	}
-	defer driver.Close()
-	if res.imported, err = b.importEstablishments(ctx, driver.books, csv.Bytes(), n); err != nil {
 		return res, err
 	}
-	csv = bytes.Buffer{}
+	defer w.close()
+	res.imported = w.imported
+	driver, sb, act, ccfg, log := w.stack, w.sb, w.act, w.ccfg, w.log
 
 	ph := &phase{n: n, tag: strconv.Itoa(n), label: fmt.Sprintf("pipeline %d", n), books: driver.books, driver: driver.p,
 		redis: b.redis, sb: sb, act: act}
@@ -529,7 +510,7 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 			}
 		}()
 		for range b.o.workers {
-			s, err := wc.buildStack(ctx, stackOptions{redisURL: b.o.redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
+			s, err := w.cli.buildStack(ctx, stackOptions{redisURL: b.o.redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
 			if err != nil {
 				return res, fmt.Errorf("build a pipeline: %w", err)
 			}
@@ -538,7 +519,7 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 		stop := serveStacks(ctx, stacks, log)
 		defer stop()
 	} else {
-		procs, err := b.startWorkers(ctx, ph.tag, dbURL, base)
+		procs, err := b.startWorkers(ctx, ph.tag, dbURL, w.base)
 		// Stopped at the end of the measure; here too on the way out of
 		// an error (a second stop does nothing).
 		defer stopWorkers(procs, b.cfg.ShutdownTimeout)
@@ -571,33 +552,59 @@ func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err 
 		return res, fmt.Errorf("embedded redis: %w", err)
 	}
 
-	var csv bytes.Buffer
-	if err := fixtures.Generate(n, b.o.seed, &csv, io.Discard); err != nil {
-		return res, fmt.Errorf("generate establishments: %w", err)
-	}
-	sb, act, base, stopSandbox, err := benchSandbox(csv.Bytes(), n)
+	w, err := b.setUp(ctx, n, "sqlite://"+filepath.Join(dir, "bench.db"), redisURL)
 	if err != nil {
 		return res, err
 	}
-	defer stopSandbox()
-	ccfg := benchChorusConfig(base)
-	wc := *b.c
-	wc.getenv = benchEnv(b.c.getenv, "sqlite://"+filepath.Join(dir, "bench.db"))
-	log := b.c.logger(b.c.stderr, slog.LevelWarn)
-	s, err := wc.buildStack(ctx, stackOptions{redisURL: redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
-	if err != nil {
-		return res, fmt.Errorf("build the embedded stack: %w", err)
-	}
-	defer s.Close()
-	if res.imported, err = b.importEstablishments(ctx, s.books, csv.Bytes(), n); err != nil {
-		return res, err
-	}
-	csv = bytes.Buffer{}
+	defer w.close()
+	res.imported = w.imported
+	s, sb, act, log := w.stack, w.sb, w.act, w.log
 	stop := serveStacks(ctx, []*stack{s}, log)
 	defer stop()
 	ph := &phase{n: n, tag: fmt.Sprintf("embedded-%d", n), label: fmt.Sprintf("embedded %d", n), books: s.books, driver: s.p,
 		redis: ropt, sb: sb, act: act}
 	return res, b.measure(ctx, ph, &res)
+}
+
+// benchWorld is what a measured phase starts from: the generated
+// establishments imported into the books, the sandbox that knows the
+// on_chorus=oui ones as buyers, and a stack on the books and the queue.
+type benchWorld struct {
+	stack    *stack
+	sb       *sandbox.Server
+	act      *sandboxActivity
+	ccfg     chorus.Config
+	base     string // the sandbox's URL
+	cli      cli    // this command, its environment pointed at the books
+	log      *slog.Logger
+	imported time.Duration
+	close    func()
+}
+
+// setUp generates n establishments, starts the sandbox, builds a stack on
+// the database and Redis URLs, and imports the establishments (timed apart).
+func (b *bencher) setUp(ctx context.Context, n int, dbURL, redisURL string) (*benchWorld, error) {
+	var csv bytes.Buffer
+	if err := fixtures.Generate(n, b.o.seed, &csv, io.Discard); err != nil {
+		return nil, fmt.Errorf("generate establishments: %w", err)
+	}
+	sb, act, base, stopSandbox, err := benchSandbox(csv.Bytes(), n)
+	if err != nil {
+		return nil, err
+	}
+	w := &benchWorld{sb: sb, act: act, ccfg: benchChorusConfig(base), base: base, cli: *b.c,
+		log: b.c.logger(b.c.stderr, slog.LevelWarn), close: stopSandbox}
+	w.cli.getenv = benchEnv(b.c.getenv, dbURL)
+	if w.stack, err = w.cli.buildStack(ctx, stackOptions{redisURL: redisURL, chorusCfg: &w.ccfg, cfg: b.cfg, logger: w.log}); err != nil {
+		stopSandbox()
+		return nil, fmt.Errorf("build the bench's stack: %w", err)
+	}
+	w.close = func() { w.stack.Close(); stopSandbox() }
+	if w.imported, err = b.importEstablishments(ctx, w.stack.books, csv.Bytes(), n); err != nil {
+		w.close()
+		return nil, err
+	}
+	return w, nil
 }
 
 // importEstablishments loads the generated establishments into the books
