@@ -12,7 +12,6 @@ import (
 
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/jmoiron/sqlx"
-	"github.com/shopspring/decimal"
 )
 
 // The batch forms of the run's reads and writes. A yearly run bills tens of
@@ -183,11 +182,15 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 		series string
 		totals invoice.Totals
 	}
-	var todo []pending
+	var (
+		todo     []pending
+		repeated []int // finalised before: read back with their lines at the end
+	)
 	perSeries := map[string]int64{}
 	for i, d := range drafts {
 		if r, ok := have[d.EstablishmentID]; ok {
 			invs[i] = r.invoice()
+			repeated = append(repeated, i)
 			continue
 		}
 		series, err := invoice.Series(d.Kind, d.IssueDate.Year())
@@ -196,15 +199,6 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 		}
 		todo = append(todo, pending{i: i, series: series, totals: invoice.ComputeTotals(d.Lines)})
 		perSeries[series]++
-	}
-	if len(todo) == 0 {
-		return s.withLines(ctx, tx, invs)
-	}
-	var repeated []int // invoices finalised before: read back with their lines at the end
-	for i, inv := range invs {
-		if inv.ID != 0 {
-			repeated = append(repeated, i)
-		}
 	}
 	next := map[string]int64{}
 	names := make([]string, 0, len(perSeries))
@@ -226,10 +220,7 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 	for start := 0; start < len(todo); start += batchRows {
 		chunk := todo[start:min(start+batchRows, len(todo))]
 		var qb strings.Builder
-		qb.WriteString(`INSERT INTO invoices (kind, series, seq, number, year, establishment_id, run_id,
-			issue_date, due_date, period_start, period_end, total_ht_cents, total_vat_cents, total_ttc_cents, state,
-			code_service, engagement, original_invoice_id, cancels_invoice_id, replaces_invoice_id, interest_payment_id,
-			late_payment_regime, note, finalised_at, updated_at) VALUES `)
+		qb.WriteString(`INSERT INTO invoices (` + draftColumns + `) VALUES `)
 		args = args[:0]
 		for j, p := range chunk {
 			d := drafts[p.i]
@@ -239,22 +230,15 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 			if err != nil {
 				return err
 			}
-			cents, err := totalsCents(p.totals)
+			row, err := draftRowArgs(d, p.totals, p.series, seq, number, now)
 			if err != nil {
-				return fmt.Errorf("invoice %s: %w", number, err)
-			}
-			regime := d.LatePaymentRegime
-			if regime == "" {
-				regime = invoice.RegimeLegal
+				return err
 			}
 			if j > 0 {
 				qb.WriteString(", ")
 			}
-			qb.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, string(d.Kind), p.series, seq, number, d.Year, d.EstablishmentID, d.RunID,
-				nullDate(d.IssueDate), nullDate(d.DueDate), nullDate(d.PeriodStart), nullDate(d.PeriodEnd), cents[0], cents[1], cents[2],
-				string(invoice.StateFinalised), d.CodeService, d.Engagement, d.OriginalInvoiceID, d.CancelsInvoiceID, d.ReplacesInvoiceID,
-				d.InterestPaymentID, string(regime), d.Note, now, now)
+			qb.WriteString("(" + draftPlaceholders + ")")
+			args = append(args, row...)
 			byNumber[number] = p.i
 		}
 		qb.WriteString(" RETURNING " + invoiceColumns)
@@ -345,19 +329,6 @@ func (s *Store) withLines(ctx context.Context, q sqlx.QueryerContext, invs []Inv
 		}
 	}
 	return nil
-}
-
-// totalsCents converts HT, VAT and TTC to cents.
-func totalsCents(t invoice.Totals) ([3]int64, error) {
-	var out [3]int64
-	for i, d := range []decimal.Decimal{t.HT, t.VAT, t.TTC} {
-		c, err := toCents(d)
-		if err != nil {
-			return out, err
-		}
-		out[i] = c
-	}
-	return out, nil
 }
 
 // IDChange is a change to one invoice, for ApplyEach.

@@ -273,37 +273,44 @@ func (s *Store) nextSeq(ctx context.Context, tx *sqlx.Tx, series string) (int64,
 }
 
 func (s *Store) insertInvoice(ctx context.Context, tx *sqlx.Tx, d Draft, t invoice.Totals, series string, seq int64, number string) (int64, error) {
-	ht, err := toCents(t.HT)
+	args, err := draftRowArgs(d, t, series, seq, number, s.timestamp())
 	if err != nil {
 		return 0, err
-	}
-	vat, err := toCents(t.VAT)
-	if err != nil {
-		return 0, err
-	}
-	ttc, err := toCents(t.TTC)
-	if err != nil {
-		return 0, err
-	}
-	now := s.timestamp()
-	regime := d.LatePaymentRegime
-	if regime == "" {
-		regime = invoice.RegimeLegal
 	}
 	var id int64
-	err = tx.GetContext(ctx, &id, s.rebind(`INSERT INTO invoices (kind, series, seq, number, year, establishment_id, run_id,
-		issue_date, due_date, period_start, period_end, total_ht_cents, total_vat_cents, total_ttc_cents, state,
-		code_service, engagement, original_invoice_id, cancels_invoice_id, replaces_invoice_id, interest_payment_id,
-		late_payment_regime, note, finalised_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`),
-		string(d.Kind), series, seq, number, d.Year, d.EstablishmentID, d.RunID,
-		nullDate(d.IssueDate), nullDate(d.DueDate), nullDate(d.PeriodStart), nullDate(d.PeriodEnd), ht, vat, ttc,
-		string(invoice.StateFinalised), d.CodeService, d.Engagement, d.OriginalInvoiceID, d.CancelsInvoiceID, d.ReplacesInvoiceID,
-		d.InterestPaymentID, string(regime), d.Note, now, now)
+	err = tx.GetContext(ctx, &id, s.rebind(`INSERT INTO invoices (`+draftColumns+`) VALUES (`+draftPlaceholders+`) RETURNING id`), args...)
 	if err != nil {
 		return 0, fmt.Errorf("store invoice %s: %w", number, err)
 	}
 	return id, nil
+}
+
+// draftColumns are the columns a finalisation writes, in draftRowArgs' order.
+const draftColumns = `kind, series, seq, number, year, establishment_id, run_id,
+	issue_date, due_date, period_start, period_end, total_ht_cents, total_vat_cents, total_ttc_cents, state,
+	code_service, engagement, original_invoice_id, cancels_invoice_id, replaces_invoice_id, interest_payment_id,
+	late_payment_regime, note, finalised_at, updated_at`
+
+const draftPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+
+// draftRowArgs gives the values of a draft finalised under number.
+func draftRowArgs(d Draft, t invoice.Totals, series string, seq int64, number string, now time.Time) ([]any, error) {
+	var cents [3]int64
+	for i, amount := range []decimal.Decimal{t.HT, t.VAT, t.TTC} {
+		c, err := toCents(amount)
+		if err != nil {
+			return nil, fmt.Errorf("invoice %s: %w", number, err)
+		}
+		cents[i] = c
+	}
+	regime := d.LatePaymentRegime
+	if regime == "" {
+		regime = invoice.RegimeLegal
+	}
+	return []any{string(d.Kind), series, seq, number, d.Year, d.EstablishmentID, d.RunID,
+		nullDate(d.IssueDate), nullDate(d.DueDate), nullDate(d.PeriodStart), nullDate(d.PeriodEnd), cents[0], cents[1], cents[2],
+		string(invoice.StateFinalised), d.CodeService, d.Engagement, d.OriginalInvoiceID, d.CancelsInvoiceID, d.ReplacesInvoiceID,
+		d.InterestPaymentID, string(regime), d.Note, now, now}, nil
 }
 
 func (s *Store) insertLines(ctx context.Context, tx *sqlx.Tx, id int64, lines []invoice.Line) error {
