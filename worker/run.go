@@ -98,48 +98,6 @@ func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	return nil
 }
 
-// HandleIssue bills one establishment: tariff, finalise and number (a
-// repeat returns the invoice already finalised), render the XML to deposit,
-// then hand the invoice to delivery. Free and nothing-due establishments
-// are recorded on the run.
-func (p *Pipeline) HandleIssue(ctx context.Context, t *asynq.Task) error {
-	var pl IssuePayload
-	if err := decode(t, &pl); err != nil {
-		return err
-	}
-	kind, day, err := parseIssue(pl.Kind, pl.IssueDate)
-	if err != nil {
-		return err
-	}
-	est, err := p.books.EstablishmentByID(ctx, pl.EstablishmentID)
-	if err != nil {
-		return err
-	}
-	runID := pl.RunID
-	outcome, inv, err := Issue(ctx, p.books, p.cat, est, pl.Year, kind, day, &runID, p.actor)
-	if err != nil {
-		if needsHuman(err) {
-			// A rule forbids the case or data is missing: retrying will not
-			// help; the run lists it for the finance team.
-			p.Metrics.Inc("issue_failed")
-			return p.books.RecordRunItem(ctx, pl.RunID, est.ID, outcomeFailed, nil, err.Error())
-		}
-		return err
-	}
-	if outcome != Issued {
-		p.Metrics.Inc("issue_" + string(outcome))
-		return p.books.RecordRunItem(ctx, pl.RunID, est.ID, string(outcome), nil, "")
-	}
-	if _, err := RenderAndStore(ctx, p.books, p.issuer, inv, []string{FormatCII}, p.actor); err != nil {
-		return err
-	}
-	if err := p.books.RecordRunItem(ctx, pl.RunID, est.ID, string(Issued), &inv.ID, inv.Number); err != nil {
-		return err
-	}
-	p.Metrics.Inc("issued")
-	return p.EnqueueDeliver(ctx, inv.ID, "")
-}
-
 // parseIssue reads an issue task's kind and date; a bad one is never
 // retried.
 func parseIssue(kind, date string) (invoice.Kind, time.Time, error) {

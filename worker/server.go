@@ -16,7 +16,6 @@ func (p *Pipeline) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.HandleFunc(TypeKick, p.HandleKick)
 	mux.HandleFunc(TypeRun, p.HandleRun)
-	mux.HandleFunc(TypeIssue, p.HandleIssue)
 	mux.HandleFunc(TypeIssueBatch, p.HandleIssueBatch)
 	mux.HandleFunc(TypeTrackBatch, p.HandleTrackBatch)
 	mux.HandleFunc(TypeDeliver, p.HandleDeliver)

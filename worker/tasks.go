@@ -13,9 +13,8 @@ import (
 // Task types. Payloads carry ids only: the books hold the data, and no
 // personal data sits in Redis (the queue console shows payloads).
 const (
-	TypeKick  = "billing:kick"
-	TypeRun   = "billing:run"
-	TypeIssue = "invoice:issue"
+	TypeKick = "billing:kick"
+	TypeRun  = "billing:run"
 	// TypeIssueBatch bills a batch of a run's establishments and delivers
 	// their invoices: one task, a few statements and commits for them all.
 	TypeIssueBatch = "invoice:issue-batch"
@@ -27,7 +26,9 @@ const (
 	TypeReconcile  = "books:reconcile"
 )
 
-// Queues, by priority: runs and kicks first, then the per-invoice work.
+// Queues, by priority: runs, kicks and the follow-up of issued invoices
+// (delivery, tracking) first, then the runs' issue batches, then the
+// daily interest run and the reconciler.
 const (
 	QueueCritical = "critical"
 	QueueDefault  = "default"
@@ -42,15 +43,6 @@ type RunPayload struct {
 	// Stamp, set by the reconciler, makes the issue tasks' ids new, so that
 	// tasks orphaned by a killed worker do not block their replacements.
 	Stamp string `json:"stamp,omitempty"`
-}
-
-// IssuePayload asks to bill one establishment in a run.
-type IssuePayload struct {
-	RunID           int64  `json:"run_id"`
-	EstablishmentID int64  `json:"establishment_id"`
-	Year            int    `json:"year"`
-	Kind            string `json:"kind"`
-	IssueDate       string `json:"issue_date"`
 }
 
 // IssueBatchPayload asks to bill a batch of establishments in a run.
