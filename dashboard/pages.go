@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -336,7 +337,7 @@ func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "Aucune facture à imprimer pour cette sélection.")
 		return
 	}
-	docs := make([]invoice.Document, 0, len(rows))
+	docs := make([]document.Document, 0, len(rows))
 	for _, row := range rows {
 		inv, err := s.books.InvoiceByID(r.Context(), row.ID)
 		if err != nil {
@@ -350,7 +351,7 @@ func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
 		}
 		docs = append(docs, d)
 	}
-	pdf, err := invoice.RenderBatch(docs)
+	pdf, err := document.RenderBatch(docs)
 	if err != nil {
 		s.serverError(w, r, err)
 		return

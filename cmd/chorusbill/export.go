@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -121,7 +122,7 @@ func runExport(ctx context.Context, c *cli, args []string) error {
 }
 
 func exportBatch(ctx context.Context, c *cli, s *store.Store, is worker.Issuer, invoices []store.Invoice, out string, year int) error {
-	var docs []invoice.Document
+	var docs []document.Document
 	for _, inv := range invoices {
 		est, err := s.EstablishmentByID(ctx, inv.EstablishmentID)
 		if err != nil {
@@ -140,7 +141,7 @@ func exportBatch(ctx context.Context, c *cli, s *store.Store, is worker.Issuer, 
 		fmt.Fprintln(c.stdout, "no invoice to post in this selection")
 		return nil
 	}
-	pdf, err := invoice.RenderBatch(docs)
+	pdf, err := document.RenderBatch(docs)
 	if err != nil {
 		return err
 	}
