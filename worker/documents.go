@@ -10,30 +10,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Document formats an invoice is rendered in.
-const (
-	FormatCII     = "cii"
-	FormatUBL     = "ubl"
-	FormatPDF     = "pdf"
-	FormatFacturX = "facturx"
-)
-
-// Formats lists the formats, in rendering order.
-func Formats() []string { return []string{FormatCII, FormatUBL, FormatPDF, FormatFacturX} }
-
-// Extension is the file name extension of a format.
-func Extension(format string) string {
-	switch format {
-	case FormatCII:
-		return ".cii.xml"
-	case FormatUBL:
-		return ".ubl.xml"
-	case FormatFacturX:
-		return ".facturx.pdf"
-	}
-	return ".pdf"
-}
-
 // documentBooks is what rendering reads from the books.
 type documentBooks interface {
 	EstablishmentByID(ctx context.Context, id int64) (store.Establishment, error)
@@ -45,7 +21,7 @@ type documentBooks interface {
 // BuildDocument gathers what an invoice's documents show: the stored
 // invoice as finalised, its buyer, the issuer, the invoice a credit note
 // corrects. Every figure comes from the books; nothing is recomputed.
-func BuildDocument(ctx context.Context, books documentBooks, is Issuer, inv store.Invoice) (document.Document, error) {
+func BuildDocument(ctx context.Context, books documentBooks, is document.Issuer, inv store.Invoice) (document.Document, error) {
 	est, err := books.EstablishmentByID(ctx, inv.EstablishmentID)
 	if err != nil {
 		return document.Document{}, fmt.Errorf("document %s: %w", inv.Number, err)
@@ -63,7 +39,7 @@ func BuildDocument(ctx context.Context, books documentBooks, is Issuer, inv stor
 
 // buildDocument is BuildDocument once the buyer and the corrected invoice
 // (for a credit note) are read.
-func buildDocument(is Issuer, inv store.Invoice, est store.Establishment, orig *store.Invoice) (document.Document, error) {
+func buildDocument(is document.Issuer, inv store.Invoice, est store.Establishment, orig *store.Invoice) (document.Document, error) {
 	d := document.Document{
 		Kind: inv.Kind, Number: inv.Number, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Seller: is.Seller, Bank: is.Bank, Contract: is.Contract,
@@ -106,37 +82,18 @@ func buildDocument(is Issuer, inv store.Invoice, est store.Establishment, orig *
 	return d, nil
 }
 
-// Render renders a document in one format.
-func Render(d document.Document, format string) ([]byte, error) {
-	switch format {
-	case FormatCII:
-		return document.RenderCII(d)
-	case FormatUBL:
-		return document.RenderUBL(d)
-	case FormatPDF:
-		return document.RenderPDF(d)
-	case FormatFacturX:
-		cii, err := document.RenderCII(d)
-		if err != nil {
-			return nil, err
-		}
-		return document.RenderFacturX(d, cii)
-	}
-	return nil, fmt.Errorf("unknown document format %q (want cii, ubl, pdf or facturx)", format)
-}
-
 // RenderAndStore renders an invoice's documents in the given formats and
 // keeps them in the books with their checksums. Rendering is deterministic,
 // so doing it again (a repeated task) stores nothing new, and a different
 // result is reported rather than overwritten.
-func RenderAndStore(ctx context.Context, books documentBooks, is Issuer, inv store.Invoice, formats []string, actor string) (map[string]store.Document, error) {
+func RenderAndStore(ctx context.Context, books documentBooks, is document.Issuer, inv store.Invoice, formats []string, actor string) (map[string]store.Document, error) {
 	d, err := BuildDocument(ctx, books, is, inv)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]store.Document{}
 	for _, f := range formats {
-		content, err := Render(d, f)
+		content, err := document.Render(d, f)
 		if err != nil {
 			return nil, fmt.Errorf("render %s of %s: %w", f, inv.Number, err)
 		}

@@ -1,10 +1,9 @@
-package worker
+package document
 
 import (
 	"bytes"
 	"fmt"
 
-	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"go.yaml.in/yaml/v3"
 )
@@ -12,9 +11,9 @@ import (
 // Issuer is who issues the invoices: the seller's identity and bank account,
 // and the convention invoices bill under.
 type Issuer struct {
-	Seller   document.Party       `yaml:"seller"`
-	Bank     document.BankAccount `yaml:"bank"`
-	Contract string               `yaml:"contract"`
+	Seller   Party       `yaml:"seller"`
+	Bank     BankAccount `yaml:"bank"`
+	Contract string      `yaml:"contract"`
 }
 
 // ParseIssuer reads and checks an issuer file (fixtures/issuer.yaml is the
