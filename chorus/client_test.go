@@ -14,6 +14,7 @@ import (
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/shopspring/decimal"
 )
@@ -95,17 +96,17 @@ func cii(t testing.TB, number, buyer, codeService, engagement string) []byte {
 		t.Fatal(err)
 	}
 	issue := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
-	d := invoice.Document{
+	d := document.Document{
 		Kind: invoice.KindContribution, Number: number, IssueDate: issue, DueDate: issue.AddDate(0, 0, 30),
-		Seller: invoice.Party{Name: "Syndicat mixte Mégalis Bretagne", SIRET: "25351449100047", VATNumber: "FR47253514491",
-			Address: invoice.Address{Line1: "15 rue Claude Chappe", Postcode: "35510", City: "Cesson-Sévigné"}},
-		Buyer:          invoice.Party{Name: "Acheteur", SIRET: buyer, Address: invoice.Address{Line1: "Mairie", Postcode: "29470", City: "Plougastel"}},
+		Seller: document.Party{Name: "Syndicat mixte Mégalis Bretagne", SIRET: "25351449100047", VATNumber: "FR47253514491",
+			Address: document.Address{Line1: "15 rue Claude Chappe", Postcode: "35510", City: "Cesson-Sévigné"}},
+		Buyer:          document.Party{Name: "Acheteur", SIRET: buyer, Address: document.Address{Line1: "Mairie", Postcode: "29470", City: "Plougastel"}},
 		BuyerReference: codeService, PurchaseOrder: engagement, Contract: "MEGALIS-CONV-2025-2029",
 		Lines: []invoice.Line{l}, Totals: invoice.ComputeTotals([]invoice.Line{l}), PaidAmount: decimal.Zero,
-		Bank:         invoice.BankAccount{IBAN: "FR7630001000640000035200079", BIC: "BDFEFRPPCCT", Holder: "Mégalis"},
-		PaymentTerms: "30 jours", LatePaymentClause: invoice.LatePaymentClause(invoice.RegimeLegal),
+		Bank:         document.BankAccount{IBAN: "FR7630001000640000035200079", BIC: "BDFEFRPPCCT", Holder: "Mégalis"},
+		PaymentTerms: "30 jours", LatePaymentClause: document.LatePaymentClause(invoice.RegimeLegal),
 	}
-	b, err := invoice.RenderCII(d)
+	b, err := document.RenderCII(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -58,7 +59,7 @@ type sampleRun struct {
 	pipeline *worker.Pipeline
 	redis    asynq.RedisClientOpt
 	metrics  *Metrics
-	issuer   worker.Issuer
+	issuer   document.Issuer
 	catalog  *tariff.Catalog
 }
 
@@ -96,7 +97,7 @@ func runSample(t *testing.T) *sampleRun {
 		}
 	}
 	data, _ := fs.ReadFile(fixtures.FS(), fixtures.Issuer)
-	if r.issuer, err = worker.ParseIssuer("issuer.yaml", data); err != nil {
+	if r.issuer, err = document.ParseIssuer("issuer.yaml", data); err != nil {
 		t.Fatal(err)
 	}
 	legal, ecb := rates(t)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -95,7 +96,7 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 	var ests []store.Establishment
 	books.ForEachEstablishment(ctx, 2025, func(e store.Establishment) error { ests = append(ests, e); return nil })
 	data, _ := fs.ReadFile(fixtures.FS(), fixtures.Issuer)
-	is, err := worker.ParseIssuer("issuer.yaml", data)
+	is, err := document.ParseIssuer("issuer.yaml", data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +115,7 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := worker.RenderAndStore(ctx, books, is, inv, []string{worker.FormatCII}, "test"); err != nil {
+		if _, err := worker.RenderAndStore(ctx, books, is, inv, []string{document.FormatCII}, "test"); err != nil {
 			t.Fatal(err)
 		}
 		for _, c := range path {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -183,7 +184,7 @@ func TestMetrics(t *testing.T) {
 			if _, err := client.LookupBuyer(ctx, "26223144200035"); err != nil {
 				t.Fatal(err)
 			}
-			doc, err := e.books.Document(ctx, e.invoice(e.awaiting).ID, worker.FormatCII)
+			doc, err := e.books.Document(ctx, e.invoice(e.awaiting).ID, document.FormatCII)
 			if err != nil {
 				t.Fatal(err)
 			}

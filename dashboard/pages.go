@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -336,7 +337,7 @@ func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "Aucune facture à imprimer pour cette sélection.")
 		return
 	}
-	docs := make([]invoice.Document, 0, len(rows))
+	docs := make([]document.Document, 0, len(rows))
 	for _, row := range rows {
 		inv, err := s.books.InvoiceByID(r.Context(), row.ID)
 		if err != nil {
@@ -350,7 +351,7 @@ func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
 		}
 		docs = append(docs, d)
 	}
-	pdf, err := invoice.RenderBatch(docs)
+	pdf, err := document.RenderBatch(docs)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -483,7 +484,7 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 	if err != nil {
 		return v, err
 	}
-	for _, f := range worker.Formats() {
+	for _, f := range document.Formats() {
 		d, ok := stored[f]
 		v.Documents = append(v.Documents, docLink{Format: f, Label: formatLabel(f), URL: "/factures/" + url.PathEscape(inv.Number) + "/documents/" + f,
 			Stored: ok, SHA256: d.SHA256, Size: d.Size})
@@ -690,12 +691,12 @@ func (s *Server) setReferences(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	xml, err := worker.Render(d, worker.FormatCII)
+	xml, err := document.Render(d, document.FormatCII)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	if _, err := s.books.ReplaceDocument(ctx, inv.ID, worker.FormatCII, xml, p.Actor()); err != nil {
+	if _, err := s.books.ReplaceDocument(ctx, inv.ID, document.FormatCII, xml, p.Actor()); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
@@ -748,7 +749,7 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	format := r.PathValue("format")
 	known := false
-	for _, f := range worker.Formats() {
+	for _, f := range document.Formats() {
 		known = known || f == format
 	}
 	inv, err := s.books.InvoiceByNumber(ctx, r.PathValue("number"))
@@ -771,7 +772,7 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request) {
 			s.serverError(w, r, err)
 			return
 		}
-		if content, err = worker.Render(d, format); err != nil {
+		if content, err = document.Render(d, format); err != nil {
 			s.serverError(w, r, err)
 			return
 		}
@@ -780,11 +781,11 @@ func (s *Server) document(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ct := "application/pdf"
-	if strings.HasSuffix(worker.Extension(format), ".xml") {
+	if strings.HasSuffix(document.Extension(format), ".xml") {
 		ct = "application/xml"
 	}
 	w.Header().Set("Content-Type", ct)
-	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, inv.Number, worker.Extension(format)))
+	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s%s"`, inv.Number, document.Extension(format)))
 	w.Write(content)
 }
 

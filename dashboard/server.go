@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/tariff"
@@ -45,7 +46,7 @@ type Config struct {
 	Books      *store.Store
 	Actions    Actions
 	Directory  Directory
-	Issuer     worker.Issuer
+	Issuer     document.Issuer
 	Catalog    *tariff.Catalog
 	LegalRates *invoice.RateTable
 	ECBRates   *invoice.RateTable

@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/hibiken/asynq"
@@ -88,12 +89,12 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 		if err != nil {
 			return err
 		}
-		xml, err := Render(d, FormatCII)
+		xml, err := document.Render(d, document.FormatCII)
 		if err != nil {
 			return fmt.Errorf("render cii of %s: %w", inv.Number, err)
 		}
 		cii[inv.ID] = xml
-		docs = append(docs, store.NewDocument{InvoiceID: inv.ID, Format: FormatCII, Content: xml})
+		docs = append(docs, store.NewDocument{InvoiceID: inv.ID, Format: document.FormatCII, Content: xml})
 	}
 	if err := p.books.PutDocuments(ctx, docs, p.actor); err != nil {
 		return err

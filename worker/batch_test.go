@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/store/storetest"
@@ -78,7 +79,7 @@ func TestIssueBatchRepeated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		doc, err := s.books.Document(ctx, inv.ID, FormatCII)
+		doc, err := s.books.Document(ctx, inv.ID, document.FormatCII)
 		if err != nil {
 			t.Fatalf("%s: %v", inv.Number, err)
 		}
@@ -86,7 +87,7 @@ func TestIssueBatchRepeated(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		xml, err := Render(d, FormatCII)
+		xml, err := document.Render(d, document.FormatCII)
 		if err != nil || string(xml) != string(doc.Content) {
 			t.Errorf("%s: the CII stored differs from the CII rendered from the books (%v)", inv.Number, err)
 		}

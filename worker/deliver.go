@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/hibiken/asynq"
@@ -111,11 +112,11 @@ func (p *Pipeline) refreshReferences(ctx context.Context, inv store.Invoice) (st
 	if err != nil {
 		return inv, err
 	}
-	xml, err := Render(d, FormatCII)
+	xml, err := document.Render(d, document.FormatCII)
 	if err != nil {
 		return inv, err
 	}
-	_, err = p.books.ReplaceDocument(ctx, inv.ID, FormatCII, xml, p.actor)
+	_, err = p.books.ReplaceDocument(ctx, inv.ID, document.FormatCII, xml, p.actor)
 	return inv, err
 }
 
@@ -190,13 +191,13 @@ func (p *Pipeline) deposit(ctx context.Context, inv store.Invoice) error {
 // depositNow deposits the stored XML. An uncertain or transient failure is
 // returned for asynq to retry: the next attempt searches first.
 func (p *Pipeline) depositNow(ctx context.Context, inv store.Invoice, buyer chorus.Buyer) error {
-	doc, err := p.books.Document(ctx, inv.ID, FormatCII)
+	doc, err := p.books.Document(ctx, inv.ID, document.FormatCII)
 	if errors.Is(err, store.ErrNotFound) {
-		docs, rerr := RenderAndStore(ctx, p.books, p.issuer, inv, []string{FormatCII}, p.actor)
+		docs, rerr := RenderAndStore(ctx, p.books, p.issuer, inv, []string{document.FormatCII}, p.actor)
 		if rerr != nil {
 			return rerr
 		}
-		doc, err = docs[FormatCII], nil
+		doc, err = docs[document.FormatCII], nil
 	}
 	if err != nil {
 		return err

@@ -4,34 +4,11 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/shopspring/decimal"
 )
-
-// Document formats an invoice is rendered in.
-const (
-	FormatCII     = "cii"
-	FormatUBL     = "ubl"
-	FormatPDF     = "pdf"
-	FormatFacturX = "facturx"
-)
-
-// Formats lists the formats, in rendering order.
-func Formats() []string { return []string{FormatCII, FormatUBL, FormatPDF, FormatFacturX} }
-
-// Extension is the file name extension of a format.
-func Extension(format string) string {
-	switch format {
-	case FormatCII:
-		return ".cii.xml"
-	case FormatUBL:
-		return ".ubl.xml"
-	case FormatFacturX:
-		return ".facturx.pdf"
-	}
-	return ".pdf"
-}
 
 // documentBooks is what rendering reads from the books.
 type documentBooks interface {
@@ -44,16 +21,16 @@ type documentBooks interface {
 // BuildDocument gathers what an invoice's documents show: the stored
 // invoice as finalised, its buyer, the issuer, the invoice a credit note
 // corrects. Every figure comes from the books; nothing is recomputed.
-func BuildDocument(ctx context.Context, books documentBooks, is Issuer, inv store.Invoice) (invoice.Document, error) {
+func BuildDocument(ctx context.Context, books documentBooks, is document.Issuer, inv store.Invoice) (document.Document, error) {
 	est, err := books.EstablishmentByID(ctx, inv.EstablishmentID)
 	if err != nil {
-		return invoice.Document{}, fmt.Errorf("document %s: %w", inv.Number, err)
+		return document.Document{}, fmt.Errorf("document %s: %w", inv.Number, err)
 	}
 	var orig *store.Invoice
 	if inv.OriginalInvoiceID != nil {
 		o, err := books.InvoiceByID(ctx, *inv.OriginalInvoiceID)
 		if err != nil {
-			return invoice.Document{}, fmt.Errorf("document %s: original invoice: %w", inv.Number, err)
+			return document.Document{}, fmt.Errorf("document %s: original invoice: %w", inv.Number, err)
 		}
 		orig = &o
 	}
@@ -62,18 +39,18 @@ func BuildDocument(ctx context.Context, books documentBooks, is Issuer, inv stor
 
 // buildDocument is BuildDocument once the buyer and the corrected invoice
 // (for a credit note) are read.
-func buildDocument(is Issuer, inv store.Invoice, est store.Establishment, orig *store.Invoice) (invoice.Document, error) {
-	d := invoice.Document{
+func buildDocument(is document.Issuer, inv store.Invoice, est store.Establishment, orig *store.Invoice) (document.Document, error) {
+	d := document.Document{
 		Kind: inv.Kind, Number: inv.Number, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
 		Seller: is.Seller, Bank: is.Bank, Contract: is.Contract,
-		Buyer: invoice.Party{Name: est.Name, SIRET: est.SIRET,
-			Address: invoice.Address{Line1: est.AddressLine1, Line2: est.AddressLine2, Postcode: est.Postcode, City: est.City}},
+		Buyer: document.Party{Name: est.Name, SIRET: est.SIRET,
+			Address: document.Address{Line1: est.AddressLine1, Line2: est.AddressLine2, Postcode: est.Postcode, City: est.City}},
 		BuyerReference: inv.CodeService, PurchaseOrder: inv.Engagement,
 		Lines: inv.Lines, Totals: invoice.ComputeTotals(inv.Lines), Statement: inv.Statement,
 		PaidAmount:        decimal.Zero,
-		LatePaymentClause: invoice.LatePaymentClause(inv.LatePaymentRegime),
-		RecoveryClause:    invoice.RecoveryClause(inv.LatePaymentRegime),
-		DiscountClause:    invoice.DiscountClause(),
+		LatePaymentClause: document.LatePaymentClause(inv.LatePaymentRegime),
+		RecoveryClause:    document.RecoveryClause(inv.LatePaymentRegime),
+		DiscountClause:    document.DiscountClause(),
 	}
 	// The stored totals are the truth; ComputeTotals gives the breakdown,
 	// and must agree with them (Validate would say so otherwise).
@@ -90,52 +67,33 @@ func buildDocument(is Issuer, inv store.Invoice, est store.Establishment, orig *
 		d.Notes = append(d.Notes, inv.Note)
 	}
 	if orig != nil {
-		d.Preceding = &invoice.PrecedingInvoice{Number: orig.Number, IssueDate: orig.IssueDate}
+		d.Preceding = &document.PrecedingInvoice{Number: orig.Number, IssueDate: orig.IssueDate}
 	}
 	if len(inv.Statement) > 0 {
-		a, err := invoice.StatementAttachment(d)
+		a, err := document.StatementAttachment(d)
 		if err != nil {
-			return invoice.Document{}, err
+			return document.Document{}, err
 		}
 		d.Attachments = append(d.Attachments, a)
 	}
 	if err := d.Validate(); err != nil {
-		return invoice.Document{}, err
+		return document.Document{}, err
 	}
 	return d, nil
-}
-
-// Render renders a document in one format.
-func Render(d invoice.Document, format string) ([]byte, error) {
-	switch format {
-	case FormatCII:
-		return invoice.RenderCII(d)
-	case FormatUBL:
-		return invoice.RenderUBL(d)
-	case FormatPDF:
-		return invoice.RenderPDF(d)
-	case FormatFacturX:
-		cii, err := invoice.RenderCII(d)
-		if err != nil {
-			return nil, err
-		}
-		return invoice.RenderFacturX(d, cii)
-	}
-	return nil, fmt.Errorf("unknown document format %q (want cii, ubl, pdf or facturx)", format)
 }
 
 // RenderAndStore renders an invoice's documents in the given formats and
 // keeps them in the books with their checksums. Rendering is deterministic,
 // so doing it again (a repeated task) stores nothing new, and a different
 // result is reported rather than overwritten.
-func RenderAndStore(ctx context.Context, books documentBooks, is Issuer, inv store.Invoice, formats []string, actor string) (map[string]store.Document, error) {
+func RenderAndStore(ctx context.Context, books documentBooks, is document.Issuer, inv store.Invoice, formats []string, actor string) (map[string]store.Document, error) {
 	d, err := BuildDocument(ctx, books, is, inv)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]store.Document{}
 	for _, f := range formats {
-		content, err := Render(d, f)
+		content, err := document.Render(d, f)
 		if err != nil {
 			return nil, fmt.Errorf("render %s of %s: %w", f, inv.Number, err)
 		}

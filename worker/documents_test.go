@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/store/storetest"
@@ -34,26 +35,26 @@ func TestRenderAndStore(t *testing.T) {
 		if err != nil || overage.ID == 0 {
 			t.Fatalf("no overage invoice: %v", err)
 		}
-		first, err := RenderAndStore(ctx, s, is, overage, Formats(), "test")
+		first, err := RenderAndStore(ctx, s, is, overage, document.Formats(), "test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := RenderAndStore(ctx, s, is, overage, Formats(), "test")
+		again, err := RenderAndStore(ctx, s, is, overage, document.Formats(), "test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, f := range Formats() {
+		for _, f := range document.Formats() {
 			if first[f].SHA256 != again[f].SHA256 || first[f].Size == 0 {
 				t.Errorf("%s rendered differently the second time", f)
 			}
 		}
-		cii := string(first[FormatCII].Content)
+		cii := string(first[document.FormatCII].Content)
 		for _, want := range []string{overage.Number, "25351449100047", invoice.Format(overage.TotalTTC), "releve-" + overage.Number + ".csv"} {
 			if !strings.Contains(cii, want) {
 				t.Errorf("CII lacks %q", want)
 			}
 		}
-		if !bytes.HasPrefix(first[FormatPDF].Content, []byte("%PDF-")) || !bytes.HasPrefix(first[FormatFacturX].Content, []byte("%PDF-")) {
+		if !bytes.HasPrefix(first[document.FormatPDF].Content, []byte("%PDF-")) || !bytes.HasPrefix(first[document.FormatFacturX].Content, []byte("%PDF-")) {
 			t.Error("PDF renderings are not PDFs")
 		}
 		trail, _ := s.AuditTrail(ctx, "invoice", overage.ID)
@@ -63,8 +64,8 @@ func TestRenderAndStore(t *testing.T) {
 				docs++
 			}
 		}
-		if docs != len(Formats()) {
-			t.Errorf("%d document events, want %d", docs, len(Formats()))
+		if docs != len(document.Formats()) {
+			t.Errorf("%d document events, want %d", docs, len(document.Formats()))
 		}
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -23,13 +24,13 @@ func catalog(t testing.TB) *tariff.Catalog {
 	return c
 }
 
-func issuer(t testing.TB) Issuer {
+func issuer(t testing.TB) document.Issuer {
 	t.Helper()
 	data, err := os.ReadFile("../fixtures/issuer.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	is, err := ParseIssuer("issuer.yaml", data)
+	is, err := document.ParseIssuer("issuer.yaml", data)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/hibiken/asynq"
@@ -88,7 +89,7 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 	}
 	if created {
 		p.Metrics.Inc("interest_issued")
-		if _, err := RenderAndStore(ctx, p.books, p.issuer, out, []string{FormatCII}, p.actor); err != nil {
+		if _, err := RenderAndStore(ctx, p.books, p.issuer, out, []string{document.FormatCII}, p.actor); err != nil {
 			return nil, err
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/tariff"
@@ -99,7 +100,7 @@ func DefaultConfig() Config {
 type Pipeline struct {
 	books  *store.Store
 	cat    *tariff.Catalog
-	issuer Issuer
+	issuer document.Issuer
 	chorus chorusAPI
 	// once is Chorus Pro for the batches: one attempt per call, a failure
 	// goes to a one-invoice task (whose retries back off) instead of
@@ -124,7 +125,7 @@ type Pipeline struct {
 type Deps struct {
 	Books      *store.Store
 	Catalog    *tariff.Catalog
-	Issuer     Issuer
+	Issuer     document.Issuer
 	Chorus     chorusAPI
 	Queue      enqueuer
 	LegalRates *invoice.RateTable

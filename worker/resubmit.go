@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 )
@@ -143,7 +144,7 @@ func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor
 		if err != nil {
 			return "", err
 		}
-		if _, err := RenderAndStore(ctx, p.books, p.issuer, i, []string{FormatCII}, actor); err != nil {
+		if _, err := RenderAndStore(ctx, p.books, p.issuer, i, []string{document.FormatCII}, actor); err != nil {
 			return "", err
 		}
 		if err := p.EnqueueDeliver(ctx, id, ""); err != nil {

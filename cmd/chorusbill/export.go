@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -18,7 +19,7 @@ const envIssuer = "CHORUSBILL_ISSUER"
 
 // issuer loads who issues the invoices: $CHORUSBILL_ISSUER or the embedded
 // fixtures/issuer.yaml.
-func (c *cli) issuer() (worker.Issuer, error) {
+func (c *cli) issuer() (document.Issuer, error) {
 	path := c.getenv(envIssuer)
 	var (
 		data []byte
@@ -31,9 +32,9 @@ func (c *cli) issuer() (worker.Issuer, error) {
 		data, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return worker.Issuer{}, fmt.Errorf("%s: %w", envIssuer, err)
+		return document.Issuer{}, fmt.Errorf("%s: %w", envIssuer, err)
 	}
-	return worker.ParseIssuer(path, data)
+	return document.ParseIssuer(path, data)
 }
 
 const exportAbout = `Writes the documents of finalised invoices into DIR, one file per invoice
@@ -49,7 +50,7 @@ func runExport(ctx context.Context, c *cli, args []string) error {
 		format, number, out, kind string
 		year                      int
 	)
-	formats := append(worker.Formats(), "print-batch")
+	formats := append(document.Formats(), "print-batch")
 	fs.StringVar(&format, "format", "", "one of "+strings.Join(formats, ", ")+" (required)")
 	fs.IntVar(&year, "year", 0, "invoices of this year")
 	fs.StringVar(&number, "number", "", "only this invoice")
@@ -110,7 +111,7 @@ func runExport(ctx context.Context, c *cli, args []string) error {
 		if err != nil {
 			return err
 		}
-		path := filepath.Join(out, inv.Number+worker.Extension(format))
+		path := filepath.Join(out, inv.Number+document.Extension(format))
 		if err := os.WriteFile(path, docs[format].Content, 0o644); err != nil {
 			return err
 		}
@@ -120,8 +121,8 @@ func runExport(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
-func exportBatch(ctx context.Context, c *cli, s *store.Store, is worker.Issuer, invoices []store.Invoice, out string, year int) error {
-	var docs []invoice.Document
+func exportBatch(ctx context.Context, c *cli, s *store.Store, is document.Issuer, invoices []store.Invoice, out string, year int) error {
+	var docs []document.Document
 	for _, inv := range invoices {
 		est, err := s.EstablishmentByID(ctx, inv.EstablishmentID)
 		if err != nil {
@@ -140,7 +141,7 @@ func exportBatch(ctx context.Context, c *cli, s *store.Store, is worker.Issuer, 
 		fmt.Fprintln(c.stdout, "no invoice to post in this selection")
 		return nil
 	}
-	pdf, err := invoice.RenderBatch(docs)
+	pdf, err := document.RenderBatch(docs)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -53,12 +54,12 @@ func TestExport(t *testing.T) {
 	}
 
 	out := filepath.Join(dir, "out")
-	for _, format := range worker.Formats() {
+	for _, format := range document.Formats() {
 		code, stdout, errOut := runCLI(t, environ, "invoices", "export", "--format", format, "--number", "CT2025-000001", "--out", out)
 		if code != 0 || !strings.Contains(stdout, "1 document(s) written") {
 			t.Fatalf("export %s: %d %q %q", format, code, stdout, errOut)
 		}
-		path := filepath.Join(out, "CT2025-000001"+worker.Extension(format))
+		path := filepath.Join(out, "CT2025-000001"+document.Extension(format))
 		first, err := os.ReadFile(path)
 		if err != nil || len(first) == 0 {
 			t.Fatalf("%s: %v", path, err)

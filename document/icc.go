@@ -1,4 +1,4 @@
-package invoice
+package document
 
 import (
 	"encoding/binary"

@@ -1,9 +1,10 @@
-package invoice
+package document
 
 import (
 	"testing"
 
 	"github.com/beevik/etree"
+	"github.com/chorusbill/chorusbill/invoice"
 )
 
 func TestRenderUBLGolden(t *testing.T) {
@@ -131,7 +132,7 @@ func TestRenderUBLStructure(t *testing.T) {
 			}
 			f := ublFacts(t, b)
 			want := "Invoice"
-			if s.doc.Kind == KindCreditNote {
+			if s.doc.Kind == invoice.KindCreditNote {
 				want = "CreditNote"
 			}
 			if f.root != want {

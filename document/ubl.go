@@ -1,10 +1,11 @@
-package invoice
+package document
 
 import (
 	"encoding/base64"
 	"strconv"
 
 	"github.com/beevik/etree"
+	"github.com/chorusbill/chorusbill/invoice"
 )
 
 // OASIS UBL 2.1 namespaces.
@@ -30,7 +31,7 @@ func RenderUBL(d Document) ([]byte, error) {
 	if err := checkXML(d); err != nil {
 		return nil, err
 	}
-	credit := d.Kind == KindCreditNote
+	credit := d.Kind == invoice.KindCreditNote
 	currency := d.CurrencyCode()
 
 	doc := newXMLDocument()
@@ -123,7 +124,7 @@ func RenderUBL(d Document) ([]byte, error) {
 			xmlText(cat, "cbc:Percent", xmlQuantity(b.VAT.Percent))
 		}
 		xmlOptional(cat, "cbc:TaxExemptionReasonCode", xmlExemptionCode(b.VAT))
-		if b.VAT.Category != VATStandard {
+		if b.VAT.Category != invoice.VATStandard {
 			xmlOptional(cat, "cbc:TaxExemptionReason", b.VAT.Mention)
 		}
 		xmlText(cat.CreateElement("cac:TaxScheme"), "cbc:ID", "VAT")

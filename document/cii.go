@@ -1,10 +1,11 @@
-package invoice
+package document
 
 import (
 	"encoding/base64"
 	"strconv"
 
 	"github.com/beevik/etree"
+	"github.com/chorusbill/chorusbill/invoice"
 )
 
 // UN/CEFACT Cross Industry Invoice D16B namespaces.
@@ -77,7 +78,7 @@ func udtDate(parent *etree.Element, value string) {
 }
 
 // ciiLine writes one invoice line (BG-25).
-func ciiLine(item *etree.Element, n int, l Line) {
+func ciiLine(item *etree.Element, n int, l invoice.Line) {
 	xmlText(item.CreateElement("ram:AssociatedDocumentLineDocument"), "ram:LineID", strconv.Itoa(n))
 
 	product := item.CreateElement("ram:SpecifiedTradeProduct")
@@ -172,7 +173,7 @@ func ciiSettlement(s *etree.Element, d Document) {
 		tax := s.CreateElement("ram:ApplicableTradeTax")
 		xmlText(tax, "ram:CalculatedAmount", xmlAmount(b.Amount))
 		xmlText(tax, "ram:TypeCode", "VAT")
-		if b.VAT.Category != VATStandard {
+		if b.VAT.Category != invoice.VATStandard {
 			xmlOptional(tax, "ram:ExemptionReason", b.VAT.Mention)
 		}
 		xmlText(tax, "ram:BasisAmount", xmlAmount(b.Base))

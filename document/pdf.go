@@ -1,10 +1,11 @@
-package invoice
+package document
 
 import (
 	"bytes"
 	"fmt"
 	"strings"
 
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/shopspring/decimal"
 )
 
@@ -423,7 +424,7 @@ func (w *docWriter) totals() {
 	leftH := 5.5
 	for _, b := range d.Totals.Breakdown {
 		var m []string
-		if b.VAT.Category != VATStandard && b.VAT.Mention != "" {
+		if b.VAT.Category != invoice.VATStandard && b.VAT.Mention != "" {
 			m = w.wrap(b.VAT.Mention, leftW-2*cellPad)
 		}
 		mentions = append(mentions, m)
@@ -454,7 +455,7 @@ func (w *docWriter) totals() {
 		w.font(styleRegular, 8.5)
 		w.textColor(colText)
 		label := vatLabel(b.VAT)
-		if b.VAT.Category == VATStandard {
+		if b.VAT.Category == invoice.VATStandard {
 			label = "TVA " + label
 		}
 		vals := []string{label, frAmount(b.Base, cur), frAmount(b.Amount, cur)}
@@ -492,7 +493,7 @@ func (w *docWriter) totals() {
 	w.font(styleBold, 10.5)
 	w.textColor(colWhite)
 	label := "Net à payer"
-	if d.Kind == KindCreditNote {
+	if d.Kind == invoice.KindCreditNote {
 		label = "Montant de l'avoir"
 	}
 	w.text(boxX+2, y+0.9, label, alignLeft)
@@ -519,7 +520,7 @@ func (w *docWriter) sectionTitle(title string, need float64) {
 func (w *docWriter) payment() {
 	d, cur := w.d, w.d.CurrencyCode()
 	amountLabel := "Montant à régler"
-	if d.Kind == KindCreditNote {
+	if d.Kind == invoice.KindCreditNote {
 		amountLabel = "Montant de l'avoir"
 	}
 	rows := []kv{

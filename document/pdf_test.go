@@ -1,4 +1,4 @@
-package invoice
+package document
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/shopspring/decimal"
 )
 
@@ -112,7 +113,7 @@ func mandatoryMentions(d Document) []string {
 	}
 	for _, br := range d.Totals.Breakdown {
 		want = append(want, frd(br.Base), frd(br.Amount))
-		if br.VAT.Category != VATStandard {
+		if br.VAT.Category != invoice.VATStandard {
 			want = append(want, br.VAT.Mention)
 		}
 	}
@@ -180,7 +181,7 @@ func TestRenderPDFMandatoryMentions(t *testing.T) {
 			return len(d.Statement) > 0
 		},
 		"Facture d'origine": func(d Document) bool { return d.Preceding != nil },
-		"Non soumis":        func(d Document) bool { return d.Kind == KindInterest },
+		"Non soumis":        func(d Document) bool { return d.Kind == invoice.KindInterest },
 	}
 	for _, nd := range sampleDocuments(t) {
 		t.Run(nd.name, func(t *testing.T) {
@@ -285,11 +286,11 @@ func longDocument(t testing.TB) Document {
 		if i%7 == 0 {
 			label += " — Référence interne très longue: ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 		}
-		l := mustLine(t, fmt.Sprintf("svc-%02d", i), label, strconv.Itoa(i*3), UnitOne, "12.34", "1", standardVAT())
+		l := mustLine(t, fmt.Sprintf("svc-%02d", i), label, strconv.Itoa(i*3), invoice.UnitOne, "12.34", "1", standardVAT())
 		d.Lines = append(d.Lines, l)
-		d.Statement = append(d.Statement, StatementRow{
+		d.Statement = append(d.Statement, invoice.StatementRow{
 			Code: l.Code, Label: fmt.Sprintf("Service %02d : consommation annuelle du service, libellé long pour tester le retour à la ligne finS%02d", i, i), Unit: "u",
-			Usage:     Usage{Observed: decimal.NewFromInt(int64(i*3 + 100)), Allowance: decimal.NewFromInt(100), Excess: decimal.NewFromInt(int64(i * 3)), BlockSize: decimal.NewFromInt(1), Blocks: int64(i * 3)},
+			Usage:     invoice.Usage{Observed: decimal.NewFromInt(int64(i*3 + 100)), Allowance: decimal.NewFromInt(100), Excess: decimal.NewFromInt(int64(i * 3)), BlockSize: decimal.NewFromInt(1), Blocks: int64(i * 3)},
 			UnitPrice: l.UnitPrice, Amount: l.Amount,
 		})
 	}
@@ -523,8 +524,8 @@ func TestFrenchFormatting(t *testing.T) {
 		{frDate(time.Date(2025, 4, 1, 0, 0, 0, 0, time.UTC)), "01/04/2025"},
 		{frIBAN("FR7630001000640000035200079"), "FR76 3000 1000 6400 0003 5200 079"},
 		{postalCity(Address{Postcode: "35510", City: "Cesson-Sévigné"}), "35510 CESSON-SEVIGNE"},
-		{frQuantity(Line{Quantity: decimal.NewFromInt(9), Unit: UnitMonth, BaseQuantity: decimal.NewFromInt(12)}), "9 mois / 12"},
-		{frQuantity(Line{Quantity: decimal.NewFromInt(1050), Unit: UnitOne, BaseQuantity: decimal.NewFromInt(1)}), "1\u00a0050"},
+		{frQuantity(invoice.Line{Quantity: decimal.NewFromInt(9), Unit: invoice.UnitMonth, BaseQuantity: decimal.NewFromInt(12)}), "9 mois / 12"},
+		{frQuantity(invoice.Line{Quantity: decimal.NewFromInt(1050), Unit: invoice.UnitOne, BaseQuantity: decimal.NewFromInt(1)}), "1\u00a0050"},
 	} {
 		if c.got != c.want {
 			t.Errorf("got %q, want %q", c.got, c.want)

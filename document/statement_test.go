@@ -1,14 +1,15 @@
-package invoice
+package document
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/chorusbill/chorusbill/invoice"
 )
 
 func TestStatementCSV(t *testing.T) {
 	var overage Document
 	for _, nd := range sampleDocuments(t) {
-		if nd.doc.Kind == KindOverage {
+		if nd.doc.Kind == invoice.KindOverage {
 			overage = nd.doc
 		}
 	}
@@ -29,14 +30,5 @@ func TestStatementCSV(t *testing.T) {
 	}
 	if _, err := StatementCSV(Document{Number: "CT2025-000001"}); err == nil {
 		t.Error("statement of a contribution accepted")
-	}
-}
-
-func TestLatePaymentClause(t *testing.T) {
-	if c := LatePaymentClause(RegimeLegal); !strings.Contains(c, "intérêt légal") || strings.Contains(c, "40 €") {
-		t.Errorf("legal clause = %q", c)
-	}
-	if c := LatePaymentClause(RegimeProcurement); !strings.Contains(c, "BCE majoré de 8 points") || !strings.Contains(c, "40 €") {
-		t.Errorf("procurement clause = %q", c)
 	}
 }

@@ -1,10 +1,11 @@
-package invoice
+package document
 
 import (
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/shopspring/decimal"
 )
 
@@ -68,7 +69,7 @@ type Attachment struct {
 // stored invoice: the CII and UBL XML, the PDF and the Factur-X all read
 // the same figures from it, never recompute them.
 type Document struct {
-	Kind      Kind
+	Kind      invoice.Kind
 	Number    string
 	IssueDate time.Time
 	DueDate   time.Time
@@ -85,8 +86,8 @@ type Document struct {
 	// PeriodStart and PeriodEnd (inclusive) are the service period billed
 	// (BT-73, BT-74); zero when not applicable.
 	PeriodStart, PeriodEnd time.Time
-	Lines                  []Line
-	Totals                 Totals
+	Lines                  []invoice.Line
+	Totals                 invoice.Totals
 	// PaidAmount is what was already paid (BT-113); due = TTC − paid.
 	PaidAmount decimal.Decimal
 	Bank       BankAccount
@@ -107,7 +108,7 @@ type Document struct {
 	// Preceding is the invoice a credit note corrects (BT-25, BT-26).
 	Preceding *PrecedingInvoice
 	// Statement is the usage statement of an overage invoice.
-	Statement   []StatementRow
+	Statement   []invoice.StatementRow
 	Attachments []Attachment
 }
 
@@ -115,17 +116,6 @@ type Document struct {
 type PrecedingInvoice struct {
 	Number    string
 	IssueDate time.Time
-}
-
-// StatementRow is one service of an overage statement: what was observed
-// over the year against its allowance, and what that costs.
-type StatementRow struct {
-	Code      string
-	Label     string
-	Unit      string
-	Usage     Usage
-	UnitPrice decimal.Decimal
-	Amount    decimal.Decimal
 }
 
 // CurrencyCode returns the currency, EUR by default.
@@ -142,11 +132,11 @@ func (d Document) DueAmount() decimal.Decimal { return d.Totals.TTC.Sub(d.PaidAm
 // Title is the document's French title.
 func (d Document) Title() string {
 	switch d.Kind {
-	case KindCreditNote:
+	case invoice.KindCreditNote:
 		return "Avoir"
-	case KindInterest:
+	case invoice.KindInterest:
 		return "Facture d'intérêts de retard"
-	case KindOverage:
+	case invoice.KindOverage:
 		return "Facture de dépassement des périmètres d'usage"
 	}
 	return "Facture"
@@ -162,18 +152,18 @@ func (d Document) Validate() error {
 		}
 	}
 	need(d.Number != "", "number")
-	need(len(d.Number) <= MaxNumberLength, fmt.Sprintf("number of at most %d characters", MaxNumberLength))
+	need(len(d.Number) <= invoice.MaxNumberLength, fmt.Sprintf("number of at most %d characters", invoice.MaxNumberLength))
 	need(!d.IssueDate.IsZero(), "issue date")
 	need(!d.DueDate.IsZero(), "due date")
 	need(d.Seller.Name != "" && d.Seller.SIRET != "", "seller name and SIRET")
 	need(d.Buyer.Name != "" && d.Buyer.SIRET != "", "buyer name and SIRET")
 	need(d.Seller.Address.City != "" && d.Buyer.Address.City != "", "seller and buyer addresses")
 	need(len(d.Lines) > 0, "at least one line")
-	need(d.Kind != KindCreditNote || d.Preceding != nil, "the invoice a credit note corrects")
+	need(d.Kind != invoice.KindCreditNote || d.Preceding != nil, "the invoice a credit note corrects")
 	if len(missing) > 0 {
 		return fmt.Errorf("document %s lacks: %s", d.Number, strings.Join(missing, ", "))
 	}
-	if want := ComputeTotals(d.Lines); !want.HT.Equal(d.Totals.HT) || !want.VAT.Equal(d.Totals.VAT) || !want.TTC.Equal(d.Totals.TTC) {
+	if want := invoice.ComputeTotals(d.Lines); !want.HT.Equal(d.Totals.HT) || !want.VAT.Equal(d.Totals.VAT) || !want.TTC.Equal(d.Totals.TTC) {
 		return fmt.Errorf("document %s: totals %s/%s/%s are not those of its lines (%s/%s/%s)", d.Number,
 			d.Totals.HT, d.Totals.VAT, d.Totals.TTC, want.HT, want.VAT, want.TTC)
 	}

@@ -1,4 +1,4 @@
-package worker
+package document
 
 import (
 	"bytes"
@@ -11,9 +11,9 @@ import (
 // Issuer is who issues the invoices: the seller's identity and bank account,
 // and the convention invoices bill under.
 type Issuer struct {
-	Seller   invoice.Party       `yaml:"seller"`
-	Bank     invoice.BankAccount `yaml:"bank"`
-	Contract string              `yaml:"contract"`
+	Seller   Party       `yaml:"seller"`
+	Bank     BankAccount `yaml:"bank"`
+	Contract string      `yaml:"contract"`
 }
 
 // ParseIssuer reads and checks an issuer file (fixtures/issuer.yaml is the

@@ -1,4 +1,4 @@
-package invoice
+package document
 
 import (
 	"strings"
@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/go-pdf/fpdf"
 	"github.com/shopspring/decimal"
 	"golang.org/x/image/font/gofont/gobold"
@@ -345,7 +346,7 @@ func frAmount(d decimal.Decimal, currency string) string {
 	if currency != "" && currency != "EUR" {
 		sym = currency
 	}
-	return FormatFrench(d) + "\u00a0" + sym
+	return invoice.FormatFrench(d) + "\u00a0" + sym
 }
 
 // frNumber formats a quantity exactly as stored, the French way: no
@@ -376,13 +377,13 @@ func frNumber(d decimal.Decimal) string {
 func frPercent(d decimal.Decimal) string { return frNumber(d) + "\u00a0%" }
 
 // vatLabel is the short VAT column text of a rate.
-func vatLabel(v VATRate) string {
+func vatLabel(v invoice.VATRate) string {
 	switch v.Category {
-	case VATStandard:
+	case invoice.VATStandard:
 		return frPercent(v.Percent)
-	case VATOutOfScope:
+	case invoice.VATOutOfScope:
 		return "Non soumis"
-	case VATExempt:
+	case invoice.VATExempt:
 		return "Exonéré"
 	}
 	return string(v.Category)
@@ -392,9 +393,9 @@ func vatLabel(v VATRate) string {
 // show as a bare number.
 func unitLabel(code string) string {
 	switch code {
-	case UnitMonth:
+	case invoice.UnitMonth:
 		return "mois"
-	case UnitOne, "":
+	case invoice.UnitOne, "":
 		return ""
 	case "DAY":
 		return "jour(s)"
@@ -408,7 +409,7 @@ func unitLabel(code string) string {
 
 // frQuantity is a line's quantity column: "9 mois / 12" for nine months of
 // an annual price (base quantity 12), "4" for four blocks.
-func frQuantity(l Line) string {
+func frQuantity(l invoice.Line) string {
 	s := frNumber(l.Quantity)
 	if u := unitLabel(l.Unit); u != "" {
 		s += " " + u

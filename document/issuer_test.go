@@ -1,4 +1,4 @@
-package worker
+package document
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package invoice
+package document
 
 import (
 	"fmt"
@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/beevik/etree"
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/shopspring/decimal"
 )
 
@@ -158,19 +159,19 @@ func checkXML(d Document) error {
 	if !xmlIdentifier(d.Number) {
 		bad("number %q: only letters, digits and + - _ / (BR-FR-02)", d.Number)
 	}
-	if d.Preceding != nil && (!xmlIdentifier(d.Preceding.Number) || len(d.Preceding.Number) > MaxNumberLength) {
-		bad("preceding invoice number %q (BT-25): at most %d letters, digits and + - _ / (BR-FR-02, BR-FR-CPRO-02)", d.Preceding.Number, MaxNumberLength)
+	if d.Preceding != nil && (!xmlIdentifier(d.Preceding.Number) || len(d.Preceding.Number) > invoice.MaxNumberLength) {
+		bad("preceding invoice number %q (BT-25): at most %d letters, digits and + - _ / (BR-FR-02, BR-FR-CPRO-02)", d.Preceding.Number, invoice.MaxNumberLength)
 	}
-	if d.Kind == KindCreditNote && d.Totals.TTC.IsNegative() {
-		bad("a credit note (381) states positive amounts, as Chorus Pro requires; its total is %s", Format(d.Totals.TTC))
+	if d.Kind == invoice.KindCreditNote && d.Totals.TTC.IsNegative() {
+		bad("a credit note (381) states positive amounts, as Chorus Pro requires; its total is %s", invoice.Format(d.Totals.TTC))
 	}
-	if d.Kind != KindCreditNote && d.Bank.IBAN == "" {
+	if d.Kind != invoice.KindCreditNote && d.Bank.IBAN == "" {
 		bad("bank account: an invoice is paid by credit transfer (payment means 30), which needs the IBAN (BT-84, BR-50)")
 	}
 
 	// The breakdown is written as stored; it must be the lines' (BR-CO-14,
 	// BR-S-08…), which Validate does not check.
-	want := ComputeTotals(d.Lines).Breakdown
+	want := invoice.ComputeTotals(d.Lines).Breakdown
 	same := len(want) == len(d.Totals.Breakdown)
 	for i := 0; same && i < len(want); i++ {
 		got := d.Totals.Breakdown[i]
@@ -186,9 +187,9 @@ func checkXML(d Document) error {
 			bad("VAT breakdown %s: %v", b.VAT.Key(), err)
 		}
 		switch b.VAT.Category {
-		case VATOutOfScope:
+		case invoice.VATOutOfScope:
 			outOfScope = true
-		case VATStandard, VATExempt:
+		case invoice.VATStandard, invoice.VATExempt:
 			taxed = true
 		}
 	}
@@ -322,13 +323,13 @@ func xmlOptional(parent *etree.Element, tag, text string) {
 }
 
 // xmlAmount formats an amount as stored: two decimals, a point.
-func xmlAmount(d decimal.Decimal) string { return Format(d) }
+func xmlAmount(d decimal.Decimal) string { return invoice.Format(d) }
 
 // xmlPrice formats a unit price: at least two decimals, more when the price
 // has them ("2012.50", "0.10", "0.0125").
 func xmlPrice(d decimal.Decimal) string {
-	if xmlDecimals(d) <= Cents {
-		return d.StringFixed(Cents)
+	if xmlDecimals(d) <= invoice.Cents {
+		return d.StringFixed(invoice.Cents)
 	}
 	return d.String()
 }
@@ -339,8 +340,8 @@ func xmlQuantity(d decimal.Decimal) string { return d.String() }
 // xmlExemptionCode is BT-121 for a VAT treatment, empty when there is none
 // to state: VATEX-EU-O for O; an exemption (E) is stated by its text alone,
 // the model carrying no VATEX code for it.
-func xmlExemptionCode(v VATRate) string {
-	if v.Category == VATOutOfScope {
+func xmlExemptionCode(v invoice.VATRate) string {
+	if v.Category == invoice.VATOutOfScope {
 		return vatexOutOfScope
 	}
 	return ""
@@ -348,12 +349,12 @@ func xmlExemptionCode(v VATRate) string {
 
 // xmlHasRate says whether a VAT rate is written for the category: never for
 // O (BR-O-05, BR-O-12), always otherwise.
-func xmlHasRate(v VATRate) bool { return v.Category != VATOutOfScope }
+func xmlHasRate(v invoice.VATRate) bool { return v.Category != invoice.VATOutOfScope }
 
 // xmlOutOfScope says whether the invoice is not subject to VAT (category O).
 func xmlOutOfScope(d Document) bool {
 	for _, b := range d.Totals.Breakdown {
-		if b.VAT.Category == VATOutOfScope {
+		if b.VAT.Category == invoice.VATOutOfScope {
 			return true
 		}
 	}
@@ -372,7 +373,7 @@ func xmlPartyVAT(d Document, p Party) string {
 // xmlHasPaymentMeans says whether the payment means (BG-16) are written:
 // on invoices, never on credit notes, which Chorus Pro refuses with a
 // payment mode (research/chorus-pro.md §3.5).
-func xmlHasPaymentMeans(d Document) bool { return d.Kind != KindCreditNote }
+func xmlHasPaymentMeans(d Document) bool { return d.Kind != invoice.KindCreditNote }
 
 // ciiDate is a CII date, format 102: YYYYMMDD.
 func ciiDate(t time.Time) string { return t.Format("20060102") }

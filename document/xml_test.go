@@ -1,4 +1,4 @@
-package invoice
+package document
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/shopspring/decimal"
 )
 
@@ -400,7 +401,7 @@ func checkXMLFacts(t *testing.T, d Document, f xmlFacts) {
 	eq("BT-49 buyer electronic address", f.buyerAddress, "0009:"+d.Buyer.SIRET)
 	outOfScope := false
 	for _, b := range d.Totals.Breakdown {
-		outOfScope = outOfScope || b.VAT.Category == VATOutOfScope
+		outOfScope = outOfScope || b.VAT.Category == invoice.VATOutOfScope
 	}
 	if outOfScope {
 		opt("BT-31 seller VAT (BR-O-02)", f.sellerVAT, "")
@@ -408,7 +409,7 @@ func checkXMLFacts(t *testing.T, d Document, f xmlFacts) {
 		opt("BT-31 seller VAT", f.sellerVAT, d.Seller.VATNumber)
 	}
 	opt("BT-20 payment terms", f.paymentTerms, d.PaymentTerms)
-	if d.Kind == KindCreditNote {
+	if d.Kind == invoice.KindCreditNote {
 		opt("BT-81 payment means (none on a credit note)", f.paymentMeans, "")
 	} else {
 		opt("BT-9 due date", f.dueDate, xmlISODate(d.DueDate))
@@ -430,9 +431,9 @@ func checkXMLFacts(t *testing.T, d Document, f xmlFacts) {
 		xmlEqDecimal(t, p+"BT-146 net price", g.price, l.UnitPrice)
 		xmlEqDecimal(t, p+"BT-149 base quantity", g.baseQty, l.BaseQuantity)
 		eq(p+"BT-150 base unit", g.baseUnit, l.Unit)
-		eq(p+"BT-131 amount", g.amount, Format(l.Amount))
+		eq(p+"BT-131 amount", g.amount, invoice.Format(l.Amount))
 		eq(p+"BT-151 VAT category", g.category, string(l.VAT.Category))
-		if l.VAT.Category == VATOutOfScope {
+		if l.VAT.Category == invoice.VATOutOfScope {
 			opt(p+"BT-152 VAT rate (none for O)", g.rate, "")
 		} else if g.rate == nil {
 			t.Errorf("%sBT-152 VAT rate absent", p)
@@ -446,15 +447,15 @@ func checkXMLFacts(t *testing.T, d Document, f xmlFacts) {
 	}
 	for i, b := range d.Totals.Breakdown {
 		g, p := f.breakdown[i], fmt.Sprintf("VAT breakdown %d ", i+1)
-		eq(p+"BT-116 base", g.base, Format(b.Base))
-		eq(p+"BT-117 amount", g.amount, Format(b.Amount))
+		eq(p+"BT-116 base", g.base, invoice.Format(b.Base))
+		eq(p+"BT-117 amount", g.amount, invoice.Format(b.Amount))
 		eq(p+"BT-118 category", g.category, string(b.VAT.Category))
 		switch b.VAT.Category {
-		case VATOutOfScope:
+		case invoice.VATOutOfScope:
 			opt(p+"BT-119 rate", g.rate, "")
 			opt(p+"BT-120 exemption reason", g.reason, b.VAT.Mention)
 			opt(p+"BT-121 exemption reason code", g.code, "VATEX-EU-O")
-		case VATStandard:
+		case invoice.VATStandard:
 			if g.rate == nil {
 				t.Errorf("%sBT-119 rate absent", p)
 			} else {
@@ -465,12 +466,12 @@ func checkXMLFacts(t *testing.T, d Document, f xmlFacts) {
 		}
 	}
 
-	eq("BT-106 sum of lines", f.ht, Format(d.Totals.HT))
-	eq("BT-109 total without VAT", f.taxBasis, Format(d.Totals.HT))
-	eq("BT-110 VAT total", f.vat, Format(d.Totals.VAT))
-	eq("BT-112 total with VAT", f.ttc, Format(d.Totals.TTC))
-	eq("BT-113 paid", f.paid, Format(d.PaidAmount))
-	eq("BT-115 due", f.due, Format(d.DueAmount()))
+	eq("BT-106 sum of lines", f.ht, invoice.Format(d.Totals.HT))
+	eq("BT-109 total without VAT", f.taxBasis, invoice.Format(d.Totals.HT))
+	eq("BT-110 VAT total", f.vat, invoice.Format(d.Totals.VAT))
+	eq("BT-112 total with VAT", f.ttc, invoice.Format(d.Totals.TTC))
+	eq("BT-113 paid", f.paid, invoice.Format(d.PaidAmount))
+	eq("BT-115 due", f.due, invoice.Format(d.DueAmount()))
 
 	if len(f.attachments) != len(d.Attachments) {
 		t.Fatalf("%d attachments, want %d", len(f.attachments), len(d.Attachments))
@@ -564,20 +565,20 @@ func TestRenderXMLRejects(t *testing.T) {
 		{"no unit", func(d *Document) { d.Lines[0].Unit = "" }, "BT-130"},
 		{"quantity over 4 decimals", func(d *Document) {
 			d.Lines[0].Quantity = decimal.RequireFromString("0.12345")
-			d.Lines[0].Amount = Round(d.Lines[0].Quantity.Mul(d.Lines[0].UnitPrice).Div(d.Lines[0].BaseQuantity))
-			d.Totals = ComputeTotals(d.Lines)
+			d.Lines[0].Amount = invoice.Round(d.Lines[0].Quantity.Mul(d.Lines[0].UnitPrice).Div(d.Lines[0].BaseQuantity))
+			d.Totals = invoice.ComputeTotals(d.Lines)
 		}, "BR-FR-DEC-02"},
 		{"no seller VAT number with VAT", func(d *Document) { d.Seller.VATNumber = "" }, "BR-S-02"},
 		{"O mixed with S", func(d *Document) {
 			d.Lines = append(d.Lines, interest.Lines...)
-			d.Totals = ComputeTotals(d.Lines)
+			d.Totals = invoice.ComputeTotals(d.Lines)
 		}, "BR-O-11"},
 		{"credit note with negative amounts", func(d *Document) {
-			d.Kind, d.Preceding = KindCreditNote, &PrecedingInvoice{Number: "CT2025-000001", IssueDate: d.IssueDate}
+			d.Kind, d.Preceding = invoice.KindCreditNote, &PrecedingInvoice{Number: "CT2025-000001", IssueDate: d.IssueDate}
 			for i := range d.Lines {
 				d.Lines[i] = d.Lines[i].Negate()
 			}
-			d.Totals = ComputeTotals(d.Lines)
+			d.Totals = invoice.ComputeTotals(d.Lines)
 		}, "positive amounts"},
 		{"number with a space", func(d *Document) { d.Number = "CT 2025-1" }, "BR-FR-02"},
 		{"attachment of a type EN 16931 refuses", func(d *Document) {
