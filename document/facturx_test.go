@@ -20,24 +20,6 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
-// validatorPath is the EN 16931 validator shared by the project; a missing
-// validator fails the test, it never skips it.
-func validatorPath(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv("CHORUSBILL_EINVOICE_VALIDATE")
-	if p == "" {
-		p = filepath.Join("..", "..", "shared", "tools", "einvoice-validate")
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi, err := os.Stat(abs); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		t.Fatalf("EN 16931 validator not found or not executable at %s (set CHORUSBILL_EINVOICE_VALIDATE): %v", abs, err)
-	}
-	return abs
-}
-
 func TestRenderFacturX(t *testing.T) {
 	var extracted []string
 	keepDir := t.TempDir() // outlives the subtests, for the validator
@@ -140,7 +122,7 @@ func TestRenderFacturX(t *testing.T) {
 	if len(extracted) == 0 {
 		t.Fatal("nothing extracted")
 	}
-	cmd := exec.Command(validatorPath(t), extracted...)
+	cmd := exec.Command(einvoiceValidatePath(t), extracted...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("einvoice-validate rejects the embedded XML: %v\n%s", err, out)

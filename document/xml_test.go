@@ -66,33 +66,6 @@ func checkXMLGolden(t *testing.T, path string, got []byte) {
 
 // ---------------------------------------------------------------- validator
 
-// einvoiceValidateEnv overrides where the EN 16931 validator is looked for.
-const einvoiceValidateEnv = "CHORUSBILL_EINVOICE_VALIDATE"
-
-// einvoiceValidatePath finds shared/tools/einvoice-validate, which sits beside the
-// repository (../../shared from this package's directory), or the program
-// $CHORUSBILL_EINVOICE_VALIDATE names. Not finding it fails the test: the XML
-// renderings are only known good once the validator has passed them.
-func einvoiceValidatePath(t *testing.T) string {
-	t.Helper()
-	p := os.Getenv(einvoiceValidateEnv)
-	from := "$" + einvoiceValidateEnv
-	if p == "" {
-		p, from = filepath.Join("..", "..", "shared", "tools", "einvoice-validate"), "the default location"
-	}
-	abs, err := filepath.Abs(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	info, err := os.Stat(abs)
-	if err != nil || info.IsDir() || info.Mode()&0o111 == 0 {
-		t.Fatalf("EN 16931 validator not found or not executable at %s (%s): %v\n"+
-			"it is shared/tools/einvoice-validate beside the repository; set %s to its path",
-			abs, from, err, einvoiceValidateEnv)
-	}
-	return abs
-}
-
 // einvoiceVerdict is what the validator said about one file.
 type einvoiceVerdict struct {
 	result   string              // VALID, INVALID or ERROR
