@@ -163,7 +163,7 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 	for i, d := range drafts {
 		ids[i] = d.EstablishmentID
 	}
-	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE year = ? AND kind = ? AND state <> 'cancelled' AND establishment_id IN (?)`,
+	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE year = ? AND kind = ? AND `+notCancelled+` AND establishment_id IN (?)`,
 		year, string(kind), ids)
 	if err != nil {
 		return err

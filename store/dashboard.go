@@ -39,14 +39,17 @@ func (s *Store) Money(ctx context.Context, today time.Time) (MoneyTotals, error)
 		Overdue      *int64 `db:"overdue"`
 		OverdueCount int    `db:"overdue_count"`
 	}
+	// Outstanding counts every invoice not settled, rejected ones included
+	// (still owed once deposited again or replaced); overdue only the open
+	// ones, as the overdue list.
 	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT
 		SUM(i.total_ttc_cents) AS invoiced,
 		SUM(COALESCE(p.paid, 0)) AS collected,
-		SUM(CASE WHEN i.state <> 'paid' AND i.total_ttc_cents > COALESCE(p.paid, 0) THEN i.total_ttc_cents - COALESCE(p.paid, 0) ELSE 0 END) AS outstanding,
-		SUM(CASE WHEN i.state <> 'paid' AND i.due_date < ? AND i.total_ttc_cents > COALESCE(p.paid, 0) THEN i.total_ttc_cents - COALESCE(p.paid, 0) ELSE 0 END) AS overdue,
-		COUNT(CASE WHEN i.state <> 'paid' AND i.due_date < ? AND i.total_ttc_cents > COALESCE(p.paid, 0) THEN 1 END) AS overdue_count
+		SUM(CASE WHEN i.state NOT IN (`+sqlList(invoice.TerminalStates())+`) AND i.total_ttc_cents > COALESCE(p.paid, 0) THEN i.total_ttc_cents - COALESCE(p.paid, 0) ELSE 0 END) AS outstanding,
+		SUM(CASE WHEN `+overdueSQL()+` THEN i.total_ttc_cents - COALESCE(p.paid, 0) ELSE 0 END) AS overdue,
+		COUNT(CASE WHEN `+overdueSQL()+` THEN 1 END) AS overdue_count
 		FROM invoices i LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS paid FROM payments GROUP BY invoice_id) p ON p.invoice_id = i.id
-		WHERE i.kind <> 'credit_note' AND i.state <> 'cancelled'`), dayArg(today), dayArg(today))
+		WHERE i.kind IN (`+sqlList(invoice.PayableKinds())+`) AND i.`+notCancelled), dayArg(today), dayArg(today))
 	if err != nil {
 		return MoneyTotals{}, fmt.Errorf("money totals: %w", err)
 	}
@@ -61,9 +64,7 @@ func (s *Store) Money(ctx context.Context, today time.Time) (MoneyTotals, error)
 }
 
 // dayArg is a civil day as the DATE columns hold it.
-func dayArg(t time.Time) time.Time {
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
-}
+func dayArg(t time.Time) time.Time { return invoice.CivilDay(t) }
 
 // InvoiceCounts counts the invoices by state.
 func (s *Store) InvoiceCounts(ctx context.Context) (map[string]int, error) {
@@ -86,8 +87,9 @@ type WorkFilter struct {
 	States []invoice.State
 	// ChorusStatuses, when set, keeps only invoices with one of them.
 	ChorusStatuses []string
-	// DueBefore keeps invoices due before that day with something unpaid.
-	DueBefore time.Time
+	// OverdueOn keeps the invoices overdue on that day (invoice.Overdue),
+	// as the overview's overdue totals count them.
+	OverdueOn time.Time
 	Year      int
 	// Query matches the number, the SIRET or the name (case-insensitive).
 	Query string
@@ -135,9 +137,9 @@ func (s *Store) WorkList(ctx context.Context, f WorkFilter) ([]WorkRow, error) {
 			args = append(args, st)
 		}
 	}
-	if !f.DueBefore.IsZero() {
-		where = append(where, "i.due_date < ? AND i.kind <> 'credit_note' AND i.total_ttc_cents > COALESCE(p.paid, 0)")
-		args = append(args, dayArg(f.DueBefore))
+	if !f.OverdueOn.IsZero() {
+		where = append(where, overdueSQL())
+		args = append(args, dayArg(f.OverdueOn))
 	}
 	if f.Year != 0 {
 		where, args = append(where, "i.year = ?"), append(args, f.Year)

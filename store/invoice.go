@@ -393,7 +393,7 @@ func asStored(lines []invoice.Line) ([]invoice.Line, error) {
 
 func (s *Store) invoiceOnce(ctx context.Context, q sqlx.QueryerContext, establishmentID int64, year int, kind invoice.Kind) (Invoice, error) {
 	var r invoiceRow
-	err := sqlx.GetContext(ctx, q, &r, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE establishment_id = ? AND year = ? AND kind = ? AND state <> 'cancelled'`),
+	err := sqlx.GetContext(ctx, q, &r, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE establishment_id = ? AND year = ? AND kind = ? AND `+notCancelled),
 		establishmentID, year, string(kind))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invoice{}, ErrNotFound

@@ -140,7 +140,7 @@ func (s *Store) Summary(ctx context.Context, runID int64) (RunSummary, error) {
 		Collected *int64 `db:"collected"`
 	}
 	if err := s.db.GetContext(ctx, &money, s.rebind(`SELECT
-		(SELECT SUM(total_ttc_cents) FROM invoices WHERE run_id = ? AND state <> 'cancelled') AS invoiced,
+		(SELECT SUM(total_ttc_cents) FROM invoices WHERE run_id = ? AND `+notCancelled+`) AS invoiced,
 		(SELECT SUM(p.amount_cents) FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE i.run_id = ?) AS collected`), runID, runID); err != nil {
 		return sum, fmt.Errorf("summary of run %d: %w", runID, err)
 	}
