@@ -207,13 +207,11 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 	}
 	sort.Strings(names) // one lock order for every worker
 	for _, series := range names {
-		n := perSeries[series]
-		var last int64
-		if err := tx.GetContext(ctx, &last, s.rebind(`INSERT INTO invoice_counters (series, last) VALUES (?, ?)
-			ON CONFLICT (series) DO UPDATE SET last = invoice_counters.last + excluded.last RETURNING last`), series, n); err != nil {
-			return fmt.Errorf("take %d numbers in series %s: %w", n, series, err)
+		first, err := s.takeNumbers(ctx, tx, series, perSeries[series])
+		if err != nil {
+			return err
 		}
-		next[series] = last - n + 1
+		next[series] = first
 	}
 	now := s.timestamp()
 	byNumber := make(map[string]int, len(todo))

@@ -205,7 +205,7 @@ func (s *Store) Finalise(ctx context.Context, d Draft) (inv Invoice, created boo
 		}
 		var id int64
 		err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-			seq, err := s.nextSeq(ctx, tx, series)
+			seq, err := s.takeNumbers(ctx, tx, series, 1)
 			if err != nil {
 				return err
 			}
@@ -256,20 +256,6 @@ func validateDraft(d Draft) error {
 		return fmt.Errorf("finalise %s %d: the actor is required for the audit trail", d.Kind, d.Year)
 	}
 	return nil
-}
-
-// nextSeq takes the next number of a series. The upsert locks the counter row
-// until the transaction ends (a row lock on PostgreSQL, like SELECT … FOR
-// UPDATE; the database write lock on SQLite), so concurrent finalisations are
-// serialised on it, and a rollback gives the number back: no gap.
-func (s *Store) nextSeq(ctx context.Context, tx *sqlx.Tx, series string) (int64, error) {
-	var seq int64
-	err := tx.GetContext(ctx, &seq, s.rebind(`INSERT INTO invoice_counters (series, last) VALUES (?, 1)
-		ON CONFLICT (series) DO UPDATE SET last = invoice_counters.last + 1 RETURNING last`), series)
-	if err != nil {
-		return 0, fmt.Errorf("take a number in series %s: %w", series, err)
-	}
-	return seq, nil
 }
 
 func (s *Store) insertInvoice(ctx context.Context, tx *sqlx.Tx, d Draft, t invoice.Totals, series string, seq int64, number string) (int64, error) {
