@@ -116,9 +116,6 @@ var workSorts = map[string]string{
 	"state":  "i.state, i.chorus_status, i.series, i.seq",
 }
 
-// WorkSortKeys lists the accepted sort keys.
-func WorkSortKeys() []string { return []string{"number", "date", "due", "amount", "name", "state"} }
-
 // WorkList lists invoices for the finance team's work lists.
 func (s *Store) WorkList(ctx context.Context, f WorkFilter) ([]WorkRow, error) {
 	var (
@@ -300,23 +297,6 @@ func (s *Store) LastAudit(ctx context.Context, entity, action string) (map[int64
 	for _, r := range rows {
 		r.At = r.At.UTC()
 		out[r.EntityID] = r
-	}
-	return out, nil
-}
-
-// RecentAudit lists the latest events of the whole trail, newest first.
-func (s *Store) RecentAudit(ctx context.Context, limit int) ([]AuditEvent, error) {
-	if limit <= 0 {
-		limit = 50
-	}
-	var out []AuditEvent
-	err := s.db.SelectContext(ctx, &out, `SELECT id, at, actor, entity, entity_id, action, from_state, to_state, reason
-		FROM audit_events ORDER BY id DESC LIMIT `+fmt.Sprint(limit))
-	if err != nil {
-		return nil, fmt.Errorf("recent audit: %w", err)
-	}
-	for i := range out {
-		out[i].At = out[i].At.UTC()
 	}
 	return out, nil
 }
