@@ -247,9 +247,7 @@ func (s *Server) workSuspended(w http.ResponseWriter, r *http.Request) {
 func (s *Server) workOverdue(w http.ResponseWriter, r *http.Request) {
 	today := s.today()
 	s.workList(w, r, "overdue", "Factures en retard de paiement", store.WorkFilter{
-		States: []invoice.State{invoice.StateFinalised, invoice.StateAwaitingReference, invoice.StateDelivering,
-			invoice.StateDeposited, invoice.StateDelivered, invoice.StatePostal},
-		DueBefore: today, Sort: "due"}, func(wr *workRow) {
+		OverdueOn: today, Sort: "due"}, func(wr *workRow) {
 		wr.DaysLate = int(today.Sub(wr.DueDate).Hours() / 24)
 		res, err := s.interest(wr.Invoice, wr.Due, today)
 		if err != nil {
@@ -461,10 +459,10 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 		}
 	}
 	v.Due = inv.TotalTTC.Sub(v.Paid)
-	if inv.State == invoice.StatePaid || inv.State == invoice.StateCancelled || inv.Kind == invoice.KindCreditNote {
+	if inv.State.Terminal() || !inv.Kind.Payable() {
 		v.Due = decimal.Zero
 	}
-	if v.Due.IsPositive() && inv.DueDate.Before(v.Today) {
+	if invoice.Overdue(inv.State, inv.Kind, inv.DueDate, v.Due, v.Today) {
 		res, err := s.interest(inv, v.Due, v.Today)
 		if err != nil {
 			v.InterestNote = "taux inconnu pour la période : intérêts non calculés"

@@ -93,11 +93,6 @@ func (s State) Transition(to State) error {
 	return nil
 }
 
-// Terminal reports whether s is final: paid or cancelled.
-func (s State) Terminal() bool {
-	return s == StatePaid || s == StateCancelled
-}
-
 // TransitionError reports a lifecycle move that is not allowed.
 type TransitionError struct {
 	From, To State

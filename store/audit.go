@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -48,6 +49,32 @@ func (s *Store) AuditTrail(ctx context.Context, entity string, id int64) ([]Audi
 	}
 	for i := range out {
 		out[i].At = out[i].At.UTC()
+	}
+	return out, nil
+}
+
+// RecordAudit appends an event that changes nothing else (an operator's
+// note, "mailed on 12/03/2026"…).
+func (s *Store) RecordAudit(ctx context.Context, e AuditEvent) error {
+	if e.Entity == "" || e.Action == "" {
+		return errors.New("record audit: entity and action are required")
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error { return s.audit(ctx, tx, e) })
+}
+
+// LastAudit returns, per entity id, the latest event of an action on an
+// entity kind (e.g. when each postal invoice was marked as mailed).
+func (s *Store) LastAudit(ctx context.Context, entity, action string) (map[int64]AuditEvent, error) {
+	var rows []AuditEvent
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT id, at, actor, entity, entity_id, action, from_state, to_state, reason
+		FROM audit_events WHERE entity = ? AND action = ? ORDER BY id`), entity, action)
+	if err != nil {
+		return nil, fmt.Errorf("audit %s %s: %w", entity, action, err)
+	}
+	out := make(map[int64]AuditEvent, len(rows))
+	for _, r := range rows {
+		r.At = r.At.UTC()
+		out[r.EntityID] = r
 	}
 	return out, nil
 }

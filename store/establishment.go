@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
@@ -143,22 +144,61 @@ func (s *Store) CountEstablishments(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// References are the buyer references an establishment gave for a year.
-type References struct {
-	CodeService string `db:"code_service"`
-	Engagement  string `db:"engagement"`
+// EstablishmentsByIDs reads establishments with all their headcounts, by
+// id; ids not in the books are absent from the map.
+func (s *Store) EstablishmentsByIDs(ctx context.Context, ids []int64) (map[int64]Establishment, error) {
+	out := make(map[int64]Establishment, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q, args, err := s.in(`SELECT `+establishmentColumns+` FROM establishments e WHERE e.id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []Establishment
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("read %d establishments: %w", len(ids), err)
+	}
+	for _, e := range rows {
+		e.Headcounts = map[int]int{}
+		out[e.ID] = e
+	}
+	q, args, err = s.in(`SELECT establishment_id, year, headcount FROM headcounts WHERE establishment_id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var hc []struct {
+		ID        int64 `db:"establishment_id"`
+		Year      int   `db:"year"`
+		Headcount int   `db:"headcount"`
+	}
+	if err := s.db.SelectContext(ctx, &hc, q, args...); err != nil {
+		return nil, fmt.Errorf("read headcounts of %d establishments: %w", len(ids), err)
+	}
+	for _, h := range hc {
+		if e, ok := out[h.ID]; ok {
+			e.Headcounts[h.Year] = h.Headcount
+		}
+	}
+	return out, nil
 }
 
-// ReferencesFor reads the references of an establishment for a year (empty
-// when none were given).
-func (s *Store) ReferencesFor(ctx context.Context, establishmentID int64, year int) (References, error) {
-	var r References
-	err := s.db.GetContext(ctx, &r, s.rebind(`SELECT code_service, engagement FROM buyer_references WHERE establishment_id = ? AND year = ?`), establishmentID, year)
-	if errors.Is(err, sql.ErrNoRows) {
-		return References{}, nil
+// SearchEstablishments finds establishments by SIRET or name
+// (case-insensitive substring), by name.
+func (s *Store) SearchEstablishments(ctx context.Context, query string, limit int) ([]Establishment, error) {
+	q := strings.TrimSpace(query)
+	if q == "" {
+		return nil, nil
 	}
+	if limit <= 0 {
+		limit = 50
+	}
+	like := "%" + escapeLike(strings.ToLower(q)) + "%"
+	var out []Establishment
+	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+establishmentColumns+` FROM establishments e
+		WHERE e.siret LIKE ? ESCAPE '\' OR LOWER(e.name) LIKE ? ESCAPE '\' ORDER BY e.name, e.siret LIMIT `+fmt.Sprint(limit)), like, like)
 	if err != nil {
-		return r, fmt.Errorf("read references of #%d for %d: %w", establishmentID, year, err)
+		return nil, fmt.Errorf("search establishments: %w", err)
 	}
-	return r, nil
+	return out, nil
 }

@@ -13,35 +13,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Draft is an invoice about to be finalised: everything but its number.
-type Draft struct {
-	Kind            invoice.Kind
-	Year            int
-	EstablishmentID int64
-	RunID           *int64
-	IssueDate       time.Time
-	DueDate         time.Time
-	// PeriodStart and PeriodEnd (inclusive) are the service period billed;
-	// zero when not applicable.
-	PeriodStart, PeriodEnd time.Time
-	Lines                  []invoice.Line
-	// Statement is the usage statement of an overage invoice.
-	Statement         []invoice.StatementRow
-	CodeService       string
-	Engagement        string
-	OriginalInvoiceID *int64
-	// CancelsInvoiceID is set on a credit note cancelling a whole invoice.
-	CancelsInvoiceID *int64
-	// ReplacesInvoiceID is set on the invoice replacing a rejected one.
-	ReplacesInvoiceID *int64
-	// InterestPaymentID is the late payment an interest invoice bills.
-	InterestPaymentID *int64
-	LatePaymentRegime invoice.Regime
-	Note              string
-	// Actor is who finalises it, for the audit trail ("billing-run", a user…).
-	Actor string
-}
-
 // Invoice is a finalised invoice as kept in the books.
 type Invoice struct {
 	ID                int64
@@ -168,232 +139,9 @@ func nullDate(t time.Time) *time.Time {
 	return &d
 }
 
-// onePerYear reports whether the kind is billed at most once per
-// establishment and year (the unique index invoices_once_per_year).
-func onePerYear(k invoice.Kind) bool {
-	return k == invoice.KindContribution || k == invoice.KindOverage
-}
-
-// Finalise stores a draft as a finalised invoice: it takes the next number of
-// the kind's series for the issue year from the locked counter row, and
-// stores the invoice, its lines and an audit row, all in one transaction —
-// so a number exists only for an invoice that exists, and numbers are
-// gap-free and in finalisation order whatever the number of workers.
-//
-// A contribution or overage already finalised for the same establishment,
-// year and kind is returned as it is, with created false: a repeated task
-// never bills twice, and the database's unique index guarantees it even when
-// two workers race.
-func (s *Store) Finalise(ctx context.Context, d Draft) (inv Invoice, created bool, err error) {
-	if err := validateDraft(d); err != nil {
-		return Invoice{}, false, err
-	}
-	totals := invoice.ComputeTotals(d.Lines)
-	series, err := invoice.Series(d.Kind, d.IssueDate.Year())
-	if err != nil {
-		return Invoice{}, false, err
-	}
-	for attempt := 0; attempt < 3; attempt++ {
-		if onePerYear(d.Kind) {
-			existing, err := s.invoiceOnce(ctx, s.db, d.EstablishmentID, d.Year, d.Kind)
-			if err == nil {
-				return existing, false, nil
-			}
-			if !errors.Is(err, ErrNotFound) {
-				return Invoice{}, false, err
-			}
-		}
-		var id int64
-		err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-			seq, err := s.nextSeq(ctx, tx, series)
-			if err != nil {
-				return err
-			}
-			number, err := invoice.Number(series, seq)
-			if err != nil {
-				return err
-			}
-			id, err = s.insertInvoice(ctx, tx, d, totals, series, seq, number)
-			if err != nil {
-				return err
-			}
-			if err := s.insertLines(ctx, tx, id, d.Lines); err != nil {
-				return err
-			}
-			if err := s.insertStatement(ctx, tx, id, d.Statement); err != nil {
-				return err
-			}
-			return s.audit(ctx, tx, auditEvent{Actor: d.Actor, Entity: "invoice", EntityID: id, Action: "finalise",
-				From: string(invoice.StateDraft), To: string(invoice.StateFinalised), Reason: number})
-		})
-		if err == nil {
-			inv, err := s.InvoiceByID(ctx, id)
-			return inv, true, err
-		}
-		if onePerYear(d.Kind) && isUniqueViolation(err) {
-			continue // another worker finalised it first: return theirs
-		}
-		return Invoice{}, false, fmt.Errorf("finalise %s %d for establishment #%d: %w", d.Kind, d.Year, d.EstablishmentID, err)
-	}
-	return Invoice{}, false, fmt.Errorf("finalise %s %d for establishment #%d: conflicting finalisations did not settle", d.Kind, d.Year, d.EstablishmentID)
-}
-
-func validateDraft(d Draft) error {
-	switch {
-	case d.Kind.Prefix() == "":
-		return fmt.Errorf("finalise: unknown invoice kind %q", d.Kind)
-	case d.EstablishmentID == 0:
-		return fmt.Errorf("finalise %s: no establishment", d.Kind)
-	case len(d.Lines) == 0:
-		return fmt.Errorf("finalise %s %d: an invoice needs at least one line", d.Kind, d.Year)
-	case d.IssueDate.IsZero() || d.DueDate.IsZero():
-		return fmt.Errorf("finalise %s %d: issue and due dates are required", d.Kind, d.Year)
-	case d.DueDate.Before(d.IssueDate):
-		return fmt.Errorf("finalise %s %d: due date before issue date", d.Kind, d.Year)
-	case d.Kind == invoice.KindCreditNote && d.OriginalInvoiceID == nil:
-		return fmt.Errorf("finalise credit note: the original invoice is required")
-	case d.Actor == "":
-		return fmt.Errorf("finalise %s %d: the actor is required for the audit trail", d.Kind, d.Year)
-	}
-	return nil
-}
-
-// nextSeq takes the next number of a series. The upsert locks the counter row
-// until the transaction ends (a row lock on PostgreSQL, like SELECT … FOR
-// UPDATE; the database write lock on SQLite), so concurrent finalisations are
-// serialised on it, and a rollback gives the number back: no gap.
-func (s *Store) nextSeq(ctx context.Context, tx *sqlx.Tx, series string) (int64, error) {
-	var seq int64
-	err := tx.GetContext(ctx, &seq, s.rebind(`INSERT INTO invoice_counters (series, last) VALUES (?, 1)
-		ON CONFLICT (series) DO UPDATE SET last = invoice_counters.last + 1 RETURNING last`), series)
-	if err != nil {
-		return 0, fmt.Errorf("take a number in series %s: %w", series, err)
-	}
-	return seq, nil
-}
-
-func (s *Store) insertInvoice(ctx context.Context, tx *sqlx.Tx, d Draft, t invoice.Totals, series string, seq int64, number string) (int64, error) {
-	args, err := draftRowArgs(d, t, series, seq, number, s.timestamp())
-	if err != nil {
-		return 0, err
-	}
-	var id int64
-	err = tx.GetContext(ctx, &id, s.rebind(`INSERT INTO invoices (`+draftColumns+`) VALUES (`+draftPlaceholders+`) RETURNING id`), args...)
-	if err != nil {
-		return 0, fmt.Errorf("store invoice %s: %w", number, err)
-	}
-	return id, nil
-}
-
-// draftColumns are the columns a finalisation writes, in draftRowArgs' order.
-const draftColumns = `kind, series, seq, number, year, establishment_id, run_id,
-	issue_date, due_date, period_start, period_end, total_ht_cents, total_vat_cents, total_ttc_cents, state,
-	code_service, engagement, original_invoice_id, cancels_invoice_id, replaces_invoice_id, interest_payment_id,
-	late_payment_regime, note, finalised_at, updated_at`
-
-const draftPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
-
-// draftRowArgs gives the values of a draft finalised under number.
-func draftRowArgs(d Draft, t invoice.Totals, series string, seq int64, number string, now time.Time) ([]any, error) {
-	var cents [3]int64
-	for i, amount := range []decimal.Decimal{t.HT, t.VAT, t.TTC} {
-		c, err := toCents(amount)
-		if err != nil {
-			return nil, fmt.Errorf("invoice %s: %w", number, err)
-		}
-		cents[i] = c
-	}
-	regime := d.LatePaymentRegime
-	if regime == "" {
-		regime = invoice.RegimeLegal
-	}
-	return []any{string(d.Kind), series, seq, number, d.Year, d.EstablishmentID, d.RunID,
-		nullDate(d.IssueDate), nullDate(d.DueDate), nullDate(d.PeriodStart), nullDate(d.PeriodEnd), cents[0], cents[1], cents[2],
-		string(invoice.StateFinalised), d.CodeService, d.Engagement, d.OriginalInvoiceID, d.CancelsInvoiceID, d.ReplacesInvoiceID,
-		d.InterestPaymentID, string(regime), d.Note, now, now}, nil
-}
-
-func (s *Store) insertLines(ctx context.Context, tx *sqlx.Tx, id int64, lines []invoice.Line) error {
-	var (
-		q    strings.Builder
-		args []any
-	)
-	q.WriteString(`INSERT INTO invoice_lines (invoice_id, position, code, label, quantity, unit, unit_price, base_quantity,
-		amount_cents, vat_category, vat_rate, vat_mention, usage_observed, usage_allowance, usage_excess, usage_block, usage_blocks) VALUES `)
-	for i, l := range lines {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		row, err := lineRowArgs(id, i, l)
-		if err != nil {
-			return err
-		}
-		args = append(args, row...)
-	}
-	if _, err := tx.ExecContext(ctx, s.rebind(q.String()), args...); err != nil {
-		return fmt.Errorf("store lines: %w", err)
-	}
-	return nil
-}
-
-// lineRowOf is a line as the books store it.
-func lineRowOf(id int64, l invoice.Line) (lineRow, error) {
-	cents, err := toCents(l.Amount)
-	if err != nil {
-		return lineRow{}, err
-	}
-	r := lineRow{InvoiceID: id, Code: l.Code, Label: l.Label, Quantity: l.Quantity.String(), Unit: l.Unit,
-		UnitPrice: l.UnitPrice.String(), BaseQuantity: l.BaseQuantity.String(), Amount: cents,
-		VATCategory: string(l.VAT.Category), VATRate: l.VAT.Percent.String(), VATMention: l.VAT.Mention}
-	if u := l.Usage; u != nil {
-		o, a, e, b := u.Observed.String(), u.Allowance.String(), u.Excess.String(), u.BlockSize.String()
-		r.UsageObserved, r.UsageAllowance, r.UsageExcess, r.UsageBlock, r.UsageBlocks = &o, &a, &e, &b, &u.Blocks
-	}
-	return r, nil
-}
-
-// lineRowArgs gives the invoice_lines values of the line at index i.
-func lineRowArgs(id int64, i int, l invoice.Line) ([]any, error) {
-	r, err := lineRowOf(id, l)
-	if err != nil {
-		return nil, fmt.Errorf("line %d: %w", i+1, err)
-	}
-	return []any{id, i + 1, r.Code, r.Label, r.Quantity, r.Unit, r.UnitPrice, r.BaseQuantity,
-		r.Amount, r.VATCategory, r.VATRate, r.VATMention, r.UsageObserved, r.UsageAllowance, r.UsageExcess, r.UsageBlock, r.UsageBlocks}, nil
-}
-
-// line reads a stored line.
-func (r lineRow) line() invoice.Line {
-	l := invoice.Line{
-		Code: r.Code, Label: r.Label, Quantity: mustDecimal(r.Quantity), Unit: r.Unit,
-		UnitPrice: mustDecimal(r.UnitPrice), BaseQuantity: mustDecimal(r.BaseQuantity), Amount: fromCents(r.Amount),
-		VAT: invoice.VATRate{Category: invoice.VATCategory(r.VATCategory), Percent: mustDecimal(r.VATRate), Mention: r.VATMention},
-	}
-	if r.UsageObserved != nil && r.UsageBlocks != nil {
-		l.Usage = &invoice.Usage{Observed: mustDecimal(*r.UsageObserved), Allowance: mustDecimal(deref(r.UsageAllowance)),
-			Excess: mustDecimal(deref(r.UsageExcess)), BlockSize: mustDecimal(deref(r.UsageBlock)), Blocks: *r.UsageBlocks}
-	}
-	return l
-}
-
-// asStored gives lines as the books will read them back (decimals through
-// their stored text, amounts through cents), without reading them back.
-func asStored(lines []invoice.Line) ([]invoice.Line, error) {
-	out := make([]invoice.Line, 0, len(lines))
-	for i, l := range lines {
-		r, err := lineRowOf(0, l)
-		if err != nil {
-			return nil, fmt.Errorf("line %d: %w", i+1, err)
-		}
-		out = append(out, r.line())
-	}
-	return out, nil
-}
-
 func (s *Store) invoiceOnce(ctx context.Context, q sqlx.QueryerContext, establishmentID int64, year int, kind invoice.Kind) (Invoice, error) {
 	var r invoiceRow
-	err := sqlx.GetContext(ctx, q, &r, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE establishment_id = ? AND year = ? AND kind = ? AND state <> 'cancelled'`),
+	err := sqlx.GetContext(ctx, q, &r, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE establishment_id = ? AND year = ? AND kind = ? AND `+notCancelled),
 		establishmentID, year, string(kind))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invoice{}, ErrNotFound
@@ -434,55 +182,6 @@ func (s *Store) oneInvoice(ctx context.Context, where string, arg any, name stri
 	}
 	inv.Statement, err = s.statement(ctx, s.db, inv.ID)
 	return inv, err
-}
-
-type lineRow struct {
-	InvoiceID      int64   `db:"invoice_id"`
-	Code           string  `db:"code"`
-	Label          string  `db:"label"`
-	Quantity       string  `db:"quantity"`
-	Unit           string  `db:"unit"`
-	UnitPrice      string  `db:"unit_price"`
-	BaseQuantity   string  `db:"base_quantity"`
-	Amount         int64   `db:"amount_cents"`
-	VATCategory    string  `db:"vat_category"`
-	VATRate        string  `db:"vat_rate"`
-	VATMention     string  `db:"vat_mention"`
-	UsageObserved  *string `db:"usage_observed"`
-	UsageAllowance *string `db:"usage_allowance"`
-	UsageExcess    *string `db:"usage_excess"`
-	UsageBlock     *string `db:"usage_block"`
-	UsageBlocks    *int64  `db:"usage_blocks"`
-}
-
-func (s *Store) lines(ctx context.Context, q sqlx.QueryerContext, id int64) ([]invoice.Line, error) {
-	m, err := s.linesOf(ctx, q, []int64{id})
-	if err != nil {
-		return nil, err
-	}
-	if m[id] == nil {
-		return []invoice.Line{}, nil
-	}
-	return m[id], nil
-}
-
-// linesOf reads the lines of several invoices, by invoice.
-func (s *Store) linesOf(ctx context.Context, q sqlx.QueryerContext, ids []int64) (map[int64][]invoice.Line, error) {
-	var rows []lineRow
-	query, args, err := s.in(`SELECT invoice_id, code, label, quantity, unit, unit_price, base_quantity, amount_cents,
-		vat_category, vat_rate, vat_mention, usage_observed, usage_allowance, usage_excess, usage_block, usage_blocks
-		FROM invoice_lines WHERE invoice_id IN (?) ORDER BY invoice_id, position`, ids)
-	if err != nil {
-		return nil, err
-	}
-	if err := sqlx.SelectContext(ctx, q, &rows, query, args...); err != nil {
-		return nil, fmt.Errorf("read lines of invoices %v: %w", ids[:min(len(ids), 3)], err)
-	}
-	out := map[int64][]invoice.Line{}
-	for _, r := range rows {
-		out[r.InvoiceID] = append(out[r.InvoiceID], r.line())
-	}
-	return out, nil
 }
 
 // deref reads an optional string; absent reads as empty.
@@ -548,4 +247,103 @@ func (s *Store) ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, e
 		out[i] = r.invoice()
 	}
 	return out, nil
+}
+
+// InvoicesByIDs reads invoices without their lines (what tracking needs);
+// ids not in the books are absent.
+func (s *Store) InvoicesByIDs(ctx context.Context, ids []int64) (map[int64]Invoice, error) {
+	out := make(map[int64]Invoice, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE id IN (?)`, ids)
+	if err != nil {
+		return nil, err
+	}
+	var rows []invoiceRow
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("read %d invoices: %w", len(ids), err)
+	}
+	for _, r := range rows {
+		out[r.ID] = r.invoice()
+	}
+	return out, nil
+}
+
+// InvoiceCounts counts the invoices by state.
+func (s *Store) InvoiceCounts(ctx context.Context) (map[string]int, error) {
+	var rows []struct {
+		State string `db:"state"`
+		N     int    `db:"n"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, `SELECT state, COUNT(*) AS n FROM invoices GROUP BY state`); err != nil {
+		return nil, fmt.Errorf("count invoices: %w", err)
+	}
+	out := map[string]int{}
+	for _, r := range rows {
+		out[r.State] = r.N
+	}
+	return out, nil
+}
+
+// InvoiceRef is the little the reconciler needs to know of an invoice.
+type InvoiceRef struct {
+	ID           int64     `db:"id"`
+	Number       string    `db:"number"`
+	State        string    `db:"state"`
+	ChorusStatus string    `db:"chorus_status"`
+	UpdatedAt    time.Time `db:"updated_at"`
+}
+
+// InvoicesInStates lists the invoices in any of the states: the work the
+// queue must hold for them is derived from the books, never from Redis.
+func (s *Store) InvoicesInStates(ctx context.Context, states ...invoice.State) ([]InvoiceRef, error) {
+	if len(states) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(states))
+	for i, st := range states {
+		args[i] = string(st)
+	}
+	var out []InvoiceRef
+	q := `SELECT id, number, state, chorus_status, updated_at FROM invoices WHERE state IN (` + strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ") + `) ORDER BY id`
+	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("list invoices by state: %w", err)
+	}
+	return out, nil
+}
+
+// StaleInvoices lists the invoices in any of the states that have not
+// changed since before: the reconciler's candidates, chosen in SQL so that a
+// large year costs one query, not one per invoice.
+func (s *Store) StaleInvoices(ctx context.Context, before time.Time, states ...invoice.State) ([]InvoiceRef, error) {
+	if len(states) == 0 {
+		return nil, nil
+	}
+	args := []any{before.UTC()}
+	for _, st := range states {
+		args = append(args, string(st))
+	}
+	var out []InvoiceRef
+	q := `SELECT id, number, state, chorus_status, updated_at FROM invoices WHERE updated_at < ? AND state IN (` +
+		strings.TrimSuffix(strings.Repeat("?, ", len(states)), ", ") + `) ORDER BY id`
+	if err := s.db.SelectContext(ctx, &out, s.rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("list stale invoices: %w", err)
+	}
+	return out, nil
+}
+
+// InvoiceReplacing returns the invoice that replaces another, if any.
+func (s *Store) InvoiceReplacing(ctx context.Context, id int64) (Invoice, error) {
+	return s.oneInvoice(ctx, "replaces_invoice_id = ?", id, fmt.Sprintf("replacing #%d", id))
+}
+
+// CreditNoteCancelling returns the credit note cancelling an invoice, if any.
+func (s *Store) CreditNoteCancelling(ctx context.Context, id int64) (Invoice, error) {
+	return s.oneInvoice(ctx, "cancels_invoice_id = ?", id, fmt.Sprintf("cancelling #%d", id))
+}
+
+// InterestFor returns the interest invoice billing a payment, if any.
+func (s *Store) InterestFor(ctx context.Context, paymentID int64) (Invoice, error) {
+	return s.oneInvoice(ctx, "interest_payment_id = ?", paymentID, fmt.Sprintf("interest of payment #%d", paymentID))
 }

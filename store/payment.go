@@ -107,3 +107,30 @@ func (s *Store) markPaidIfSettled(ctx context.Context, id int64, actor string) e
 	}
 	return err
 }
+
+// LatePayment is a payment received after its invoice's due date.
+type LatePayment struct {
+	InvoiceID int64     `db:"invoice_id"`
+	PaymentID int64     `db:"payment_id"`
+	PaidOn    time.Time `db:"paid_on"`
+	Cents     int64     `db:"amount_cents"`
+	DueDate   time.Time `db:"due_date"`
+}
+
+// LatePaymentsWithoutInterest lists the late payments of invoices (other than
+// interest invoices and credit notes) that no interest invoice bills yet.
+func (s *Store) LatePaymentsWithoutInterest(ctx context.Context) ([]LatePayment, error) {
+	var out []LatePayment
+	err := s.db.SelectContext(ctx, &out, `SELECT p.invoice_id, p.id AS payment_id, p.paid_on, p.amount_cents, i.due_date
+		FROM payments p JOIN invoices i ON i.id = p.invoice_id
+		WHERE p.paid_on > i.due_date AND i.kind IN ('contribution', 'overage')
+		  AND NOT EXISTS (SELECT 1 FROM invoices x WHERE x.interest_payment_id = p.id)
+		ORDER BY p.id`)
+	if err != nil {
+		return nil, fmt.Errorf("late payments: %w", err)
+	}
+	for i := range out {
+		out[i].PaidOn, out[i].DueDate = out[i].PaidOn.UTC(), out[i].DueDate.UTC()
+	}
+	return out, nil
+}

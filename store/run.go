@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 )
 
@@ -140,7 +141,7 @@ func (s *Store) Summary(ctx context.Context, runID int64) (RunSummary, error) {
 		Collected *int64 `db:"collected"`
 	}
 	if err := s.db.GetContext(ctx, &money, s.rebind(`SELECT
-		(SELECT SUM(total_ttc_cents) FROM invoices WHERE run_id = ? AND state <> 'cancelled') AS invoiced,
+		(SELECT SUM(total_ttc_cents) FROM invoices WHERE run_id = ? AND `+notCancelled+`) AS invoiced,
 		(SELECT SUM(p.amount_cents) FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE i.run_id = ?) AS collected`), runID, runID); err != nil {
 		return sum, fmt.Errorf("summary of run %d: %w", runID, err)
 	}
@@ -204,4 +205,36 @@ func (s *Store) RunLastActivity(ctx context.Context, runID int64) (time.Time, er
 		return items[0].UTC(), nil
 	}
 	return run.StartedAt.UTC(), nil
+}
+
+// RunItem is what a run did for one establishment, for RecordRunItems.
+type RunItem struct {
+	EstablishmentID int64
+	Outcome         string
+	InvoiceID       *int64
+	Detail          string
+}
+
+// RecordRunItems records several outcomes of a run at once; as
+// RecordRunItem, recording one again overwrites it.
+func (s *Store) RecordRunItems(ctx context.Context, runID int64, items []RunItem) error {
+	if len(items) == 0 {
+		return nil
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		b := s.newBatcher(tx, `INSERT INTO run_items (run_id, establishment_id, outcome, invoice_id, detail, updated_at)`,
+			`ON CONFLICT (run_id, establishment_id) DO UPDATE SET outcome = excluded.outcome, invoice_id = excluded.invoice_id,
+			detail = excluded.detail, updated_at = excluded.updated_at`)
+		now := s.timestamp()
+		for _, it := range items {
+			if err := b.add(ctx, runID, it.EstablishmentID, it.Outcome, it.InvoiceID, it.Detail, now); err != nil {
+				return err
+			}
+		}
+		return b.flush(ctx)
+	})
+	if err != nil {
+		return fmt.Errorf("record %d items of run %d: %w", len(items), runID, err)
+	}
+	return nil
 }

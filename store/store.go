@@ -139,3 +139,24 @@ func redactURL(err error, rawURL string) error {
 	}
 	return err
 }
+
+// The batch forms of the run's reads and writes (EstablishmentsByIDs,
+// FinaliseMany, ApplyEach, PutDocuments…) sit next to their one-row forms. A
+// yearly run bills tens of thousands of establishments; one statement and
+// one commit per batch of them, rather than per invoice, is what keeps
+// PostgreSQL from being the pipeline's bound (issue 8's profile: ≈40
+// statements and 7 commits per invoice before). Each keeps the guarantees of
+// its one-row form.
+
+// in expands "IN (?)" over ids and rebinds for the engine.
+func (s *Store) in(q string, args ...any) (string, []any, error) {
+	q, args, err := sqlx.In(q, args...)
+	if err != nil {
+		return "", nil, err
+	}
+	return s.rebind(q), args, nil
+}
+
+func escapeLike(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}

@@ -153,7 +153,7 @@ func TestDashboardQueries(t *testing.T) {
 				m.OverdueCount != tc.overdueCount {
 				t.Errorf("%s: money %+v", tc.day.Format(time.DateOnly), m)
 			}
-			rows, err := s.WorkList(ctx, store.WorkFilter{DueBefore: tc.day})
+			rows, err := s.WorkList(ctx, store.WorkFilter{OverdueOn: tc.day})
 			if err != nil || len(rows) != tc.listCount {
 				t.Fatalf("overdue list on %s: %d rows, %v", tc.day.Format(time.DateOnly), len(rows), err)
 			}

@@ -53,7 +53,7 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	refs, err := p.books.StaleInvoices(ctx, cutoff, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited, invoice.StateDelivered)
+	refs, err := p.books.StaleInvoices(ctx, cutoff, invoice.FollowedStates()...)
 	if err != nil {
 		return n, err
 	}

@@ -357,8 +357,7 @@ func chaosChecks(ctx context.Context, c *cli, books *store.Store, sb *sandbox.Se
 
 	var stuck []string
 	for _, inv := range year {
-		switch inv.State {
-		case invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited:
+		if inv.State.Working() {
 			stuck = append(stuck, inv.Number+" is "+string(inv.State))
 		}
 	}

@@ -278,7 +278,7 @@ func demoProblems(ctx context.Context, books *store.Store, sums []store.RunSumma
 			out = append(out, fmt.Sprintf("%s %d: %d establishment(s) failed", s.Run.Kind, s.Run.Year, n))
 		}
 	}
-	stuck, err := books.InvoicesInStates(ctx, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited)
+	stuck, err := books.InvoicesInStates(ctx, invoice.WorkingStates()...)
 	if err != nil {
 		return nil, err
 	}

@@ -41,15 +41,14 @@ func listOverdue(ctx context.Context, c *cli, year int, asJSON bool) error {
 	defer s.Close()
 	today := time.Now().UTC()
 	var rows []overdueJSON
-	for _, st := range []invoice.State{invoice.StateFinalised, invoice.StateAwaitingReference, invoice.StateDelivering,
-		invoice.StateDeposited, invoice.StateDelivered, invoice.StatePostal} {
+	for _, st := range invoice.OpenStates() {
 		list, err := s.ListInvoices(ctx, store.InvoiceFilter{Year: year, State: st})
 		if err != nil {
 			return err
 		}
 		for _, inv := range list {
-			if !inv.DueDate.Before(today) || inv.Kind == invoice.KindCreditNote {
-				continue
+			if !invoice.Overdue(inv.State, inv.Kind, inv.DueDate, inv.TotalTTC, today) {
+				continue // not overdue even if nothing were paid
 			}
 			payments, err := s.Payments(ctx, inv.ID)
 			if err != nil {
@@ -59,7 +58,7 @@ func listOverdue(ctx context.Context, c *cli, year int, asJSON bool) error {
 			for _, p := range payments {
 				due = due.Sub(p.Amount)
 			}
-			if !due.IsPositive() {
+			if !invoice.Overdue(inv.State, inv.Kind, inv.DueDate, due, today) {
 				continue
 			}
 			var res invoice.Interest

@@ -1,0 +1,35 @@
+package store
+
+import (
+	"strings"
+
+	"github.com/chorusbill/chorusbill/invoice"
+)
+
+// The invoice package's categories of states and kinds, as SQL. The lists
+// are generated from invoice's own, never typed here: the values are
+// the package's constants (no quote can occur in them), written as literals
+// so that the planner sees them as it sees the partial indexes' conditions.
+
+// sqlList is the values as a comma-separated list of SQL string literals,
+// for an IN (…).
+func sqlList[T ~string](values []T) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + strings.ReplaceAll(string(v), "'", "''") + "'"
+	}
+	return strings.Join(quoted, ", ")
+}
+
+// notCancelled selects the invoices that bill: all but those cancelled by a
+// credit note (the condition of the once-per-year index).
+const notCancelled = "state <> '" + string(invoice.StateCancelled) + "'"
+
+// overdueSQL is invoice.Overdue over invoices aliased i, left-joined with
+// the sum of their payments as p.paid; it takes one argument, the civil day
+// (dayArg). The overview's overdue totals and the overdue work list both
+// select with it.
+func overdueSQL() string {
+	return "i.state IN (" + sqlList(invoice.OpenStates()) + ") AND i.kind IN (" + sqlList(invoice.PayableKinds()) +
+		") AND i.due_date < ? AND i.total_ttc_cents > COALESCE(p.paid, 0)"
+}

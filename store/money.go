@@ -1,0 +1,60 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/shopspring/decimal"
+)
+
+// The money totals of the books, for the dashboard's overview.
+
+// MoneyTotals are the amounts of the books, TTC, credit notes and
+// cancelled invoices aside.
+type MoneyTotals struct {
+	Invoiced    decimal.Decimal
+	Collected   decimal.Decimal
+	Outstanding decimal.Decimal
+	Overdue     decimal.Decimal
+	// OverdueCount is the number of invoices past due with something unpaid.
+	OverdueCount int
+}
+
+// Money sums what was invoiced, collected, what remains due, and what of it
+// is past due on day today.
+func (s *Store) Money(ctx context.Context, today time.Time) (MoneyTotals, error) {
+	var row struct {
+		Invoiced     *int64 `db:"invoiced"`
+		Collected    *int64 `db:"collected"`
+		Outstanding  *int64 `db:"outstanding"`
+		Overdue      *int64 `db:"overdue"`
+		OverdueCount int    `db:"overdue_count"`
+	}
+	// Outstanding counts every invoice not settled, rejected ones included
+	// (still owed once deposited again or replaced); overdue only the open
+	// ones, as the overdue list.
+	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT
+		SUM(i.total_ttc_cents) AS invoiced,
+		SUM(COALESCE(p.paid, 0)) AS collected,
+		SUM(CASE WHEN i.state NOT IN (`+sqlList(invoice.TerminalStates())+`) AND i.total_ttc_cents > COALESCE(p.paid, 0) THEN i.total_ttc_cents - COALESCE(p.paid, 0) ELSE 0 END) AS outstanding,
+		SUM(CASE WHEN `+overdueSQL()+` THEN i.total_ttc_cents - COALESCE(p.paid, 0) ELSE 0 END) AS overdue,
+		COUNT(CASE WHEN `+overdueSQL()+` THEN 1 END) AS overdue_count
+		FROM invoices i LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS paid FROM payments GROUP BY invoice_id) p ON p.invoice_id = i.id
+		WHERE i.kind IN (`+sqlList(invoice.PayableKinds())+`) AND i.`+notCancelled), dayArg(today), dayArg(today))
+	if err != nil {
+		return MoneyTotals{}, fmt.Errorf("money totals: %w", err)
+	}
+	cents := func(p *int64) decimal.Decimal {
+		if p == nil {
+			return decimal.Zero
+		}
+		return fromCents(*p)
+	}
+	return MoneyTotals{Invoiced: cents(row.Invoiced), Collected: cents(row.Collected), Outstanding: cents(row.Outstanding),
+		Overdue: cents(row.Overdue), OverdueCount: row.OverdueCount}, nil
+}
+
+// dayArg is a civil day as the DATE columns hold it.
+func dayArg(t time.Time) time.Time { return invoice.CivilDay(t) }
