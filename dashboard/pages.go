@@ -262,13 +262,7 @@ func (s *Server) workOverdue(w http.ResponseWriter, r *http.Request) {
 // interest is what an unpaid amount has accrued since the due date, under
 // the invoice's regime.
 func (s *Server) interest(inv store.Invoice, amount decimal.Decimal, day time.Time) (invoice.Interest, error) {
-	if s.cfg.LegalRates == nil || s.cfg.ECBRates == nil {
-		return invoice.Interest{}, errors.New("no rate tables")
-	}
-	if inv.LatePaymentRegime == invoice.RegimeProcurement {
-		return invoice.ProcurementInterest(amount, inv.DueDate, day, s.cfg.ECBRates, invoice.Basis365)
-	}
-	return invoice.LegalInterest(amount, inv.DueDate, day, s.cfg.LegalRates, invoice.Basis365)
+	return invoice.LateInterest(inv.LatePaymentRegime, amount, inv.DueDate, day, invoice.InterestRates{Legal: s.cfg.LegalRates, ECB: s.cfg.ECBRates})
 }
 
 // postalRows lists the postal invoices with when each was marked mailed;
