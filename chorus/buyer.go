@@ -20,62 +20,122 @@ type Buyer struct {
 	Services           []ServiceStructure
 }
 
+// ReferenceProblem is what is wrong with an invoice's buyer references.
+type ReferenceProblem int
+
+// Reference problems.
+const (
+	// ReferencesMissing: the buyer requires references the invoice lacks
+	// (ReferenceError.Missing says which).
+	ReferencesMissing ReferenceProblem = iota + 1
+	// BuyerNotOnChorus: the buyer is not in Chorus Pro's directory.
+	BuyerNotOnChorus
+	// ServiceReserved: the code service is FACTURES_PUBLIQUES, reserved to
+	// invoices between public bodies.
+	ServiceReserved
+	// ServiceInactive: the code service is an inactive service of the buyer.
+	ServiceInactive
+	// ServiceUnknown: the buyer has no service with that code.
+	ServiceUnknown
+)
+
+// Reference is a buyer reference an invoice may have to carry.
+type Reference int
+
+// References a buyer may require.
+const (
+	RefCodeService Reference = iota + 1
+	RefEngagement
+	// RefCodeServiceOrEngagement: either one will do.
+	RefCodeServiceOrEngagement
+)
+
+func (r Reference) String() string {
+	switch r {
+	case RefCodeService:
+		return "a code service"
+	case RefEngagement:
+		return "an engagement number"
+	case RefCodeServiceOrEngagement:
+		return "a code service or an engagement number"
+	}
+	return "an unknown reference"
+}
+
 // ReferenceError says what an invoice lacks or gets wrong for its buyer: no
 // call that changes anything should be made until a human fixes it.
 type ReferenceError struct {
 	SIRET   string
-	Missing []string
-	Problem string
+	Problem ReferenceProblem
+	// Missing lists what the buyer requires (ReferencesMissing).
+	Missing []Reference
+	// Service is the code service at fault (ServiceReserved,
+	// ServiceInactive, ServiceUnknown).
+	Service string
 }
 
 func (e *ReferenceError) Error() string {
-	if e.Problem != "" {
-		return fmt.Sprintf("buyer %s: %s", e.SIRET, e.Problem)
+	switch e.Problem {
+	case ReferencesMissing:
+		parts := make([]string, len(e.Missing))
+		for i, m := range e.Missing {
+			parts[i] = m.String()
+		}
+		return fmt.Sprintf("buyer %s requires %s", e.SIRET, strings.Join(parts, " and "))
+	case BuyerNotOnChorus:
+		return fmt.Sprintf("buyer %s: not on Chorus Pro", e.SIRET)
+	case ServiceReserved:
+		return fmt.Sprintf("buyer %s: the code service %s is reserved to the public sphere", e.SIRET, e.Service)
+	case ServiceInactive:
+		return fmt.Sprintf("buyer %s: service %s is inactive", e.SIRET, e.Service)
+	case ServiceUnknown:
+		return fmt.Sprintf("buyer %s: no service %s", e.SIRET, e.Service)
 	}
-	return fmt.Sprintf("buyer %s requires %s", e.SIRET, strings.Join(e.Missing, " and "))
+	return fmt.Sprintf("buyer %s: references refused", e.SIRET)
 }
 
 // Check tells whether an invoice with these references may be deposited:
 // the buyer's requirement is met and a code service, when given, is an
-// active service of the buyer other than FACTURES_PUBLIQUES.
+// active service of the buyer other than FACTURES_PUBLIQUES. Its errors are
+// *ReferenceError.
 func (b Buyer) Check(codeService, engagement string) error {
 	if !b.OnChorus {
-		return &ReferenceError{SIRET: b.SIRET, Problem: "not on Chorus Pro"}
+		return &ReferenceError{SIRET: b.SIRET, Problem: BuyerNotOnChorus}
 	}
 	if !b.Exigence.Satisfaite(codeService, engagement) {
-		var missing []string
+		var missing []Reference
 		switch b.Exigence {
 		case ExigenceCodeService:
-			missing = []string{"a code service"}
+			missing = []Reference{RefCodeService}
 		case ExigenceEngagement:
-			missing = []string{"an engagement number"}
+			missing = []Reference{RefEngagement}
 		case ExigenceCodeServiceEtEngagement:
 			if codeService == "" {
-				missing = append(missing, "a code service")
+				missing = append(missing, RefCodeService)
 			}
 			if engagement == "" {
-				missing = append(missing, "an engagement number")
+				missing = append(missing, RefEngagement)
 			}
 		case ExigenceCodeServiceOuEngagement:
-			missing = []string{"a code service or an engagement number"}
+			missing = []Reference{RefCodeServiceOrEngagement}
 		}
-		return &ReferenceError{SIRET: b.SIRET, Missing: missing}
+		return &ReferenceError{SIRET: b.SIRET, Problem: ReferencesMissing, Missing: missing}
 	}
 	if codeService == "" {
 		return nil
 	}
 	if codeService == CodeServiceFacturesPubliques {
-		return &ReferenceError{SIRET: b.SIRET, Problem: "the code service FACTURES_PUBLIQUES is reserved to the public sphere"}
+		return &ReferenceError{SIRET: b.SIRET, Problem: ServiceReserved, Service: codeService}
 	}
 	for _, s := range b.Services {
 		if s.CodeService == codeService {
 			if !s.EstActif {
-				return &ReferenceError{SIRET: b.SIRET, Problem: fmt.Sprintf("service %s is inactive", codeService)}
+				return &ReferenceError{SIRET: b.SIRET, Problem: ServiceInactive, Service: codeService}
 			}
 			return nil
 		}
 	}
-	return &ReferenceError{SIRET: b.SIRET, Problem: fmt.Sprintf("no service %s", codeService)}
+	return &ReferenceError{SIRET: b.SIRET, Problem: ServiceUnknown, Service: codeService}
 }
 
 // LookupBuyer reads a buyer's directory entry by SIRET: structures/v1/
@@ -124,12 +184,4 @@ func (c *Client) LookupBuyer(ctx context.Context, siret string) (Buyer, error) {
 		}
 	}
 	return b, nil
-}
-
-// Service reads one service of a structure (consulter/service), e.g. to see
-// whether it requires an engagement number.
-func (c *Client) Service(ctx context.Context, idStructure, idService int64) (ConsulterServiceResponse, error) {
-	var out ConsulterServiceResponse
-	err := c.call(ctx, "structures/consulter/service", PathConsulterService, ConsulterServiceRequest{IDStructure: idStructure, IDService: idService}, &out, safe)
-	return out, err
 }

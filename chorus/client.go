@@ -49,6 +49,20 @@ type Observer func(op string, outcome Kind, status int, took time.Duration)
 // WithObserver reports every exchange to o.
 func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } }
 
+// LabelObserver is an Observer reporting each exchange's outcome as a label:
+// "ok" for success, else the Kind's name ("transient", "permanent",
+// "uncertain", "authentication"), for observers that know no Kind (e.g.
+// the dashboard's metrics).
+func LabelObserver[O ~string](f func(op string, outcome O, status int, took time.Duration)) Observer {
+	return func(op string, outcome Kind, status int, took time.Duration) {
+		label := "ok"
+		if outcome != 0 {
+			label = outcome.String()
+		}
+		f(op, O(label), status, took)
+	}
+}
+
 // Option changes a client.
 type Option func(*Client)
 
@@ -95,9 +109,6 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 	c.tokens = newTokenCache(cfg, c.http, c.now, c.backoff)
 	return c, nil
 }
-
-// TokenRequests counts the requests made to the token endpoint.
-func (c *Client) TokenRequests() int { return c.tokens.count() }
 
 // idempotence says whether a call may be sent again when its outcome is
 // unknown: reads may, a deposit may not (Chorus Pro would see it twice).

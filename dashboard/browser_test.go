@@ -135,7 +135,7 @@ func runSample(t *testing.T) *sampleRun {
 	t.Cleanup(srv.Close)
 	if r.api, err = chorus.New(chorus.Config{Env: chorus.Local, BaseURL: srv.URL, TokenURL: srv.URL + chorus.PathToken,
 		ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret, TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword,
-		MinBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}, chorus.WithObserver(r.metrics.ObserveChorus)); err != nil {
+		MinBackoff: 10 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}, chorus.WithObserver(chorus.LabelObserver(r.metrics.ObserveChorus))); err != nil {
 		t.Fatal(err)
 	}
 
@@ -298,7 +298,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	legal, ecb := rates(t)
-	srv, err := New(Config{Books: r.books, Actions: r.pipeline, Directory: r.api, Issuer: r.issuer, Catalog: r.catalog,
+	srv, err := New(Config{Books: r.books, Actions: r.pipeline, Issuer: r.issuer, Catalog: r.catalog,
 		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: r.redis, SecureCookies: false, Now: r.sb.Now,
 		Metrics: r.metrics, PipelineMetrics: r.pipeline.Metrics})
 	if err != nil {

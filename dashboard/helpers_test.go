@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -30,17 +31,44 @@ var today = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 type resubmitCall struct{ Number, Reason, Actor string }
 
-// fakeActions records what the dashboard asks of the pipeline.
+// fakeActions records what the dashboard asks of the pipeline: Resubmit
+// only says it did; FillReferences and MarkMailed are the pipeline's own
+// (over the same books, Chorus Pro's directory a fakeDirectory, the queue
+// a discarding one), recorded when they succeed.
 type fakeActions struct {
+	p     *worker.Pipeline
 	mu    sync.Mutex
 	calls []resubmitCall
 }
 
-func (f *fakeActions) Resubmit(_ context.Context, number, reason, actor string) (string, error) {
+func (f *fakeActions) record(c resubmitCall) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.calls = append(f.calls, resubmitCall{number, reason, actor})
+	f.calls = append(f.calls, c)
+}
+
+func (f *fakeActions) Resubmit(_ context.Context, number, reason, actor string) (string, error) {
+	f.record(resubmitCall{number, reason, actor})
 	return number + " : livraison relancée", nil
+}
+
+func (f *fakeActions) FillReferences(ctx context.Context, number, code, eng, actor string) (string, error) {
+	msg, err := f.p.FillReferences(ctx, number, code, eng, actor)
+	if err == nil {
+		f.record(resubmitCall{number, "références", actor})
+	}
+	return msg, err
+}
+
+func (f *fakeActions) MarkMailed(ctx context.Context, numbers []string, day time.Time, actor string) ([]string, error) {
+	return f.p.MarkMailed(ctx, numbers, day, actor)
+}
+
+// discardQueue accepts every task.
+type discardQueue struct{}
+
+func (discardQueue) EnqueueContext(context.Context, *asynq.Task, ...asynq.Option) (*asynq.TaskInfo, error) {
+	return &asynq.TaskInfo{}, nil
 }
 
 func (f *fakeActions) Calls() []resubmitCall {
@@ -54,6 +82,32 @@ type fakeDirectory struct{}
 
 func (fakeDirectory) LookupBuyer(_ context.Context, siret string) (chorus.Buyer, error) {
 	return chorus.Buyer{SIRET: siret, OnChorus: true, Exigence: chorus.ExigenceEngagement}, nil
+}
+
+var errNoChorus = errors.New("the dashboard tests make no Chorus Pro call but the directory's")
+
+func (fakeDirectory) Deposit(context.Context, chorus.Deposit) (chorus.DepositResult, error) {
+	return chorus.DepositResult{}, errNoChorus
+}
+
+func (fakeDirectory) FlowReport(context.Context, string, chorus.SyntaxeFlux) (chorus.FlowReport, error) {
+	return chorus.FlowReport{}, errNoChorus
+}
+
+func (fakeDirectory) FindInvoices(context.Context, chorus.SearchCriteria) ([]chorus.FactureFournisseur, error) {
+	return nil, errNoChorus
+}
+
+func (fakeDirectory) History(context.Context, int64) (chorus.ConsulterHistoriqueResponse, error) {
+	return chorus.ConsulterHistoriqueResponse{}, errNoChorus
+}
+
+func (fakeDirectory) Recycle(context.Context, chorus.RecyclerRequest) (chorus.RecyclerResponse, error) {
+	return chorus.RecyclerResponse{}, errNoChorus
+}
+
+func (fakeDirectory) Complete(context.Context, chorus.CompleterRequest) (chorus.CompleterResponse, error) {
+	return chorus.CompleterResponse{}, errNoChorus
 }
 
 // env is a dashboard over SQLite books holding the sample establishments
@@ -101,7 +155,8 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	legal, ecb := rates(t)
-	e := &env{t: t, books: books, actions: &fakeActions{}}
+	e := &env{t: t, books: books, actions: &fakeActions{p: worker.NewPipeline(worker.Deps{Books: books, Catalog: cat, Issuer: is,
+		Chorus: fakeDirectory{}, Queue: discardQueue{}, Now: func() time.Time { return today }}, worker.DefaultConfig())}}
 
 	vat := invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)}
 	mk := func(est store.Establishment, amount string, issue time.Time, path ...store.Change) string {
@@ -151,7 +206,7 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 		}
 	}
 	mr := miniredis.RunT(t)
-	cfg := Config{Books: books, Actions: e.actions, Directory: fakeDirectory{}, Issuer: is, Catalog: cat,
+	cfg := Config{Books: books, Actions: e.actions, Issuer: is, Catalog: cat,
 		LegalRates: legal, ECBRates: ecb, Redis: asynq.RedisClientOpt{Addr: mr.Addr()},
 		SecureCookies: true, Now: func() time.Time { return today }}
 	for _, o := range opts {

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -22,8 +21,8 @@ import (
 // Metrics is a chorusbill process's Prometheus registry (its own, never the
 // global one). It holds:
 //
-//   - what the Chorus Pro client reports through ObserveChorus (a
-//     chorus.Observer): calls by operation and outcome, their latency, and
+//   - what the Chorus Pro client reports through ObserveChorus (wired with
+//     chorus.WithObserver(chorus.LabelObserver(m.ObserveChorus))): calls by operation and outcome, their latency, and
 //     deposits by outcome;
 //   - once Watch is called, what is read at scrape time: invoices by state
 //     and runs' progress from the books, queue sizes from asynq, and the
@@ -53,12 +52,23 @@ const (
 	metricDeposits       = "chorusbill_deposits_total"
 	// opDeposit is the Chorus Pro operation that deposits an invoice.
 	opDeposit = "deposer/flux"
-	// outcomeOK is the outcome label of a call that succeeded.
-	outcomeOK = "ok"
 )
 
-// chorusOutcomes are the outcome labels, in chorus.Kind order after "ok".
-var chorusOutcomes = []chorus.Kind{0, chorus.Transient, chorus.Permanent, chorus.Uncertain, chorus.Auth}
+// ChorusOutcome is the outcome label of an exchange with Chorus Pro.
+type ChorusOutcome string
+
+// Outcome labels: success, then the kinds of failure of the Chorus Pro
+// client (chorus.LabelObserver gives these).
+const (
+	ChorusOK             ChorusOutcome = "ok"
+	ChorusTransient      ChorusOutcome = "transient"
+	ChorusPermanent      ChorusOutcome = "permanent"
+	ChorusUncertain      ChorusOutcome = "uncertain"
+	ChorusAuthentication ChorusOutcome = "authentication"
+)
+
+// chorusOutcomes are the outcome labels, each present from the start.
+var chorusOutcomes = []ChorusOutcome{ChorusOK, ChorusTransient, ChorusPermanent, ChorusUncertain, ChorusAuthentication}
 
 // NewMetrics makes a registry with the Chorus Pro instruments and the Go
 // and process collectors.
@@ -77,7 +87,7 @@ func NewMetrics() *Metrics {
 			[]string{"outcome"}),
 	}
 	for _, k := range chorusOutcomes {
-		m.deposits.WithLabelValues(chorusOutcomeLabel(k)) // present at 0 from the start, for rate()
+		m.deposits.WithLabelValues(string(k)) // present at 0 from the start, for rate()
 	}
 	m.reg.MustRegister(m.calls, m.latency, m.deposits,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -87,21 +97,15 @@ func NewMetrics() *Metrics {
 // Registry is the registry, for tests and for adding collectors.
 func (m *Metrics) Registry() *prometheus.Registry { return m.reg }
 
-// ObserveChorus is a chorus.Observer: pass it to chorus.WithObserver.
-func (m *Metrics) ObserveChorus(op string, outcome chorus.Kind, status int, took time.Duration) {
-	o := chorusOutcomeLabel(outcome)
+// ObserveChorus counts an exchange with Chorus Pro: pass it to
+// chorus.WithObserver through chorus.LabelObserver.
+func (m *Metrics) ObserveChorus(op string, outcome ChorusOutcome, status int, took time.Duration) {
+	o := string(outcome)
 	m.calls.WithLabelValues(op, o).Inc()
 	m.latency.WithLabelValues(op).Observe(took.Seconds())
 	if op == opDeposit {
 		m.deposits.WithLabelValues(o).Inc()
 	}
-}
-
-func chorusOutcomeLabel(k chorus.Kind) string {
-	if k == 0 {
-		return outcomeOK
-	}
-	return k.String()
 }
 
 // Handler serves the registry in the Prometheus exposition formats, with

@@ -69,7 +69,7 @@ func TestMetrics(t *testing.T) {
 	t.Cleanup(api.Close)
 	client, err := chorus.New(chorus.Config{Env: chorus.Local, BaseURL: api.URL, TokenURL: api.URL + chorus.PathToken,
 		ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret, TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword},
-		chorus.WithObserver(m.ObserveChorus))
+		chorus.WithObserver(chorus.LabelObserver(m.ObserveChorus)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,10 +202,10 @@ func TestMetrics(t *testing.T) {
 			}
 		}},
 		{"Chorus Pro: failures by kind", func(*testing.T) {
-			m.ObserveChorus("deposer/flux", chorus.Uncertain, 0, 2*time.Second)
-			m.ObserveChorus("structures/rechercher", chorus.Transient, http.StatusServiceUnavailable, 40*time.Millisecond)
-			m.ObserveChorus("consulterCRDetaille", chorus.Auth, http.StatusUnauthorized, 30*time.Millisecond)
-			m.ObserveChorus("deposer/flux", chorus.Permanent, http.StatusBadRequest, 300*time.Millisecond)
+			chorus.LabelObserver(m.ObserveChorus)("deposer/flux", chorus.Uncertain, 0, 2*time.Second)
+			chorus.LabelObserver(m.ObserveChorus)("structures/rechercher", chorus.Transient, http.StatusServiceUnavailable, 40*time.Millisecond)
+			chorus.LabelObserver(m.ObserveChorus)("consulterCRDetaille", chorus.Auth, http.StatusUnauthorized, 30*time.Millisecond)
+			chorus.LabelObserver(m.ObserveChorus)("deposer/flux", chorus.Permanent, http.StatusBadRequest, 300*time.Millisecond)
 		}, func() map[string]float64 {
 			return map[string]float64{
 				`chorusbill_chorus_calls_total{op="deposer/flux",outcome="uncertain"}`:             1,

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -237,7 +236,7 @@ func (s *Server) workRejected(w http.ResponseWriter, r *http.Request) {
 	s.workList(w, r, "rejected", "Factures rejetées", store.WorkFilter{States: []invoice.State{invoice.StateRejected}}, nil)
 }
 
-var suspendedStatuses = []string{string(chorus.StatutSuspendue), string(chorus.StatutARecycler)}
+var suspendedStatuses = worker.SupplierActionStatuses()
 
 func (s *Server) workSuspended(w http.ResponseWriter, r *http.Request) {
 	s.workList(w, r, "suspended", "Factures suspendues ou à recycler",
@@ -261,13 +260,7 @@ func (s *Server) workOverdue(w http.ResponseWriter, r *http.Request) {
 // interest is what an unpaid amount has accrued since the due date, under
 // the invoice's regime.
 func (s *Server) interest(inv store.Invoice, amount decimal.Decimal, day time.Time) (invoice.Interest, error) {
-	if s.cfg.LegalRates == nil || s.cfg.ECBRates == nil {
-		return invoice.Interest{}, errors.New("no rate tables")
-	}
-	if inv.LatePaymentRegime == invoice.RegimeProcurement {
-		return invoice.ProcurementInterest(amount, inv.DueDate, day, s.cfg.ECBRates, invoice.Basis365)
-	}
-	return invoice.LegalInterest(amount, inv.DueDate, day, s.cfg.LegalRates, invoice.Basis365)
+	return invoice.LateInterest(inv.LatePaymentRegime, amount, inv.DueDate, day, invoice.InterestRates{Legal: s.cfg.LegalRates, ECB: s.cfg.ECBRates})
 }
 
 // postalRows lists the postal invoices with when each was marked mailed;
@@ -298,8 +291,8 @@ func (s *Server) postalRows(ctx context.Context, lq listQuery, onlyUnmailed bool
 }
 
 const (
-	actionMailed = "mailed"
-	mailedPrefix = "envoyée par courrier le "
+	actionMailed = worker.ActionMailed
+	mailedPrefix = worker.MailedPrefix
 )
 
 type postalView struct {
@@ -384,20 +377,19 @@ func (s *Server) markMailed(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	var done []string
-	for _, n := range numbers {
-		inv, err := s.books.InvoiceByNumber(r.Context(), n)
-		if err != nil || inv.State != invoice.StatePostal {
-			s.setFlash(w, fmt.Sprintf("La facture %s n'est pas un envoi postal ; rien n'a été enregistré pour elle ni pour les suivantes.", n), true)
-			http.Redirect(w, r, back, http.StatusSeeOther)
-			return
-		}
-		if err := s.books.RecordAudit(r.Context(), store.AuditEvent{Actor: p.Actor(), Entity: "invoice", EntityID: inv.ID,
-			Action: actionMailed, From: string(inv.State), To: string(inv.State), Reason: mailedPrefix + frenchDate(day)}); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		done = append(done, n)
+	if s.cfg.Actions == nil {
+		s.renderError(w, r, http.StatusServiceUnavailable, "Le pipeline n'est pas disponible.")
+		return
+	}
+	done, err := s.cfg.Actions.MarkMailed(r.Context(), numbers, day, p.Actor())
+	if errors.Is(err, worker.ErrNotPostal) || errors.Is(err, store.ErrNotFound) {
+		s.setFlash(w, fmt.Sprintf("La facture %s n'est pas un envoi postal ; rien n'a été enregistré pour elle ni pour les suivantes.", numbers[len(done)]), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
 	}
 	s.setFlash(w, fmt.Sprintf("%d facture(s) notée(s) envoyée(s) le %s : %s.", len(done), frenchDate(day), strings.Join(done, ", ")), false)
 	http.Redirect(w, r, back, http.StatusSeeOther)
@@ -601,6 +593,12 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	msg, err := s.cfg.Actions.Resubmit(r.Context(), number, reason+" ("+p.User.Username+")", p.Actor())
+	var se *worker.StateError
+	if errors.As(err, &se) && errors.Is(err, worker.ErrNothingToResubmit) {
+		s.setFlash(w, fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", number, stateLabel(se.State)), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.log.Error("resubmit", "invoice", number, "user", p.User.Username, "error", err)
 		s.setFlash(w, "La re-soumission a échoué : "+err.Error(), true)
@@ -611,10 +609,10 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-// setReferences takes the references of an invoice waiting for them,
-// checks them against what Chorus Pro's directory says the buyer requires,
-// records them for the year and on the invoice, renders its XML again (it
-// was never sent), then asks the pipeline to deliver it.
+// setReferences takes the references of an invoice waiting for them and
+// hands them to the pipeline (worker.Pipeline.FillReferences), which checks
+// them against Chorus Pro's directory, records them and delivers the
+// invoice; this says in French what came of it.
 func (s *Server) setReferences(w http.ResponseWriter, r *http.Request) {
 	p, _ := userFrom(r.Context())
 	ctx := r.Context()
@@ -629,9 +627,12 @@ func (s *Server) setReferences(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := "/factures/" + url.PathEscape(number)
-	if !v.Awaiting {
-		s.setFlash(w, fmt.Sprintf("La facture %s n'attend plus de références (%s).", number, stateLabel(v.Inv.State)), true)
+	notAwaiting := func(st invoice.State) {
+		s.setFlash(w, fmt.Sprintf("La facture %s n'attend plus de références (%s).", number, stateLabel(st)), true)
 		http.Redirect(w, r, back, http.StatusSeeOther)
+	}
+	if !v.Awaiting {
+		notAwaiting(v.Inv.State)
 		return
 	}
 	code := strings.TrimSpace(r.PostFormValue("code_service"))
@@ -641,104 +642,38 @@ func (s *Server) setReferences(w http.ResponseWriter, r *http.Request) {
 		v.RefError = msg
 		s.render(w, r, http.StatusUnprocessableEntity, "invoice", "Facture "+number, v)
 	}
-	if code == "" && eng == "" {
-		fail("Saisissez un code service, un numéro d'engagement, ou les deux.")
-		return
-	}
-	if len([]rune(code)) > 100 || len([]rune(eng)) > 50 {
-		fail("Chorus Pro limite le code service à 100 caractères et le numéro d'engagement à 50.")
-		return
-	}
-	if s.cfg.Directory == nil || s.cfg.Actions == nil {
+	if s.cfg.Actions == nil {
 		fail("Chorus Pro n'est pas configuré : impossible de vérifier les références.")
 		return
 	}
-	buyer, err := s.cfg.Directory.LookupBuyer(ctx, v.Est.SIRET)
-	if err != nil {
+	msg, err := s.cfg.Actions.FillReferences(ctx, number, code, eng, p.Actor())
+	var (
+		problem *worker.ReferenceProblem
+		state   *worker.StateError
+		stale   *store.StaleStateError
+		undeliv *worker.NotRedeliveredError
+	)
+	switch {
+	case err == nil:
+		s.setFlash(w, msg, false)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	case errors.As(err, &problem):
+		fail(problem.Reason().Text)
+	case errors.Is(err, worker.ErrDirectoryUnavailable):
 		s.log.Error("lookup buyer", "siret", v.Est.SIRET, "error", err)
 		fail("L'annuaire Chorus Pro n'a pas répondu ; rien n'a été enregistré. Réessayez dans un instant.")
-		return
-	}
-	if err := buyer.Check(code, eng); err != nil {
-		var re *chorus.ReferenceError
-		if errors.As(err, &re) {
-			fail(referenceProblem(re))
-			return
-		}
-		s.serverError(w, r, err)
-		return
-	}
-	if err := s.books.SetReferences(ctx, v.Est.ID, v.RefYear, code, eng, p.Actor()); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	inv, err := s.books.Apply(ctx, v.Inv.ID, invoice.StateAwaitingReference, store.Change{CodeService: &code, Engagement: &eng,
-		Actor: p.Actor(), Reason: "références acheteur saisies et vérifiées auprès de Chorus Pro"})
-	var stale *store.StaleStateError
-	if errors.As(err, &stale) {
+	case errors.As(err, &state):
+		notAwaiting(state.State)
+	case errors.As(err, &stale):
 		s.setFlash(w, fmt.Sprintf("La facture %s a changé entre-temps (%s) : rien n'a été modifié.", number, stateLabel(stale.Have)), true)
 		http.Redirect(w, r, back, http.StatusSeeOther)
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	d, err := worker.BuildDocument(ctx, s.books, s.cfg.Issuer, inv)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	xml, err := document.Render(d, document.FormatCII)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if _, err := s.books.ReplaceDocument(ctx, inv.ID, document.FormatCII, xml, p.Actor()); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	msg, err := s.cfg.Actions.Resubmit(ctx, number, "références saisies par "+p.User.Username, p.Actor())
-	if err != nil {
+	case errors.As(err, &undeliv):
 		s.log.Error("deliver after references", "invoice", number, "error", err)
-		s.setFlash(w, "Références enregistrées, mais la livraison n'a pas pu être relancée : "+err.Error(), true)
+		s.setFlash(w, "Références enregistrées, mais la livraison n'a pas pu être relancée : "+undeliv.Err.Error(), true)
 		http.Redirect(w, r, back, http.StatusSeeOther)
-		return
+	default:
+		s.serverError(w, r, err)
 	}
-	s.setFlash(w, "Références vérifiées auprès de Chorus Pro et enregistrées. "+msg, false)
-	http.Redirect(w, r, back, http.StatusSeeOther)
-}
-
-var (
-	reInactive = regexp.MustCompile(`^service (.+) is inactive$`)
-	reNoSvc    = regexp.MustCompile(`^no service (.+)$`)
-)
-
-// referenceProblem says in French what Chorus Pro requires that is missing.
-func referenceProblem(e *chorus.ReferenceError) string {
-	if e.Problem != "" {
-		switch {
-		case e.Problem == "not on Chorus Pro":
-			return "Cet acheteur n'est pas sur Chorus Pro : la facture partira par courrier."
-		case strings.Contains(e.Problem, chorus.CodeServiceFacturesPubliques):
-			return "Le code service FACTURES_PUBLIQUES est réservé à la sphère publique : saisissez le code service donné par l'acheteur."
-		case reInactive.MatchString(e.Problem):
-			return fmt.Sprintf("Le service %s de l'acheteur est inactif sur Chorus Pro.", reInactive.FindStringSubmatch(e.Problem)[1])
-		case reNoSvc.MatchString(e.Problem):
-			return fmt.Sprintf("L'acheteur n'a pas de service %s sur Chorus Pro : vérifiez le code.", reNoSvc.FindStringSubmatch(e.Problem)[1])
-		}
-		return "Chorus Pro refuse ces références : " + e.Problem
-	}
-	fr := map[string]string{"a code service": "un code service", "an engagement number": "un numéro d'engagement",
-		"a code service or an engagement number": "un code service ou un numéro d'engagement"}
-	var parts []string
-	for _, m := range e.Missing {
-		if t, ok := fr[m]; ok {
-			m = t
-		}
-		parts = append(parts, m)
-	}
-	return "Chorus Pro indique que cet acheteur exige " + strings.Join(parts, " et ") + "."
 }
 
 // document serves a document of an invoice: the stored one (what was sent)

@@ -16,7 +16,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -25,14 +24,13 @@ import (
 	"github.com/hibiken/asynq"
 )
 
-// Actions is what the dashboard asks of the pipeline (a *worker.Pipeline).
+// Actions is what the dashboard asks of the pipeline (a *worker.Pipeline):
+// every change to an invoice goes through one of its use cases, whose
+// typed errors the pages translate.
 type Actions interface {
 	Resubmit(ctx context.Context, number, reason, actor string) (string, error)
-}
-
-// Directory looks buyers up in Chorus Pro's directory (a *chorus.Client).
-type Directory interface {
-	LookupBuyer(ctx context.Context, siret string) (chorus.Buyer, error)
+	FillReferences(ctx context.Context, number, codeService, engagement, actor string) (string, error)
+	MarkMailed(ctx context.Context, numbers []string, day time.Time, actor string) ([]string, error)
 }
 
 // QueueInspector reads the queues' health (an *asynq.Inspector).
@@ -45,7 +43,6 @@ type QueueInspector interface {
 type Config struct {
 	Books      *store.Store
 	Actions    Actions
-	Directory  Directory
 	Issuer     document.Issuer
 	Catalog    *tariff.Catalog
 	LegalRates *invoice.RateTable

@@ -305,8 +305,11 @@ var base64URL = base64.RawURLEncoding
 
 var reBuyerRequires = regexp.MustCompile(`^buyer (\d{14}) requires (.+)$`)
 
-// frenchReason translates the pipeline's English reference reasons
-// ("buyer … requires a code service"); other reasons are shown as kept.
+// frenchReason shows an invoice's status reason. The pipeline stores its
+// reasons in French (worker.Reason); this only translates the English
+// reference reasons ("buyer … requires a code service") that invoices
+// parked before that still carry in existing databases, until they are
+// delivered again. Other reasons are shown as kept.
 func frenchReason(r string) string {
 	m := reBuyerRequires.FindStringSubmatch(r)
 	if m == nil {

@@ -260,3 +260,24 @@ func minDate(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// InterestRates are the rate tables late-payment interest is computed from:
+// the legal interest rates (RegimeLegal) and the ECB's main refinancing rates
+// (RegimeProcurement).
+type InterestRates struct {
+	Legal, ECB *RateTable
+}
+
+// LateInterest is the late-payment interest owed on amount, due on due and
+// paid (or reckoned as paid) on paid, under an invoice's regime: procurement
+// interest from the ECB table for RegimeProcurement, legal interest from the
+// legal table otherwise. Days are counted on Basis365, the basis every
+// invoice is charged on. It is the one computation the interest invoices,
+// the dashboard and the command line share; a missing rate is a
+// *MissingRateError, a missing table an error.
+func LateInterest(regime Regime, amount decimal.Decimal, due, paid time.Time, rates InterestRates) (Interest, error) {
+	if regime == RegimeProcurement {
+		return ProcurementInterest(amount, due, paid, rates.ECB, Basis365)
+	}
+	return LegalInterest(amount, due, paid, rates.Legal, Basis365)
+}

@@ -2,7 +2,6 @@ package worker
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -142,26 +141,20 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 			single = append(single, inv.ID)
 			continue
 		}
-		if !est.OnChorus {
-			postal = append(postal, store.IDChange{ID: inv.ID, Change: postalChange("établissement hors Chorus Pro", p.actor)})
-			continue
-		}
-		buyer, err := p.buyers.get(ctx, p.once, est.SIRET)
-		if err != nil {
-			single = append(single, inv.ID)
-			continue
-		}
-		if !buyer.OnChorus {
-			postal = append(postal, store.IDChange{ID: inv.ID, Change: postalChange("acheteur absent de l'annuaire Chorus Pro", p.actor)})
-			continue
-		}
-		if err := buyer.Check(inv.CodeService, inv.Engagement); err != nil {
-			var re *chorus.ReferenceError
-			if !errors.As(err, &re) {
+		var buyer chorus.Buyer
+		if est.OnChorus {
+			var err error
+			if buyer, err = p.buyers.get(ctx, p.once, est.SIRET); err != nil {
 				single = append(single, inv.ID)
 				continue
 			}
-			awaiting = append(awaiting, store.IDChange{ID: inv.ID, Change: awaitingChange(err, p.actor)})
+		}
+		switch d := decideChannel(est, buyer, inv.CodeService, inv.Engagement); d.Channel {
+		case ChannelPostal:
+			postal = append(postal, store.IDChange{ID: inv.ID, Change: postalChange(d.Reason, p.actor)})
+			continue
+		case ChannelAwaiting:
+			awaiting = append(awaiting, store.IDChange{ID: inv.ID, Change: awaitingChange(d.Reason, p.actor)})
 			continue
 		}
 		buyers[inv.ID], byID[inv.ID] = buyer, inv
@@ -201,13 +194,13 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 	p.Metrics.Add("deposit_calls", len(results))
 	var deposited, refused []store.IDChange
 	for _, r := range results {
-		switch {
-		case r.err == nil:
+		switch depositOutcome(r.err) {
+		case depositAccepted:
 			deposited = append(deposited, store.IDChange{ID: r.inv.ID, Change: depositedChange(r.flow, "flux déposé", p.actor)})
 			if buyers[r.inv.ID].PaymentNotReported {
 				p.Metrics.Inc("payment_not_reported")
 			}
-		case chorus.IsPermanent(r.err):
+		case depositRefused:
 			refused = append(refused, store.IDChange{ID: r.inv.ID, Change: depositRefusedChange(r.err, p.actor)})
 		default:
 			// Uncertain or transient: the one-invoice delivery searches for
@@ -326,7 +319,7 @@ func (p *Pipeline) trackOne(ctx context.Context, inv store.Invoice, siret string
 		if err != nil {
 			return nil, false, err
 		}
-		if r.Outcome == chorus.IssueSucces || r.Outcome == chorus.IssuePartiel {
+		if flowIntegrated(r) {
 			return p.integratedChange(ctx, p.once, inv, inv.ChorusFlowNumber, siret)
 		}
 		more, err = p.onFlowReport(ctx, inv, r)

@@ -3,6 +3,7 @@ package worker
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
@@ -53,29 +54,26 @@ func (p *Pipeline) preflight(ctx context.Context, inv store.Invoice) error {
 	if err != nil {
 		return err
 	}
-	if !est.OnChorus {
-		return p.postal(ctx, inv, "établissement hors Chorus Pro")
-	}
-	buyer, err := p.buyers.get(ctx, p.chorus, est.SIRET)
-	if err != nil {
-		return err
-	}
-	if !buyer.OnChorus {
-		return p.postal(ctx, inv, "acheteur absent de l'annuaire Chorus Pro")
-	}
-	inv, err = p.refreshReferences(ctx, inv)
-	if err != nil {
-		return err
-	}
-	if err := buyer.Check(inv.CodeService, inv.Engagement); err != nil {
-		var re *chorus.ReferenceError
-		if !errors.As(err, &re) {
+	var buyer chorus.Buyer
+	if est.OnChorus {
+		if buyer, err = p.buyers.get(ctx, p.chorus, est.SIRET); err != nil {
 			return err
 		}
-		if inv.State == invoice.StateAwaitingReference && inv.StatusReason == err.Error() {
+		if buyer.OnChorus {
+			if inv, err = p.refreshReferences(ctx, inv); err != nil {
+				return err
+			}
+		}
+	}
+	d := decideChannel(est, buyer, inv.CodeService, inv.Engagement)
+	switch d.Channel {
+	case ChannelPostal:
+		return p.postal(ctx, inv, d.Reason)
+	case ChannelAwaiting:
+		if inv.State == invoice.StateAwaitingReference && inv.StatusReason == d.Reason.Text {
 			return nil
 		}
-		_, err = p.books.Apply(ctx, inv.ID, inv.State, awaitingChange(err, p.actor))
+		_, err = p.books.Apply(ctx, inv.ID, inv.State, awaitingChange(d.Reason, p.actor))
 		p.Metrics.Inc("awaiting_reference")
 		return ignoreStale(err)
 	}
@@ -108,30 +106,38 @@ func (p *Pipeline) refreshReferences(ctx context.Context, inv store.Invoice) (st
 	if err != nil {
 		return inv, err
 	}
+	return inv, p.renderCIIAgain(ctx, inv, p.actor)
+}
+
+// renderCIIAgain renders the XML to deposit again after the invoice's
+// references changed (it was not sent yet), replacing the stored one.
+func (p *Pipeline) renderCIIAgain(ctx context.Context, inv store.Invoice, actor string) error {
 	d, err := BuildDocument(ctx, p.books, p.issuer, inv)
 	if err != nil {
-		return inv, err
+		return err
 	}
 	xml, err := document.Render(d, document.FormatCII)
 	if err != nil {
-		return inv, err
+		return fmt.Errorf("render cii of %s: %w", inv.Number, err)
 	}
-	_, err = p.books.ReplaceDocument(ctx, inv.ID, document.FormatCII, xml, p.actor)
-	return inv, err
+	if _, err = p.books.ReplaceDocument(ctx, inv.ID, document.FormatCII, xml, actor); err != nil {
+		return fmt.Errorf("store cii of %s: %w", inv.Number, err)
+	}
+	return nil
 }
 
 // postal sends the invoice by post: it joins the print batch, whose PDF is
 // rendered when the finance team prints it (rendering is deterministic from
 // the finalised figures, and a PDF costs ≈10 ms of CPU: issue 8's profile
 // found postal PDFs rendered on the hot path took a fifth of the worker).
-func (p *Pipeline) postal(ctx context.Context, inv store.Invoice, why string) error {
+func (p *Pipeline) postal(ctx context.Context, inv store.Invoice, why Reason) error {
 	_, err := p.books.Apply(ctx, inv.ID, inv.State, postalChange(why, p.actor))
 	p.Metrics.Inc("postal")
 	return ignoreStale(err)
 }
 
-func postalChange(why, actor string) store.Change {
-	return store.Change{To: invoice.StatePostal, Channel: ptr("postal"), StatusReason: ptr(why), Actor: actor, Reason: why}
+func postalChange(why Reason, actor string) store.Change {
+	return store.Change{To: invoice.StatePostal, Channel: ptr("postal"), StatusReason: ptr(why.Text), Actor: actor, Reason: why.Text}
 }
 
 // depositingChange records the intent to deposit, before the call.
@@ -152,9 +158,10 @@ func depositRefusedChange(err error, actor string) store.Change {
 		Actor: actor, Reason: err.Error()}
 }
 
-// awaitingChange parks an invoice until the buyer's references are known.
-func awaitingChange(err error, actor string) store.Change {
-	return store.Change{To: invoice.StateAwaitingReference, StatusReason: ptr(err.Error()), Actor: actor, Reason: err.Error()}
+// awaitingChange parks an invoice until the buyer's references are known;
+// the status reason is the French text of why.
+func awaitingChange(why Reason, actor string) store.Change {
+	return store.Change{To: invoice.StateAwaitingReference, StatusReason: ptr(why.Text), Actor: actor, Reason: why.Text}
 }
 
 // deposit resumes a delivery whose intent was recorded: a previous attempt
@@ -204,12 +211,12 @@ func (p *Pipeline) depositNow(ctx context.Context, inv store.Invoice, buyer chor
 	}
 	res, err := p.chorus.Deposit(ctx, chorus.Deposit{Filename: inv.Number + ".xml", Content: doc.Content, Syntax: p.cfg.Syntax})
 	p.Metrics.Inc("deposit_calls")
-	if err != nil {
-		if chorus.IsPermanent(err) {
-			_, aerr := p.books.Apply(ctx, inv.ID, invoice.StateDelivering, depositRefusedChange(err, p.actor))
-			return ignoreStale(aerr)
-		}
-		return err
+	switch depositOutcome(err) {
+	case depositRefused:
+		_, aerr := p.books.Apply(ctx, inv.ID, invoice.StateDelivering, depositRefusedChange(err, p.actor))
+		return ignoreStale(aerr)
+	case depositRetry:
+		return err // asynq retries; the next attempt searches first
 	}
 	if buyer.PaymentNotReported {
 		p.Metrics.Inc("payment_not_reported")

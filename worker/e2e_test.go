@@ -405,7 +405,7 @@ func TestE2EContributionYear(t *testing.T) {
 				}
 			}
 		}
-		want, err := s.p.LateInterest(orig, payment.Amount, payment.PaidOn)
+		want, err := invoice.LateInterest(orig.LatePaymentRegime, payment.Amount, orig.DueDate, payment.PaidOn, s.p.rates)
 		if err != nil || !full.TotalHT.Equal(want.Total) || full.TotalVAT.Sign() != 0 {
 			t.Errorf("interest %s = %s, want %s (%v)", full.Number, full.TotalHT, want.Total, err)
 		}

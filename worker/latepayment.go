@@ -13,15 +13,6 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// LateInterest computes the interest owed on an amount paid (or still due)
-// after an invoice's due date, under the invoice's regime.
-func (p *Pipeline) LateInterest(inv store.Invoice, amount decimal.Decimal, paid time.Time) (invoice.Interest, error) {
-	if inv.LatePaymentRegime == invoice.RegimeProcurement {
-		return invoice.ProcurementInterest(amount, inv.DueDate, paid, p.ecb, p.cfg.InterestBasis)
-	}
-	return invoice.LegalInterest(amount, inv.DueDate, paid, p.legal, p.cfg.InterestBasis)
-}
-
 // HandleInterest issues one interest invoice (series IN) per late payment,
 // when the interest reaches the configured minimum. The books' unique key on
 // the payment makes a second pass bill nothing twice.
@@ -44,7 +35,7 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 		return nil, err
 	}
 	amount := decimal.New(lp.Cents, -2)
-	res, err := p.LateInterest(inv, amount, lp.PaidOn)
+	res, err := invoice.LateInterest(inv.LatePaymentRegime, amount, inv.DueDate, lp.PaidOn, p.rates)
 	if err != nil {
 		var missing *invoice.MissingRateError
 		if errors.As(err, &missing) {

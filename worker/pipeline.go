@@ -38,7 +38,6 @@ type Config struct {
 	StaleAfter time.Duration
 	// InterestMinimum: below it, no interest invoice is issued.
 	InterestMinimum decimal.Decimal
-	InterestBasis   invoice.DayBasis
 	// Syntax is the deposit format (CII D16B by default).
 	Syntax chorus.SyntaxeFlux
 	// BuyerCacheTTL bounds how long a buyer's directory entry is reused.
@@ -107,8 +106,7 @@ type Pipeline struct {
 	// holding up the batch.
 	once  chorusAPI
 	queue enqueuer
-	legal *invoice.RateTable
-	ecb   *invoice.RateTable
+	rates invoice.InterestRates
 	cfg   Config
 	log   *slog.Logger
 	// now is the civil clock that dates invoices and payments; wall is the
@@ -147,7 +145,7 @@ func NewPipeline(d Deps, cfg Config) *Pipeline {
 		once = c.SingleAttempt()
 	}
 	return &Pipeline{books: d.Books, cat: d.Catalog, issuer: d.Issuer, chorus: d.Chorus, once: once, queue: d.Queue,
-		legal: d.LegalRates, ecb: d.ECBRates, cfg: cfg, log: d.Logger, now: d.Now, wall: time.Now,
+		rates: invoice.InterestRates{Legal: d.LegalRates, ECB: d.ECBRates}, cfg: cfg, log: d.Logger, now: d.Now, wall: time.Now,
 		buyers: &buyerCache{ttl: cfg.BuyerCacheTTL, size: cfg.BuyerCacheSize, now: time.Now, entries: map[string]cachedBuyer{}}, actor: "worker",
 		Metrics: &Metrics{}}
 }

@@ -51,7 +51,8 @@ func ResubmitActionFor(inv store.Invoice) ResubmitAction {
 //     new number replaces it, both delivered;
 //   - A_RECYCLER: recycle it to the corrected service; SUSPENDUE: complete it.
 //
-// It says what it did. Doing it twice does nothing more.
+// It says what it did. Doing it twice does nothing more. An invoice in no
+// such state is a *StateError (ErrNothingToResubmit).
 func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (string, error) {
 	inv, err := p.books.InvoiceByNumber(ctx, number)
 	if err != nil {
@@ -93,7 +94,7 @@ func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (
 		}
 		return fmt.Sprintf("%s : facture complétée, suivi relancé", number), p.EnqueueTrack(ctx, inv.ID, 0, ":completed")
 	}
-	return "", fmt.Errorf("invoice %s is %s (%s): nothing to resubmit", number, inv.State, inv.ChorusStatus)
+	return "", &StateError{Number: number, State: inv.State, ChorusStatus: inv.ChorusStatus, Err: ErrNothingToResubmit}
 }
 
 // replace answers a buyer's rejection: a credit note cancelling the

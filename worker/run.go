@@ -24,9 +24,10 @@ func (p *Pipeline) EnqueueRun(ctx context.Context, year int, kind invoice.Kind, 
 		fmt.Sprintf("run:%s:%d", kind, year), asynq.Queue(QueueCritical))
 }
 
-// HandleRun records the run in the books and enqueues one issue task per
-// establishment that has no outcome in it yet, so that running it again
-// (a repeated task, a reconcile after Redis lost its queue) only fills gaps.
+// HandleRun records the run in the books and enqueues one issue-batch task
+// per block of IssueBatch establishment ids, holding those that have no
+// outcome in the run yet, so that running it again (a repeated task, a
+// reconcile after Redis lost its queue) only fills gaps.
 func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	var pl RunPayload
 	if err := decode(t, &pl); err != nil {

@@ -53,9 +53,10 @@ func (p *Pipeline) trackFlow(ctx context.Context, inv store.Invoice) (bool, erro
 
 // onFlowReport acts on a flow report. It reports whether to poll again.
 func (p *Pipeline) onFlowReport(ctx context.Context, inv store.Invoice, r chorus.FlowReport) (bool, error) {
-	switch r.Outcome {
-	case chorus.IssueSucces, chorus.IssuePartiel:
+	if flowIntegrated(r) {
 		return p.integrated(ctx, inv, inv.ChorusFlowNumber)
+	}
+	switch r.Outcome {
 	case chorus.IssueEchec:
 		if duplicateNumber(r) {
 			// Our number is already on Chorus Pro: an earlier deposit whose

@@ -133,7 +133,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	cfg.KickEvery, cfg.StaleAfter, cfg.RetryBase = 2*time.Second, 30*time.Second, 100*time.Millisecond
 	cfg.PollInterval, cfg.AutoRuns, cfg.BuyerCacheTTL = 100*time.Millisecond, false, time.Minute
 	metrics := dashboard.NewMetrics()
-	s, err := c.buildStack(ctx, stackOptions{redisURL: redisURL, chorusCfg: &ccfg, cfg: cfg, now: now, logger: log, observer: metrics.ObserveChorus})
+	s, err := c.buildStack(ctx, stackOptions{redisURL: redisURL, chorusCfg: &ccfg, cfg: cfg, now: now, logger: log, observer: chorus.LabelObserver(metrics.ObserveChorus)})
 	if err != nil {
 		return err
 	}

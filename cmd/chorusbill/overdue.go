@@ -61,12 +61,7 @@ func listOverdue(ctx context.Context, c *cli, year int, asJSON bool) error {
 			if !invoice.Overdue(inv.State, inv.Kind, inv.DueDate, due, today) {
 				continue
 			}
-			var res invoice.Interest
-			if inv.LatePaymentRegime == invoice.RegimeProcurement {
-				res, err = invoice.ProcurementInterest(due, inv.DueDate, today, ecb, invoice.Basis365)
-			} else {
-				res, err = invoice.LegalInterest(due, inv.DueDate, today, legal, invoice.Basis365)
-			}
+			res, err := invoice.LateInterest(inv.LatePaymentRegime, due, inv.DueDate, today, invoice.InterestRates{Legal: legal, ECB: ecb})
 			row := overdueJSON{Number: inv.Number, DueDate: inv.DueDate.Format(time.DateOnly), Due: invoice.Format(due),
 				DaysLate: int(today.Sub(inv.DueDate).Hours() / 24), Regime: string(inv.LatePaymentRegime)}
 			if err != nil {

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/dashboard"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
@@ -61,7 +62,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 	}
 	log := c.logger(c.stderr, slog.LevelInfo)
 	metrics := dashboard.NewMetrics()
-	s, err := c.buildStack(ctx, stackOptions{observer: metrics.ObserveChorus})
+	s, err := c.buildStack(ctx, stackOptions{observer: chorus.LabelObserver(metrics.ObserveChorus)})
 	if err != nil {
 		return err
 	}
@@ -112,7 +113,7 @@ func (c *cli) newDashboard(s *stack, secure bool, now func() time.Time, log *slo
 		s.closer = append(s.closer, func() { rc.Close() })
 		ping = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 	}
-	return dashboard.New(dashboard.Config{Books: s.books, Actions: s.p, Directory: s.api, Issuer: is, Catalog: cat,
+	return dashboard.New(dashboard.Config{Books: s.books, Actions: s.p, Issuer: is, Catalog: cat,
 		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.redis, PingRedis: ping,
 		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.p.Metrics})
 }

@@ -52,7 +52,7 @@ type stackOptions struct {
 	now       func() time.Time
 	logger    *slog.Logger
 	// observer, when set, is told of every exchange with Chorus Pro
-	// (metrics: dashboard.Metrics.ObserveChorus).
+	// (metrics: chorus.LabelObserver(dashboard.Metrics.ObserveChorus)).
 	observer chorus.Observer
 	// adjust, when set, changes the worker configuration last, after the
 	// environment's tuning: a command's flags win over its environment.
@@ -217,7 +217,7 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 	var metrics *dashboard.Metrics
 	if c.getenv(envMetricsAddr) != "" {
 		metrics = dashboard.NewMetrics()
-		opts.observer = metrics.ObserveChorus
+		opts.observer = chorus.LabelObserver(metrics.ObserveChorus)
 	}
 	s, err := c.buildStack(ctx, opts)
 	if err != nil {
