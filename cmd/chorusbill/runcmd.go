@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -46,12 +47,12 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	if issue.set {
 		day = issue.t
 	}
-	s, err := c.buildStack(ctx, stackOptions{})
+	s, err := c.buildStack(ctx, app.StackOptions{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.p.EnqueueRun(ctx, year, k, day); err != nil {
+	if err := s.Pipeline.EnqueueRun(ctx, year, k, day); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s run %d enqueued (invoices dated %s)\n", k, year, frenchDate(day))
@@ -60,7 +61,7 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	sum, err := waitForRun(ctx, s.books, year, k, c.stdout, nil)
+	sum, err := waitForRun(ctx, s.Books, year, k, c.stdout, nil)
 	if err != nil {
 		return err
 	}
@@ -179,12 +180,12 @@ func runResubmit(ctx context.Context, c *cli, args []string) error {
 	if number == "" {
 		return usagef("the invoice NUMBER is required")
 	}
-	s, err := c.buildStack(ctx, stackOptions{})
+	s, err := c.buildStack(ctx, app.StackOptions{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	msg, err := s.p.Resubmit(ctx, number, reason, "cli")
+	msg, err := s.Pipeline.Resubmit(ctx, number, reason, "cli")
 	if err != nil {
 		return err
 	}

@@ -139,3 +139,14 @@ func TestWorkerKilledMidRun(t *testing.T) {
 		t.Errorf("series: %s", list[0].Number)
 	}
 }
+
+func TestWorkUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"work", "--concurrency", "0"},
+		{"work", "--track-intervals", "1h,soon"},
+	} {
+		if code, _, _ := runCLI(t, nil, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
