@@ -21,12 +21,12 @@ services:
 tools:
 	@bash scripts/tools
 
-## bench: benchmarks with memory figures, then the pipeline (worker processes, measured apart; then the embedded stack) against asynq's no-op ceiling (scripts/bench)
+## bench: benchmarks with memory figures, then the pipeline (worker processes, measured apart; then the embedded stack) against asynq's no-op ceiling (scripts/bench: chorusbill-lab bench)
 bench: services
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
 	bash scripts/bench
 
-## chaos: a 10,000-establishment year under worker kills, a Redis flush, a PostgreSQL restart and Chorus Pro faults
+## chaos: a 10,000-establishment year under worker kills, a Redis flush, a PostgreSQL restart and Chorus Pro faults (scripts/chaos: chorusbill-lab chaos)
 chaos:
 	bash scripts/chaos
 
@@ -46,9 +46,10 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted: $$unformatted"; exit 1; fi
 
-## build: the chorusbill binary in bin/
+## build: the chorusbill binary in bin/, and beside it chorusbill-lab (bench, chaos)
 build:
 	$(GO) build -o bin/chorusbill ./cmd/chorusbill
+	$(GO) build -o bin/chorusbill-lab ./cmd/chorusbill-lab
 
 clean:
 	rm -rf bin var

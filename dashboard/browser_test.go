@@ -174,7 +174,7 @@ func runSample(t *testing.T) *sampleRun {
 		if err != nil {
 			return false, err
 		}
-		busy, err := r.books.InvoicesInStates(ctx, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited)
+		busy, err := r.books.InvoicesInStates(ctx, invoice.WorkingStates()...)
 		return sum.Items >= n && len(busy) == 0, err
 	})
 	// Twelve days on the buyers' side: made available, rejected by

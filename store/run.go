@@ -111,6 +111,16 @@ type RunSummary struct {
 	Collected decimal.Decimal
 }
 
+// Working counts the run's invoices the pipeline still has to act on
+// (invoice.WorkingStates): a run is settled when it has none.
+func (r RunSummary) Working() int {
+	n := 0
+	for _, st := range invoice.WorkingStates() {
+		n += r.States[string(st)]
+	}
+	return n
+}
+
 // Summary counts a run's progress from the books.
 func (s *Store) Summary(ctx context.Context, runID int64) (RunSummary, error) {
 	run, err := s.RunByID(ctx, runID)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -12,42 +11,6 @@ import (
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 )
-
-const envDatabaseURL = "CHORUSBILL_DATABASE_URL"
-
-// openBooks opens and migrates the database named by CHORUSBILL_DATABASE_URL
-// (or its _FILE variant, for a URL carrying a password), by default the
-// embedded SQLite file.
-func (c *cli) openBooks(ctx context.Context) (*store.Store, error) {
-	u, err := c.secret(envDatabaseURL)
-	if err != nil {
-		return nil, err
-	}
-	if u == "" {
-		u = store.DefaultURL
-	}
-	s, err := store.OpenAndMigrate(ctx, u)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", envDatabaseURL, err)
-	}
-	return s, nil
-}
-
-// secret reads VAR, or the file named by VAR_FILE; setting both is a mistake.
-func (c *cli) secret(name string) (string, error) {
-	v, file := c.getenv(name), c.getenv(name+"_FILE")
-	switch {
-	case v != "" && file != "":
-		return "", fmt.Errorf("set %s or %s_FILE, not both", name, name)
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return v, nil
-}
 
 const migrateAbout = `Creates or upgrades the database schema named by $` + envDatabaseURL + `
 (postgres://… or sqlite://PATH; default ` + store.DefaultURL + `). Every
@@ -58,14 +21,11 @@ func runMigrate(ctx context.Context, c *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	u, err := c.secret(envDatabaseURL)
+	cfg, err := c.config()
 	if err != nil {
 		return err
 	}
-	if u == "" {
-		u = store.DefaultURL
-	}
-	s, err := store.Open(ctx, u)
+	s, err := store.Open(ctx, cfg.BooksURL())
 	if err != nil {
 		return err
 	}

@@ -1,82 +1,102 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
+	"context"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
+	"log/slog"
 
-	"github.com/chorusbill/chorusbill/fixtures"
+	"github.com/chorusbill/chorusbill/document"
+	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/tariff"
 )
 
-// Environment variables that replace the embedded tables without a rebuild.
+// The variables the commands' help texts name (internal/app reads them).
 const (
-	envDeliberation = "CHORUSBILL_DELIBERATION"
-	envLegalRates   = "CHORUSBILL_LEGAL_RATES"
-	envECBRates     = "CHORUSBILL_ECB_RATES"
+	envDatabaseURL     = app.EnvDatabaseURL
+	envRedisURL        = app.EnvRedisURL
+	envConcurrency     = app.EnvConcurrency
+	envDeliberation    = app.EnvDeliberation
+	envLegalRates      = app.EnvLegalRates
+	envECBRates        = app.EnvECBRates
+	envDashboardAddr   = app.EnvDashboardAddr
+	envInsecureCookies = app.EnvInsecureCookies
+	envMetricsAddr     = app.EnvMetricsAddr
 )
 
-func configVars() [][2]string {
-	return [][2]string{
-		{envDatabaseURL, "the books: postgres://… or sqlite://PATH (default " + store.DefaultURL + "); also " + envDatabaseURL + "_FILE"},
-		{envIssuer, "issuer file (seller identity, bank account, convention), instead of the embedded demo one"},
-		{envDeliberation, "deliberation file (YAML) or directory of them, instead of the embedded 2025-2029 one"},
-		{envLegalRates, "legal interest rate table (CSV), instead of the embedded one"},
-		{envECBRates, "ECB rate table (CSV) for the procurement regime, instead of the embedded one"},
+// config is the configuration, read from the environment on the first call.
+func (c *cli) config() (app.Config, error) {
+	if c.cfg == nil {
+		cfg, err := app.LoadConfig(c.getenv)
+		c.cfg, c.cfgErr = &cfg, err
 	}
+	return *c.cfg, c.cfgErr
 }
 
 // catalog loads the deliberations: a flag value wins over the environment,
 // which wins over the embedded fixtures.
 func (c *cli) catalog(flagValue string) (*tariff.Catalog, error) {
-	path := flagValue
-	if path == "" {
-		path = c.getenv(envDeliberation)
-	}
-	if path == "" {
-		return tariff.LoadCatalog(fixtures.FS(), fixtures.DeliberationsDir)
-	}
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, fmt.Errorf("deliberation: %w", err)
-	}
-	if info.IsDir() {
-		return tariff.LoadCatalog(os.DirFS(path), ".")
-	}
-	d, err := tariff.LoadDeliberation(os.DirFS(filepath.Dir(path)), filepath.Base(path))
+	cfg, err := c.config()
 	if err != nil {
 		return nil, err
 	}
-	return tariff.NewCatalog(d)
+	return cfg.Catalog(flagValue)
 }
 
-// rateTable loads a rate table from a file given by flag or environment, or
-// from the embedded fixture.
+// rateTable loads a rate table from a file given by flag or by envVar
+// (envLegalRates or envECBRates), or from the embedded fixture.
 func (c *cli) rateTable(flagValue, envVar, embedded string, parse func(string, io.Reader) (*invoice.RateTable, error)) (*invoice.RateTable, error) {
-	path := flagValue
-	if path == "" {
-		path = c.getenv(envVar)
-	}
-	var (
-		data []byte
-		err  error
-	)
-	if path == "" {
-		path = embedded
-		data, err = fs.ReadFile(fixtures.FS(), embedded)
-	} else {
-		data, err = os.ReadFile(path)
-	}
+	cfg, err := c.config()
 	if err != nil {
-		return nil, fmt.Errorf("read rate table: %w", err)
+		return nil, err
 	}
-	return parse(path, bytes.NewReader(data))
+	path := flagValue
+	if path == "" && envVar == envLegalRates {
+		path = cfg.LegalRates
+	} else if path == "" && envVar == envECBRates {
+		path = cfg.ECBRates
+	}
+	return app.LoadRateTable(path, embedded, parse)
+}
+
+// issuer loads who issues the invoices: $CHORUSBILL_ISSUER or the embedded
+// fixtures/issuer.yaml.
+func (c *cli) issuer() (document.Issuer, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return document.Issuer{}, err
+	}
+	return cfg.LoadIssuer()
+}
+
+// openBooks opens and migrates the database named by CHORUSBILL_DATABASE_URL
+// (or its _FILE variant, for a URL carrying a password), by default the
+// embedded SQLite file.
+func (c *cli) openBooks(ctx context.Context) (*store.Store, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return nil, err
+	}
+	return cfg.OpenBooks(ctx)
+}
+
+// buildStack builds the stack of the configuration (and opts), logging to
+// stderr unless opts say otherwise.
+func (c *cli) buildStack(ctx context.Context, opts app.StackOptions) (*app.Stack, error) {
+	cfg, err := c.config()
+	if err != nil {
+		return nil, err
+	}
+	if opts.Logger == nil {
+		opts.Logger = c.logger(c.stderr, slog.LevelInfo)
+	}
+	return app.NewStack(ctx, cfg, opts)
+}
+
+func (c *cli) logger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
 // readFixture reads an embedded fixture file.
-func readFixture(name string) ([]byte, error) { return fs.ReadFile(fixtures.FS(), name) }
+func readFixture(name string) ([]byte, error) { return app.ReadFixture(name) }

@@ -9,33 +9,10 @@ import (
 	"strings"
 
 	"github.com/chorusbill/chorusbill/document"
-	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
 )
-
-const envIssuer = "CHORUSBILL_ISSUER"
-
-// issuer loads who issues the invoices: $CHORUSBILL_ISSUER or the embedded
-// fixtures/issuer.yaml.
-func (c *cli) issuer() (document.Issuer, error) {
-	path := c.getenv(envIssuer)
-	var (
-		data []byte
-		err  error
-	)
-	if path == "" {
-		path = fixtures.Issuer
-		data, err = readFixture(path)
-	} else {
-		data, err = os.ReadFile(path)
-	}
-	if err != nil {
-		return document.Issuer{}, fmt.Errorf("%s: %w", envIssuer, err)
-	}
-	return document.ParseIssuer(path, data)
-}
 
 const exportAbout = `Writes the documents of finalised invoices into DIR, one file per invoice
 named after its number (CT2025-000001.cii.xml, .ubl.xml, .pdf, .facturx.pdf).

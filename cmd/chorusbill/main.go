@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/chorusbill/chorusbill/internal/app"
 )
 
 // env reads configuration; tests pass a map instead of the process environment.
@@ -30,6 +32,11 @@ type command struct {
 type cli struct {
 	stdout, stderr io.Writer
 	getenv         env
+	// cfg is the configuration, read from getenv once, by the first
+	// command that needs it (so that help works whatever the
+	// environment); cfgErr says why it is invalid.
+	cfg    *app.Config
+	cfgErr error
 }
 
 func commands() []command {
@@ -44,11 +51,9 @@ func commands() []command {
 		{"sandbox", "serve a local Chorus Pro (for the demo and the tests)", runSandbox},
 		{"work", "run a worker: issue, deliver and track invoices, and the scheduler", runWork},
 		{"run", "ask for a yearly billing run (contributions or overage), optionally wait for it", runRun},
-		{"chaos", "bill a generated year while killing workers, flushing Redis and failing Chorus Pro, then check", runChaos},
 		{"resubmit", "deliver again, replace, recycle or complete an invoice the finance team fixed", runResubmit},
 		{"serve", "serve the finance dashboard (runs, work lists, invoices, queue console)", runServe},
 		{"users", "manage the dashboard's users: add, passwd, disable, list", runUsers},
-		{"bench", "measure the pipeline against asynq's no-op ceiling", runBench},
 	}
 }
 
@@ -115,7 +120,7 @@ func (c *cli) help(w io.Writer) {
 	}
 	fmt.Fprintf(w, "  %-10s %s\n", "help", "list the commands, or show one: chorusbill help COMMAND")
 	fmt.Fprintln(w, "\nEnvironment:")
-	for _, v := range configVars() {
+	for _, v := range app.Variables() {
 		fmt.Fprintf(w, "  %-28s %s\n", v[0], v[1])
 	}
 }

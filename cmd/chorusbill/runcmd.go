@@ -8,6 +8,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -46,12 +47,12 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	if issue.set {
 		day = issue.t
 	}
-	s, err := c.buildStack(ctx, stackOptions{})
+	s, err := c.buildStack(ctx, app.StackOptions{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := s.p.EnqueueRun(ctx, year, k, day); err != nil {
+	if err := s.Pipeline.EnqueueRun(ctx, year, k, day); err != nil {
 		return err
 	}
 	fmt.Fprintf(c.stdout, "%s run %d enqueued (invoices dated %s)\n", k, year, frenchDate(day))
@@ -60,18 +61,12 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	sum, err := waitForRun(ctx, s.books, year, k, c.stdout, nil)
+	sum, err := waitForRun(ctx, s.Books, year, k, c.stdout, nil)
 	if err != nil {
 		return err
 	}
 	writeSummary(c.stdout, sum)
 	return nil
-}
-
-// workingStates are those a run's invoices pass through on their way to a
-// settled state.
-func workingStates() []string {
-	return []string{string(invoice.StateFinalised), string(invoice.StateDelivering), string(invoice.StateDeposited)}
 }
 
 // waitForRun polls the books until the run has an outcome for every
@@ -99,10 +94,7 @@ func waitForRun(ctx context.Context, books *store.Store, year int, kind invoice.
 		if err != nil {
 			return sum, err
 		}
-		working := 0
-		for _, st := range workingStates() {
-			working += sum.States[st]
-		}
+		working := sum.Working()
 		done := sum.Items
 		fmt.Fprintf(w, "\r%s %d  %s %d/%d établissements, %d factures en cours  ", kind, year, bar(done, total, 30), done, total, working)
 		if done >= total && working == 0 {
@@ -179,12 +171,12 @@ func runResubmit(ctx context.Context, c *cli, args []string) error {
 	if number == "" {
 		return usagef("the invoice NUMBER is required")
 	}
-	s, err := c.buildStack(ctx, stackOptions{})
+	s, err := c.buildStack(ctx, app.StackOptions{})
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	msg, err := s.p.Resubmit(ctx, number, reason, "cli")
+	msg, err := s.Pipeline.Resubmit(ctx, number, reason, "cli")
 	if err != nil {
 		return err
 	}

@@ -9,25 +9,16 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/dashboard"
 	"github.com/chorusbill/chorusbill/fixtures"
+	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
-)
-
-const (
-	envDashboardAddr   = "CHORUSBILL_DASHBOARD_ADDR"
-	envInsecureCookies = "CHORUSBILL_INSECURE_COOKIES"
-	defaultDashboard   = "127.0.0.1:8080"
-	// envMetricsAddr is where serve, demo and work serve /metrics to
-	// Prometheus, without authentication; unset, they do not.
-	envMetricsAddr = "CHORUSBILL_METRICS_ADDR"
 )
 
 const serveAbout = `Serves the finance dashboard: the billing runs and their progress, the
@@ -45,24 +36,24 @@ server, set ` + envMetricsAddr + ` (e.g. :9464): /metrics is then also served th
 without authentication (a bare :PORT listens on 127.0.0.1 only; name a host
 to listen elsewhere, on a private network). The figures are counts, never
 names or numbers of invoices.
-Configuration: ` + envDashboardAddr + ` (default ` + defaultDashboard + `), CHORUSBILL_DATABASE_URL,
+Configuration: ` + envDashboardAddr + ` (default ` + app.DefaultDashboardAddr + `), CHORUSBILL_DATABASE_URL,
 ` + envRedisURL + `, CHORUS_*, ` + envMetricsAddr + `.`
 
 func runServe(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("serve", "[--addr HOST:PORT] [--insecure-cookies]", serveAbout)
-	addr := c.getenv(envDashboardAddr)
-	if addr == "" {
-		addr = defaultDashboard
-	}
-	insecure, _ := strconv.ParseBool(c.getenv(envInsecureCookies))
+	cfg, cfgErr := c.config()
+	addr, insecure := cfg.DashboardAddr, cfg.InsecureCookies
 	fs.StringVar(&addr, "addr", addr, "listen on `HOST:PORT`")
 	fs.BoolVar(&insecure, "insecure-cookies", insecure, "send cookies without the Secure flag (plain HTTP on localhost only)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	if cfgErr != nil {
+		return cfgErr
+	}
 	log := c.logger(c.stderr, slog.LevelInfo)
 	metrics := dashboard.NewMetrics()
-	s, err := c.buildStack(ctx, stackOptions{observer: chorus.LabelObserver(metrics.ObserveChorus)})
+	s, err := c.buildStack(ctx, app.StackOptions{Observer: chorus.LabelObserver(metrics.ObserveChorus)})
 	if err != nil {
 		return err
 	}
@@ -80,7 +71,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer stopMetrics()
-	if n, err := s.books.Users(ctx); err == nil && len(n) == 0 {
+	if n, err := s.Books.Users(ctx); err == nil && len(n) == 0 {
 		fmt.Fprintln(c.stderr, "no dashboard user yet: create one with `chorusbill users add NAME --role operator`")
 	}
 	return serveDashboard(ctx, addr, d, func(url string) { fmt.Fprintf(c.stdout, "dashboard: %s\n", url) })
@@ -89,7 +80,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 // newDashboard builds the dashboard over a stack. now is the civil clock
 // (nil: the machine's); metrics is the process's registry, its sources
 // already watched (watchMetrics).
-func (c *cli) newDashboard(s *stack, secure bool, now func() time.Time, log *slog.Logger, metrics *dashboard.Metrics) (*dashboard.Server, error) {
+func (c *cli) newDashboard(s *app.Stack, secure bool, now func() time.Time, log *slog.Logger, metrics *dashboard.Metrics) (*dashboard.Server, error) {
 	is, err := c.issuer()
 	if err != nil {
 		return nil, err
@@ -106,45 +97,25 @@ func (c *cli) newDashboard(s *stack, secure bool, now func() time.Time, log *slo
 	if err != nil {
 		return nil, err
 	}
-	insp := asynq.NewInspector(s.redis)
-	s.closer = append(s.closer, func() { insp.Close() })
+	insp := asynq.NewInspector(s.Redis)
+	s.OnClose(func() { insp.Close() })
 	var ping func(context.Context) error
-	if rc, ok := s.redis.MakeRedisClient().(redis.UniversalClient); ok {
-		s.closer = append(s.closer, func() { rc.Close() })
+	if rc, ok := s.Redis.MakeRedisClient().(redis.UniversalClient); ok {
+		s.OnClose(func() { rc.Close() })
 		ping = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
 	}
-	return dashboard.New(dashboard.Config{Books: s.books, Actions: s.p, Issuer: is, Catalog: cat,
-		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.redis, PingRedis: ping,
-		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.p.Metrics})
+	return dashboard.New(dashboard.Config{Books: s.Books, Actions: s.Pipeline, Issuer: is, Catalog: cat,
+		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.Redis, PingRedis: ping,
+		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.Pipeline.Metrics})
 }
 
 // watchMetrics has the registry read the stack's books, queues and pipeline
 // counters at each scrape (failures go to log, and to chorusbill_books_up
 // and chorusbill_queues_up).
-func watchMetrics(s *stack, m *dashboard.Metrics, log *slog.Logger) error {
-	insp := asynq.NewInspector(s.redis)
-	s.closer = append(s.closer, func() { insp.Close() })
-	return m.Watch(dashboard.Sources{Books: s.books, Inspector: insp, Pipeline: s.p.Metrics, Logger: log})
-}
-
-// metricsListenAddr is where to serve /metrics for Prometheus: the address
-// of CHORUSBILL_METRICS_ADDR, on the loopback interface unless it names a
-// host ("" when unset).
-func metricsListenAddr(v string) (string, error) {
-	if v == "" {
-		return "", nil
-	}
-	if _, err := strconv.Atoi(v); err == nil {
-		v = ":" + v
-	}
-	host, port, err := net.SplitHostPort(v)
-	if err != nil {
-		return "", fmt.Errorf("%s %q is not HOST:PORT or :PORT: %w", envMetricsAddr, v, err)
-	}
-	if host == "" {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port), nil
+func watchMetrics(s *app.Stack, m *dashboard.Metrics, log *slog.Logger) error {
+	insp := asynq.NewInspector(s.Redis)
+	s.OnClose(func() { insp.Close() })
+	return m.Watch(dashboard.Sources{Books: s.Books, Inspector: insp, Pipeline: s.Pipeline.Metrics, Logger: log})
 }
 
 // serveMetrics serves the registry at /metrics, without authentication, on
@@ -152,10 +123,11 @@ func metricsListenAddr(v string) (string, error) {
 // the dashboard's login form, so the scrape endpoint is protected by where it
 // listens (loopback by default) instead. stop shuts it down.
 func (c *cli) serveMetrics(ctx context.Context, m *dashboard.Metrics) (stop func(), err error) {
-	addr, err := metricsListenAddr(c.getenv(envMetricsAddr))
-	if addr == "" || err != nil {
+	cfg, err := c.config()
+	if cfg.MetricsAddr == "" || err != nil {
 		return func() {}, err
 	}
+	addr := cfg.MetricsAddr
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)
@@ -212,7 +184,7 @@ func serveListener(ctx context.Context, ln net.Listener, h http.Handler, ready f
 // so cookies without Secure: localhost only), with an operator "demo"
 // whose fresh random password is printed once. It returns when the
 // dashboard is listening; the server stops with ctx.
-func startDemoDashboard(ctx context.Context, c *cli, s *stack, addr string, now func() time.Time, log *slog.Logger, metrics *dashboard.Metrics) (func(), error) {
+func startDemoDashboard(ctx context.Context, c *cli, s *app.Stack, addr string, now func() time.Time, log *slog.Logger, metrics *dashboard.Metrics) (func(), error) {
 	pw, err := newDemoPassword()
 	if err != nil {
 		return nil, err
@@ -221,10 +193,10 @@ func startDemoDashboard(ctx context.Context, c *cli, s *stack, addr string, now 
 	if err != nil {
 		return nil, err
 	}
-	if _, lookupErr := s.books.UserByName(ctx, "demo"); lookupErr == nil {
-		err = s.books.SetPassword(ctx, "demo", hash, "demo")
+	if _, lookupErr := s.Books.UserByName(ctx, "demo"); lookupErr == nil {
+		err = s.Books.SetPassword(ctx, "demo", hash, "demo")
 	} else {
-		_, err = s.books.CreateUser(ctx, "demo", hash, store.RoleOperator, "demo")
+		_, err = s.Books.CreateUser(ctx, "demo", hash, store.RoleOperator, "demo")
 	}
 	if err != nil {
 		return nil, err

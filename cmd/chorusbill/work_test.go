@@ -103,7 +103,7 @@ func TestWorkerKilledMidRun(t *testing.T) {
 	n, _ := books.CountEstablishments(ctx)
 	deadline = time.Now().Add(120 * time.Second)
 	for {
-		stuck, _ := books.InvoicesInStates(ctx, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited)
+		stuck, _ := books.InvoicesInStates(ctx, invoice.WorkingStates()...)
 		if items() == n && len(stuck) == 0 {
 			break
 		}
@@ -137,5 +137,16 @@ func TestWorkerKilledMidRun(t *testing.T) {
 	}
 	if !strings.HasPrefix(list[0].Number, "CT2025-") {
 		t.Errorf("series: %s", list[0].Number)
+	}
+}
+
+func TestWorkUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"work", "--concurrency", "0"},
+		{"work", "--track-intervals", "1h,soon"},
+	} {
+		if code, _, _ := runCLI(t, nil, args...); code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
 	}
 }

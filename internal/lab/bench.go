@@ -1,4 +1,4 @@
-package main
+package lab
 
 import (
 	"bytes"
@@ -19,8 +19,6 @@ import (
 	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
-	"runtime/pprof"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +30,7 @@ import (
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/fixtures"
+	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -47,14 +46,8 @@ import (
 // are `chorusbill work` processes, so that their memory and CPU are
 // measured apart from the sandbox's and the bench driver's.
 
-const (
-	benchDefaultRedis    = "redis://127.0.0.1:6379/13"
-	benchDefaultPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
-	// envBenchPostgres names the PostgreSQL server the bench makes its
-	// schemas in; CHORUSBILL_TEST_POSTGRES_URL is read next.
-	envBenchPostgres = "CHORUSBILL_BENCH_POSTGRES_URL"
-	envTestPostgres  = "CHORUSBILL_TEST_POSTGRES_URL"
-)
+// BenchDefaultRedis is the bench's Redis unless told otherwise.
+const BenchDefaultRedis = "redis://127.0.0.1:6379/13"
 
 // benchYear and benchIssueDate are the run the bench times: the 2025
 // contributions, dated 15 January 2025.
@@ -62,7 +55,8 @@ const benchYear = 2025
 
 var benchIssueDate = time.Date(2025, time.January, 15, 0, 0, 0, 0, time.UTC)
 
-const benchAbout = `Measures the pipeline against asynq's own limit, in one run:
+// BenchAbout describes the bench, for its help.
+const BenchAbout = `Measures the pipeline against asynq's own limit, in one run:
  1. the ceiling: N no-op tasks enqueued, then drained by as many asynq servers
     as the pipeline has workers, with the worker's server configuration
     (concurrency, queues, polling), in this process;
@@ -81,92 +75,48 @@ The last line is "pipeline/ceiling ratio: X" (invoices/s of the largest size
 ÷ no-op tasks/s). Redis (--redis, a DB of its own, FLUSHDB'd) and PostgreSQL
 (--postgres, a fresh schema per size, dropped after) are real; the Chorus Pro
 sandbox runs in this process with no latency and flows integrated at once.
---workers N starts N "chorusbill work" processes of this binary for each
+--workers N starts N "chorusbill work" processes (--chorusbill) for each
 size, stopped (SIGTERM) at its end; --in-process runs the N pipelines in this
 process instead, as before issue 8.`
 
-// benchOptions are the bench's settings.
-type benchOptions struct {
-	sizes       []int
-	workers     int
-	inProcess   bool
-	concurrency int
-	noop        int
-	embedded    int
-	seed        int64
-	profileDir  string
-	redisURL    string
-	postgresURL string
-	timeout     time.Duration
+// BenchOptions are the bench's settings (the flags of `chorusbill-lab bench`).
+type BenchOptions struct {
+	// Sizes are the numbers of establishments billed, in increasing order.
+	Sizes []int
+	// Workers is the number of `chorusbill work` processes, or of
+	// pipelines in this process with InProcess.
+	Workers   int
+	InProcess bool
+	// Concurrency is each worker's tasks at once.
+	Concurrency int
+	// Noop is the number of no-op tasks of the ceiling.
+	Noop int
+	// Embedded, when not 0, bills that many establishments on the
+	// embedded stack too.
+	Embedded int
+	// Seed is the generated establishments'.
+	Seed int64
+	// ProfileDir, when set, receives the CPU and heap profiles.
+	ProfileDir string
+	// RedisURL is the bench's Redis (its DB is flushed), PostgresURL the
+	// server of its schemas.
+	RedisURL, PostgresURL string
+	// Timeout bounds a phase.
+	Timeout time.Duration
+	// Chorusbill is the chorusbill binary the workers run as.
+	Chorusbill string
 }
 
-// intList is a flag of comma-separated positive integers.
-type intList []int
-
-func (l *intList) String() string {
-	parts := make([]string, len(*l))
-	for i, n := range *l {
-		parts[i] = strconv.Itoa(n)
-	}
-	return strings.Join(parts, ",")
-}
-
-func (l *intList) Set(s string) error {
-	var out []int
-	for part := range strings.SplitSeq(s, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(strings.ReplaceAll(part, "_", "")))
-		if err != nil || n < 1 || n > fixtures.MaxGenerated {
-			return fmt.Errorf("%q is not a number of establishments (1 to %d)", part, fixtures.MaxGenerated)
-		}
-		out = append(out, n)
-	}
-	sort.Ints(out)
-	*l = out
-	return nil
-}
-
-func runBench(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("bench", "[--establishments 10000,100000] [--workers N] [--concurrency C] [--embedded SIZE] [--profile DIR]", benchAbout)
-	o := benchOptions{sizes: intList{10_000, 100_000}}
-	pg := c.getenv(envBenchPostgres)
-	if pg == "" {
-		pg = c.getenv(envTestPostgres)
-	}
-	if pg == "" {
-		pg = benchDefaultPostgres
-	}
-	fs.Var((*intList)(&o.sizes), "establishments", "`SIZES` to bill, comma-separated")
-	fs.IntVar(&o.workers, "workers", 1, "worker processes (\"chorusbill work\"), or pipelines in this process with --in-process")
-	fs.BoolVar(&o.inProcess, "in-process", false, "run the workers' pipelines in this process, beside the sandbox (no per-worker figures)")
-	fs.IntVar(&o.concurrency, "concurrency", worker.DefaultConfig().Concurrency, "tasks each worker runs at once")
-	fs.IntVar(&o.noop, "noop", 50_000, "no-op tasks of the ceiling measure")
-	fs.IntVar(&o.embedded, "embedded", 10_000, "also bill `SIZE` establishments on the embedded stack (miniredis + SQLite, in this process); 0 to skip")
-	fs.Int64Var(&o.seed, "seed", 1, "seed of the generated establishments")
-	fs.StringVar(&o.profileDir, "profile", "", "write CPU and heap profiles of each pipeline phase (this process's and each worker's) into `DIR`")
-	fs.StringVar(&o.redisURL, "redis", benchDefaultRedis, "Redis `URL`; its DB is flushed")
-	fs.StringVar(&o.postgresURL, "postgres", pg, "PostgreSQL `URL` to make the bench's schemas in ($"+envBenchPostgres+")")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Minute, "give up a phase after this long")
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	switch {
-	case len(o.sizes) == 0:
-		return usagef("--establishments needs at least one size")
-	case o.workers < 1:
-		return usagef("--workers must be 1 or more")
-	case o.concurrency < 1:
-		return usagef("--concurrency must be 1 or more")
-	case o.noop < 1:
-		return usagef("--noop must be 1 or more")
-	case o.embedded < 0 || o.embedded > fixtures.MaxGenerated:
-		return usagef("--embedded must be 0 (none) to %d establishments", fixtures.MaxGenerated)
-	}
-	if o.profileDir != "" {
-		if err := os.MkdirAll(o.profileDir, 0o755); err != nil {
+// Bench runs the bench with o and writes its report to stdout, its
+// progress (and the workers' logs) to stderr. conf is the configuration the
+// workers' tables (issuer, deliberation, rates) come from.
+func Bench(ctx context.Context, conf app.Config, o BenchOptions, stdout, stderr io.Writer) error {
+	if o.ProfileDir != "" {
+		if err := os.MkdirAll(o.ProfileDir, 0o755); err != nil {
 			return fmt.Errorf("profile directory: %w", err)
 		}
 	}
-	b, err := newBencher(ctx, c, o)
+	b, err := newBencher(ctx, conf, o, stdout, stderr)
 	if err != nil {
 		return err
 	}
@@ -176,17 +126,18 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 
 // bencher holds what the phases share.
 type bencher struct {
-	c     *cli
-	o     benchOptions
-	redis asynq.RedisConnOpt
-	rdb   redis.UniversalClient
-	cfg   worker.Config
+	conf           app.Config
+	stdout, stderr io.Writer
+	o              BenchOptions
+	redis          asynq.RedisConnOpt
+	rdb            redis.UniversalClient
+	cfg            worker.Config
 }
 
-func newBencher(ctx context.Context, c *cli, o benchOptions) (*bencher, error) {
-	ropt, err := asynq.ParseRedisURI(o.redisURL)
+func newBencher(ctx context.Context, conf app.Config, o BenchOptions, stdout, stderr io.Writer) (*bencher, error) {
+	ropt, err := asynq.ParseRedisURI(o.RedisURL)
 	if err != nil {
-		return nil, usagef("--redis: %v", err)
+		return nil, fmt.Errorf("--redis: %w", err)
 	}
 	rdb, ok := ropt.MakeRedisClient().(redis.UniversalClient)
 	if !ok {
@@ -194,15 +145,14 @@ func newBencher(ctx context.Context, c *cli, o benchOptions) (*bencher, error) {
 	}
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		rdb.Close()
-		return nil, fmt.Errorf("redis at %s: %w (run `make services`)", o.redisURL, err)
+		return nil, fmt.Errorf("redis at %s: %w (run `make services`)", o.RedisURL, err)
 	}
-	bc := *c
-	if _, ok := c.stderr.(*os.File); !ok {
+	if _, ok := stderr.(*os.File); !ok {
 		// The workers write there too, each through a goroutine of its
 		// own (os/exec copies what is not a file).
-		bc.stderr = &syncWriter{w: c.stderr}
+		stderr = &syncWriter{w: stderr}
 	}
-	return &bencher{c: &bc, o: o, redis: ropt, rdb: rdb, cfg: benchWorkerConfig(o.concurrency)}, nil
+	return &bencher{conf: conf, stdout: stdout, stderr: stderr, o: o, redis: ropt, rdb: rdb, cfg: benchWorkerConfig(o.Concurrency)}, nil
 }
 
 // syncWriter serialises writes to w.
@@ -241,11 +191,20 @@ func benchWorkerConfig(concurrency int) worker.Config {
 // that its environment has none of the tuning variables (workerEnv).
 func workArgs(cfg worker.Config) []string {
 	args := []string{"--concurrency", strconv.Itoa(cfg.Concurrency),
-		"--track-intervals", (*durationList)(&cfg.TrackIntervals).String()}
+		"--track-intervals", durations(cfg.TrackIntervals)}
 	if !cfg.AutoRuns {
 		args = append(args, "--no-auto-runs")
 	}
 	return args
+}
+
+// durations writes ds as `chorusbill work --track-intervals` reads them.
+func durations(ds []time.Duration) string {
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		parts[i] = d.String()
+	}
+	return strings.Join(parts, ",")
 }
 
 // serverConfig is the asynq.Server configuration of worker.Serve, for the
@@ -263,13 +222,13 @@ func serverConfig(cfg worker.Config) asynq.Config {
 
 func (b *bencher) flush(ctx context.Context) error {
 	if err := b.rdb.FlushDB(ctx).Err(); err != nil {
-		return fmt.Errorf("flush Redis %s: %w", b.o.redisURL, err)
+		return fmt.Errorf("flush Redis %s: %w", b.o.RedisURL, err)
 	}
 	return nil
 }
 
 func (b *bencher) progress(format string, a ...any) {
-	fmt.Fprintf(b.c.stderr, "· "+format+"\n", a...)
+	fmt.Fprintf(b.stderr, "· "+format+"\n", a...)
 }
 
 func (b *bencher) run(ctx context.Context) error {
@@ -279,7 +238,7 @@ func (b *bencher) run(ctx context.Context) error {
 	}
 	b.progress("ceiling: %d no-op tasks drained in %.2f s (%.0f/s)", ceil.n, ceil.drain.Seconds(), ceil.rate())
 	var results []pipelineResult
-	for _, n := range b.o.sizes {
+	for _, n := range b.o.Sizes {
 		r, err := b.pipeline(ctx, n)
 		if err != nil {
 			return fmt.Errorf("pipeline on %d establishments: %w", n, err)
@@ -288,15 +247,15 @@ func (b *bencher) run(ctx context.Context) error {
 		results = append(results, r)
 	}
 	var embedded *pipelineResult
-	if b.o.embedded > 0 {
-		r, err := b.embedded(ctx, b.o.embedded)
+	if b.o.Embedded > 0 {
+		r, err := b.embedded(ctx, b.o.Embedded)
 		if err != nil {
-			return fmt.Errorf("embedded pipeline on %d establishments: %w", b.o.embedded, err)
+			return fmt.Errorf("embedded pipeline on %d establishments: %w", b.o.Embedded, err)
 		}
 		b.progress("embedded %d: %d invoices in %.2f s (%.1f/s)", r.n, r.invoices(), r.elapsed.Seconds(), r.rate())
 		embedded = &r
 	}
-	b.report(b.c.stdout, ceil, results, embedded)
+	b.report(b.stdout, ceil, results, embedded)
 	var problems []string
 	for _, r := range results {
 		problems = append(problems, r.problems()...)
@@ -325,7 +284,7 @@ func (r ceilingResult) rate() float64 { return float64(r.n) / r.drain.Seconds() 
 // handler call. The servers run in this process: a no-op handler needs
 // no more than asynq itself, and a process start is not part of it.
 func (b *bencher) ceiling(ctx context.Context) (ceilingResult, error) {
-	res := ceilingResult{n: b.o.noop, clients: 10, servers: b.o.workers}
+	res := ceilingResult{n: b.o.Noop, clients: 10, servers: b.o.Workers}
 	if err := b.flush(ctx); err != nil {
 		return res, err
 	}
@@ -381,8 +340,8 @@ func (b *bencher) ceiling(ctx context.Context) (ceilingResult, error) {
 	case <-finished:
 	case <-ctx.Done():
 		return res, ctx.Err()
-	case <-time.After(b.o.timeout):
-		return res, fmt.Errorf("the no-op tasks were not drained in %s (%d of %d)", b.o.timeout, done.Load(), res.n)
+	case <-time.After(b.o.Timeout):
+		return res, fmt.Errorf("the no-op tasks were not drained in %s (%d of %d)", b.o.Timeout, done.Load(), res.n)
 	}
 	res.drain = time.Since(start)
 	res.peakRSS, _ = procStatus(procSelf, "VmHWM")
@@ -484,7 +443,7 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 	if err := b.flush(ctx); err != nil {
 		return res, err
 	}
-	dbURL, dropSchema, err := benchSchema(ctx, b.o.postgresURL)
+	dbURL, dropSchema, err := benchSchema(ctx, b.o.PostgresURL)
 	if err != nil {
 		return res, err
 	}
@@ -492,7 +451,7 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 
 	// The driver: a stack as `chorusbill work` builds its own, never
 	// served — it imports, enqueues the run and reads the books.
-	w, err := b.setUp(ctx, n, dbURL, b.o.redisURL)
+	w, err := b.setUp(ctx, n, dbURL, b.o.RedisURL)
 	if err != nil {
 		return res, err
 	}
@@ -500,17 +459,17 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 	res.imported = w.imported
 	driver, sb, act, ccfg, log := w.stack, w.sb, w.act, w.ccfg, w.log
 
-	ph := &phase{n: n, tag: strconv.Itoa(n), label: fmt.Sprintf("pipeline %d", n), books: driver.books, driver: driver.p,
+	ph := &phase{n: n, tag: strconv.Itoa(n), label: fmt.Sprintf("pipeline %d", n), books: driver.Books, driver: driver.Pipeline,
 		redis: b.redis, sb: sb, act: act}
-	if b.o.inProcess {
-		var stacks []*stack
+	if b.o.InProcess {
+		var stacks []*app.Stack
 		defer func() {
 			for _, s := range stacks {
 				s.Close()
 			}
 		}()
-		for range b.o.workers {
-			s, err := w.cli.buildStack(ctx, stackOptions{redisURL: b.o.redisURL, chorusCfg: &ccfg, cfg: b.cfg, logger: log})
+		for range b.o.Workers {
+			s, err := app.NewStack(ctx, w.conf, app.StackOptions{RedisURL: b.o.RedisURL, Chorus: &ccfg, Worker: b.cfg, Logger: log})
 			if err != nil {
 				return res, fmt.Errorf("build a pipeline: %w", err)
 			}
@@ -542,7 +501,7 @@ func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err 
 		return res, fmt.Errorf("temporary directory for SQLite: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	redisURL, stopRedis, err := startMiniredis()
+	redisURL, stopRedis, err := app.StartMiniredis()
 	if err != nil {
 		return res, err
 	}
@@ -559,9 +518,9 @@ func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err 
 	defer w.close()
 	res.imported = w.imported
 	s, sb, act, log := w.stack, w.sb, w.act, w.log
-	stop := serveStacks(ctx, []*stack{s}, log)
+	stop := serveStacks(ctx, []*app.Stack{s}, log)
 	defer stop()
-	ph := &phase{n: n, tag: fmt.Sprintf("embedded-%d", n), label: fmt.Sprintf("embedded %d", n), books: s.books, driver: s.p,
+	ph := &phase{n: n, tag: fmt.Sprintf("embedded-%d", n), label: fmt.Sprintf("embedded %d", n), books: s.Books, driver: s.Pipeline,
 		redis: ropt, sb: sb, act: act}
 	return res, b.measure(ctx, ph, &res)
 }
@@ -570,12 +529,12 @@ func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err 
 // establishments imported into the books, the sandbox that knows the
 // on_chorus=oui ones as buyers, and a stack on the books and the queue.
 type benchWorld struct {
-	stack    *stack
+	stack    *app.Stack
 	sb       *sandbox.Server
 	act      *sandboxActivity
 	ccfg     chorus.Config
-	base     string // the sandbox's URL
-	cli      cli    // this command, its environment pointed at the books
+	base     string     // the sandbox's URL
+	conf     app.Config // the bench's configuration, pointed at the books
 	log      *slog.Logger
 	imported time.Duration
 	close    func()
@@ -585,22 +544,21 @@ type benchWorld struct {
 // the database and Redis URLs, and imports the establishments (timed apart).
 func (b *bencher) setUp(ctx context.Context, n int, dbURL, redisURL string) (*benchWorld, error) {
 	var csv bytes.Buffer
-	if err := fixtures.Generate(n, b.o.seed, &csv, io.Discard); err != nil {
+	if err := fixtures.Generate(n, b.o.Seed, &csv, io.Discard); err != nil {
 		return nil, fmt.Errorf("generate establishments: %w", err)
 	}
 	sb, act, base, stopSandbox, err := benchSandbox(csv.Bytes(), n)
 	if err != nil {
 		return nil, err
 	}
-	w := &benchWorld{sb: sb, act: act, ccfg: benchChorusConfig(base), base: base, cli: *b.c,
-		log: b.c.logger(b.c.stderr, slog.LevelWarn), close: stopSandbox}
-	w.cli.getenv = benchEnv(b.c.getenv, dbURL)
-	if w.stack, err = w.cli.buildStack(ctx, stackOptions{redisURL: redisURL, chorusCfg: &w.ccfg, cfg: b.cfg, logger: w.log}); err != nil {
+	w := &benchWorld{sb: sb, act: act, ccfg: benchChorusConfig(base), base: base, conf: benchConfig(b.conf, dbURL),
+		log: slog.New(slog.NewTextHandler(b.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), close: stopSandbox}
+	if w.stack, err = app.NewStack(ctx, w.conf, app.StackOptions{RedisURL: redisURL, Chorus: &w.ccfg, Worker: b.cfg, Logger: w.log}); err != nil {
 		stopSandbox()
 		return nil, fmt.Errorf("build the bench's stack: %w", err)
 	}
 	w.close = func() { w.stack.Close(); stopSandbox() }
-	if w.imported, err = b.importEstablishments(ctx, w.stack.books, csv.Bytes(), n); err != nil {
+	if w.imported, err = b.importEstablishments(ctx, w.stack.Books, csv.Bytes(), n); err != nil {
 		w.close()
 		return nil, err
 	}
@@ -610,7 +568,7 @@ func (b *bencher) setUp(ctx context.Context, n int, dbURL, redisURL string) (*be
 // importEstablishments loads the generated establishments into the books
 // and times it (apart from the pipeline).
 func (b *bencher) importEstablishments(ctx context.Context, books *store.Store, csv []byte, n int) (time.Duration, error) {
-	cat, err := b.c.catalog("")
+	cat, err := b.conf.Catalog("")
 	if err != nil {
 		return 0, err
 	}
@@ -628,12 +586,12 @@ func (b *bencher) importEstablishments(ctx context.Context, books *store.Store, 
 
 // serveStacks serves each stack's pipeline in this process until the
 // returned function is called.
-func serveStacks(ctx context.Context, stacks []*stack, log *slog.Logger) (stop func()) {
+func serveStacks(ctx context.Context, stacks []*app.Stack, log *slog.Logger) (stop func()) {
 	workCtx, cancel := context.WithCancel(ctx)
 	var served sync.WaitGroup
 	for _, s := range stacks {
 		served.Go(func() {
-			if err := s.p.Serve(workCtx, s.redis); err != nil {
+			if err := s.Pipeline.Serve(workCtx, s.Redis); err != nil {
 				log.Error("worker", "error", err)
 			}
 		})
@@ -652,9 +610,9 @@ func serveStacks(ctx context.Context, stacks []*stack, log *slog.Logger) (stop f
 func (b *bencher) measure(ctx context.Context, ph *phase, res *pipelineResult) error {
 	runtime.GC()
 	debug.FreeOSMemory()
-	if b.o.profileDir != "" {
-		p := filepath.Join(b.o.profileDir, fmt.Sprintf("heap-start-%s.pprof", ph.tag))
-		if err := writeHeapProfile(p); err != nil {
+	if b.o.ProfileDir != "" {
+		p := filepath.Join(b.o.ProfileDir, fmt.Sprintf("heap-start-%s.pprof", ph.tag))
+		if err := app.WriteHeapProfile(p); err != nil {
 			return err
 		}
 		res.profiles = append(res.profiles, p)
@@ -667,10 +625,10 @@ func (b *bencher) measure(ctx context.Context, ph *phase, res *pipelineResult) e
 		hwm[pid] = resetPeakRSS(strconv.Itoa(pid))
 	}
 	stopProfile := func() {}
-	if b.o.profileDir != "" {
-		p := filepath.Join(b.o.profileDir, fmt.Sprintf("cpu-%s.pprof", ph.tag))
+	if b.o.ProfileDir != "" {
+		p := filepath.Join(b.o.ProfileDir, fmt.Sprintf("cpu-%s.pprof", ph.tag))
 		var err error
-		if stopProfile, err = startCPUProfile(p); err != nil {
+		if stopProfile, err = app.StartCPUProfile(p); err != nil {
 			return err
 		}
 		defer stopProfile() // on an error; else stopped below, and this does nothing
@@ -705,9 +663,9 @@ func (b *bencher) measure(ctx context.Context, ph *phase, res *pipelineResult) e
 	}
 	runtime.GC()
 	res.mem.endHeap = heapLive()
-	if b.o.profileDir != "" {
-		p := filepath.Join(b.o.profileDir, fmt.Sprintf("heap-%s.pprof", ph.tag))
-		if err := writeHeapProfile(p); err != nil {
+	if b.o.ProfileDir != "" {
+		p := filepath.Join(b.o.ProfileDir, fmt.Sprintf("heap-%s.pprof", ph.tag))
+		if err := app.WriteHeapProfile(p); err != nil {
 			return err
 		}
 		res.profiles = append(res.profiles, p)
@@ -752,7 +710,7 @@ func (b *bencher) measure(ctx context.Context, ph *phase, res *pipelineResult) e
 // read twice as late as the one before: the end is seen within about
 // 100 ms, and the bench's own queries stay out of what it measures.
 func (b *bencher) waitSettled(ctx context.Context, ph *phase, start time.Time) (store.RunSummary, error) {
-	deadline := start.Add(b.o.timeout)
+	deadline := start.Add(b.o.Timeout)
 	lastSay, lastRead := start, time.Time{}
 	reads := 0
 	var sum store.RunSummary
@@ -767,10 +725,7 @@ func (b *bencher) waitSettled(ctx context.Context, ph *phase, start time.Time) (
 				if sum, err = ph.books.Summary(ctx, run.ID); err != nil {
 					return sum, fmt.Errorf("read the run's progress: %w", err)
 				}
-				working := 0
-				for _, st := range workingStates() {
-					working += sum.States[st]
-				}
+				working := sum.Working()
 				if sum.Items >= ph.n && working == 0 {
 					// How late the end was seen, at most: the
 					// books changed after the sandbox's last answer.
@@ -785,7 +740,7 @@ func (b *bencher) waitSettled(ctx context.Context, ph *phase, start time.Time) (
 			}
 		}
 		if time.Now().After(deadline) {
-			return sum, fmt.Errorf("not settled after %s: %d/%d establishments have an outcome, invoices by state %v", b.o.timeout, sum.Items, ph.n, sum.States)
+			return sum, fmt.Errorf("not settled after %s: %d/%d establishments have an outcome, invoices by state %v", b.o.Timeout, sum.Items, ph.n, sum.States)
 		}
 		for _, p := range ph.procs {
 			select {
@@ -800,21 +755,15 @@ func (b *bencher) waitSettled(ctx context.Context, ph *phase, start time.Time) (
 	}
 }
 
-// benchEnv is the environment of the bench's in-process stacks: the bench's
-// database, and none of the tuning variables, so that a run does not depend
-// on the shell it is started from (the issuer and deliberation files still
-// apply). workerEnv is its counterpart for worker processes.
-func benchEnv(getenv env, dbURL string) env {
-	return func(k string) string {
-		switch {
-		case k == envDatabaseURL:
-			return dbURL
-		case k == envDatabaseURL+"_FILE", k == envConcurrency, strings.HasPrefix(k, "CHORUSBILL_KICK_"),
-			strings.HasPrefix(k, "CHORUSBILL_STALE_"), strings.HasPrefix(k, "CHORUSBILL_POLL_"), strings.HasPrefix(k, "CHORUSBILL_TRACK_"):
-			return ""
-		}
-		return getenv(k)
-	}
+// benchConfig is the configuration of the bench's in-process stacks: the
+// bench's database, and none of the worker's tuning, so that a run does not
+// depend on the shell it is started from (the issuer and deliberation files
+// still apply). workerEnv is its counterpart for worker processes.
+func benchConfig(conf app.Config, dbURL string) app.Config {
+	conf.DatabaseURL = dbURL
+	conf.Concurrency = 0
+	conf.KickEvery, conf.StaleAfter, conf.PollInterval, conf.TrackIntervals = 0, 0, 0, nil
+	return conf
 }
 
 // benchChorusConfig is how the bench's pipelines reach its sandbox: the
@@ -853,24 +802,20 @@ type workerUse struct {
 // startWorkers starts the worker processes of a size and waits until each
 // serves (its asynq server is registered in Redis).
 func (b *bencher) startWorkers(ctx context.Context, tag, dbURL, base string) ([]*workerProc, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return nil, fmt.Errorf("find this binary to start workers: %w", err)
-	}
 	env := b.workerEnv(dbURL, base)
 	var procs []*workerProc
-	for i := range b.o.workers {
+	for i := range b.o.Workers {
 		args := append([]string{"work"}, workArgs(b.cfg)...)
 		p := &workerProc{exited: make(chan struct{})}
-		if b.o.profileDir != "" {
-			cpu := filepath.Join(b.o.profileDir, fmt.Sprintf("cpu-worker-%s-%d.pprof", tag, i+1))
-			heap := filepath.Join(b.o.profileDir, fmt.Sprintf("heap-worker-%s-%d.pprof", tag, i+1))
+		if b.o.ProfileDir != "" {
+			cpu := filepath.Join(b.o.ProfileDir, fmt.Sprintf("cpu-worker-%s-%d.pprof", tag, i+1))
+			heap := filepath.Join(b.o.ProfileDir, fmt.Sprintf("heap-worker-%s-%d.pprof", tag, i+1))
 			args = append(args, "--cpuprofile", cpu, "--memprofile", heap)
 			p.profiles = []string{cpu, heap}
 		}
-		p.cmd = exec.Command(self, args...)
+		p.cmd = exec.Command(b.o.Chorusbill, args...)
 		p.cmd.Env = env
-		p.cmd.Stdout, p.cmd.Stderr = b.c.stderr, b.c.stderr
+		p.cmd.Stdout, p.cmd.Stderr = b.stderr, b.stderr
 		if err := p.cmd.Start(); err != nil {
 			stopWorkers(procs, b.cfg.ShutdownTimeout)
 			return nil, fmt.Errorf("start worker %d: %w", i+1, err)
@@ -901,13 +846,14 @@ func (b *bencher) workerEnv(dbURL, base string) []string {
 		}
 		env = append(env, kv)
 	}
-	for _, k := range []string{envIssuer, envDeliberation, envLegalRates, envECBRates} {
-		if v := b.c.getenv(k); v != "" {
-			env = append(env, k+"="+v)
+	for _, kv := range [][2]string{{app.EnvIssuer, b.conf.Issuer}, {app.EnvDeliberation, b.conf.Deliberation},
+		{app.EnvLegalRates, b.conf.LegalRates}, {app.EnvECBRates, b.conf.ECBRates}} {
+		if kv[1] != "" {
+			env = append(env, kv[0]+"="+kv[1])
 		}
 	}
 	ccfg := benchChorusConfig(base)
-	return append(env, envDatabaseURL+"="+dbURL, envRedisURL+"="+b.o.redisURL,
+	return append(env, app.EnvDatabaseURL+"="+dbURL, app.EnvRedisURL+"="+b.o.RedisURL,
 		"CHORUS_ENV="+string(ccfg.Env), "CHORUS_BASE_URL="+ccfg.BaseURL, "CHORUS_TOKEN_URL="+ccfg.TokenURL,
 		"CHORUS_CLIENT_ID="+ccfg.ClientID, "CHORUS_CLIENT_SECRET="+ccfg.ClientSecret,
 		"CHORUS_TECH_LOGIN="+ccfg.TechLogin, "CHORUS_TECH_PASSWORD="+ccfg.TechPassword)
@@ -1067,42 +1013,6 @@ func benchSchema(ctx context.Context, admin string) (string, func(), error) {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String(), drop, nil
-}
-
-// Profiles.
-
-// startCPUProfile profiles this process's CPU into path until the returned
-// function is called (once or more).
-func startCPUProfile(path string) (func(), error) {
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("CPU profile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("CPU profile %s: %w", path, err)
-	}
-	var once sync.Once
-	return func() {
-		once.Do(func() {
-			pprof.StopCPUProfile()
-			f.Close()
-		})
-	}, nil
-}
-
-// writeHeapProfile writes this process's heap profile, after a GC, to path.
-func writeHeapProfile(path string) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return fmt.Errorf("heap profile: %w", err)
-	}
-	runtime.GC()
-	if err := pprof.WriteHeapProfile(f); err != nil {
-		f.Close()
-		return fmt.Errorf("heap profile %s: %w", path, err)
-	}
-	return f.Close()
 }
 
 // Memory.
@@ -1348,14 +1258,14 @@ func (b *bencher) report(w io.Writer, ceil ceilingResult, results []pipelineResu
 	}
 	server := fmt.Sprintf("concurrency %d, queues critical:6 default:3 low:1, polling %s", cfg.Concurrency, poll)
 	fmt.Fprintf(w, "chorusbill bench — %d CPU, %s/%s, %s\n", runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, runtime.Version())
-	fmt.Fprintf(w, "Redis %s (flushed before each phase); PostgreSQL %s (a fresh schema per size, dropped after)\n", redactUserinfo(b.o.redisURL), redactUserinfo(b.o.postgresURL))
+	fmt.Fprintf(w, "Redis %s (flushed before each phase); PostgreSQL %s (a fresh schema per size, dropped after)\n", redactUserinfo(b.o.RedisURL), redactUserinfo(b.o.PostgresURL))
 	fmt.Fprintf(w, "Chorus Pro: in-process sandbox on 127.0.0.1, no latency, flows integrated at once; buyers = the generated on_chorus=oui establishments\n")
-	if b.o.inProcess {
-		fmt.Fprintf(w, "workers: %d pipeline(s), each its own asynq.Server (%s), store pool and Chorus Pro client —\n", b.o.workers, server)
+	if b.o.InProcess {
+		fmt.Fprintf(w, "workers: %d pipeline(s), each its own asynq.Server (%s), store pool and Chorus Pro client —\n", b.o.Workers, server)
 		fmt.Fprintf(w, "  all in this one process, which they share with the sandbox and the bench driver: RSS, heap and CPU below are the whole process's\n")
 	} else {
 		fmt.Fprintf(w, "workers: %d process(es) \"chorusbill work %s\", each its own asynq.Server (%s), store pool and Chorus Pro client;\n",
-			b.o.workers, strings.Join(workArgs(cfg), " "), server)
+			b.o.Workers, strings.Join(workArgs(cfg), " "), server)
 		fmt.Fprintf(w, "  started for each size and stopped (SIGTERM) after it; per worker: peak RSS (VmHWM over the run) and CPU seconds. The sandbox and\n")
 		fmt.Fprintf(w, "  the bench driver (enqueue, reads of the books) run in the bench process, measured apart; the no-op servers run in it too\n")
 	}

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"fmt"
@@ -8,9 +8,9 @@ import (
 	"github.com/alicebob/miniredis/v2"
 )
 
-// startMiniredis serves an in-process Redis on 127.0.0.1 (for the demo and
+// StartMiniredis serves an in-process Redis on 127.0.0.1 (for the demo and
 // the bench's embedded row) and returns its URL and a function to stop it.
-func startMiniredis() (string, func(), error) {
+func StartMiniredis() (string, func(), error) {
 	mr := miniredis.NewMiniRedis()
 	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
 		return "", nil, fmt.Errorf("embedded redis: %w", err)

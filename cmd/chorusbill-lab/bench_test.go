@@ -1,23 +1,35 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/chorusbill/chorusbill/internal/app"
 )
 
-// envTestBinaryAsCLI makes this test binary run as chorusbill itself: the
-// bench starts its workers as os.Executable(), which in a test is this
-// binary, and they inherit the variable from a test that sets it.
-const envTestBinaryAsCLI = "GO_CHORUSBILL_TEST_AS_CLI"
+// runLab runs a command line as the binary would, with an empty environment
+// unless one is given.
+func runLab(t *testing.T, environ map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, func(k string) string { return environ[k] })
+	return code, out.String(), errb.String()
+}
 
-func TestMain(m *testing.M) {
-	if os.Getenv(envTestBinaryAsCLI) == "1" {
-		main() // exits
+// buildChorusbill builds the workers' binary, once per test.
+func buildChorusbill(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chorusbill")
+	if out, err := exec.Command("go", "build", "-o", bin, "../chorusbill").CombinedOutput(); err != nil {
+		t.Fatalf("build chorusbill: %v\n%s", err, out)
 	}
-	os.Exit(m.Run())
+	return bin
 }
 
 // The bench, small: 200 establishments through the whole pipeline on real
@@ -29,10 +41,10 @@ func TestBenchSmall(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs Redis and PostgreSQL")
 	}
-	t.Setenv(envTestBinaryAsCLI, "1")
+	bin := buildChorusbill(t)
 	dir := t.TempDir()
-	environ := map[string]string{envTestPostgres: os.Getenv(envTestPostgres)}
-	code, out, errOut := runCLI(t, environ, "bench", "--establishments", "200", "--noop", "2000", "--embedded", "100",
+	environ := map[string]string{app.EnvTestPostgres: os.Getenv(app.EnvTestPostgres)}
+	code, out, errOut := runLab(t, environ, "bench", "--chorusbill", bin, "--establishments", "200", "--noop", "2000", "--embedded", "100",
 		"--redis", "redis://127.0.0.1:6379/14", "--workers", "2", "--concurrency", "4", "--profile", dir, "--timeout", "2m")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -84,8 +96,8 @@ func TestBenchInProcess(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs Redis and PostgreSQL")
 	}
-	environ := map[string]string{envTestPostgres: os.Getenv(envTestPostgres)}
-	code, out, errOut := runCLI(t, environ, "bench", "--establishments", "100", "--noop", "500", "--embedded", "0",
+	environ := map[string]string{app.EnvTestPostgres: os.Getenv(app.EnvTestPostgres)}
+	code, out, errOut := runLab(t, environ, "bench", "--establishments", "100", "--noop", "500", "--embedded", "0",
 		"--redis", "redis://127.0.0.1:6379/14", "--workers", "2", "--concurrency", "4", "--in-process", "--timeout", "2m")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
@@ -119,11 +131,20 @@ func TestBenchUsage(t *testing.T) {
 		{"bench", "--workers", "0"},
 		{"bench", "--embedded", "-1"},
 		{"bench", "extra"},
-		{"work", "--concurrency", "0"},
-		{"work", "--track-intervals", "1h,soon"},
+		{"bench", "--chorusbill", "/nonexistent/chorusbill"},
+		{"chaos", "--workers", "2"}, // no PostgreSQL named
+		{"bogus"},
 	} {
-		if code, _, _ := runCLI(t, nil, args...); code != 2 {
+		if code, _, _ := runLab(t, nil, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range commands() {
+		if code, out, _ := runLab(t, nil, cmd.name, "-h"); code != 0 || !strings.Contains(out, "Usage: chorusbill-lab "+cmd.name) {
+			t.Errorf("%s -h: exit %d, %q", cmd.name, code, out)
 		}
 	}
 }

@@ -1,0 +1,224 @@
+// Package app reads chorusbill's configuration once, from the environment,
+// into one Config, and builds from it what the commands share: the books,
+// the rate tables, the tariff catalog, the issuer, the Chorus Pro client,
+// the queue and the pipeline over them (Stack), and the in-process Redis of
+// the embedded mode. The commands of cmd/chorusbill and the harnesses of
+// internal/lab use it; nothing here parses flags or prints.
+package app
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/hibiken/asynq"
+)
+
+// The environment variables of chorusbill (the Chorus Pro client's own,
+// CHORUS_*, are read by chorus.ConfigFromEnv, and the sandbox's,
+// CHORUS_SANDBOX_*, by sandbox.ConfigFromEnv for `chorusbill sandbox`).
+const (
+	// EnvDatabaseURL names the books: postgres://… or sqlite://PATH; also
+	// from a file named by EnvDatabaseURL_FILE (a URL may carry a password).
+	EnvDatabaseURL = "CHORUSBILL_DATABASE_URL"
+	// EnvRedisURL names the queue's Redis; also from …_FILE.
+	EnvRedisURL = "CHORUSBILL_REDIS_URL"
+	// EnvConcurrency is the number of tasks a worker runs at once.
+	EnvConcurrency = "CHORUSBILL_CONCURRENCY"
+	// EnvKickEvery, EnvStaleAfter and EnvPollInterval are Go durations
+	// tuning the worker; EnvTrackIntervals is a comma-separated list.
+	EnvKickEvery      = "CHORUSBILL_KICK_EVERY"
+	EnvStaleAfter     = "CHORUSBILL_STALE_AFTER"
+	EnvPollInterval   = "CHORUSBILL_POLL_INTERVAL"
+	EnvTrackIntervals = "CHORUSBILL_TRACK_INTERVALS"
+	// EnvIssuer, EnvDeliberation, EnvLegalRates and EnvECBRates name files
+	// that replace the embedded tables without a rebuild.
+	EnvIssuer       = "CHORUSBILL_ISSUER"
+	EnvDeliberation = "CHORUSBILL_DELIBERATION"
+	EnvLegalRates   = "CHORUSBILL_LEGAL_RATES"
+	EnvECBRates     = "CHORUSBILL_ECB_RATES"
+	// EnvDashboardAddr is where `chorusbill serve` listens.
+	EnvDashboardAddr = "CHORUSBILL_DASHBOARD_ADDR"
+	// EnvInsecureCookies (a boolean) drops the cookies' Secure flag.
+	EnvInsecureCookies = "CHORUSBILL_INSECURE_COOKIES"
+	// EnvMetricsAddr is where serve, demo and work serve /metrics to
+	// Prometheus, without authentication; unset, they do not.
+	EnvMetricsAddr = "CHORUSBILL_METRICS_ADDR"
+	// EnvBenchPostgres names the PostgreSQL server the bench makes its
+	// schemas in; EnvTestPostgres is read next.
+	EnvBenchPostgres = "CHORUSBILL_BENCH_POSTGRES_URL"
+	EnvTestPostgres  = "CHORUSBILL_TEST_POSTGRES_URL"
+)
+
+// Defaults of the settings that have one.
+const (
+	DefaultRedisURL      = "redis://127.0.0.1:6379/0"
+	DefaultDashboardAddr = "127.0.0.1:8080"
+	DefaultBenchPostgres = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+)
+
+// Config is every setting of chorusbill, read once from the environment by
+// LoadConfig. Paths left empty mean the embedded fixtures.
+type Config struct {
+	// DatabaseURL is the books as set ("" when unset: BooksURL gives the
+	// default).
+	DatabaseURL string
+	// RedisURL is the queue's Redis, DefaultRedisURL when unset.
+	RedisURL string
+	// Chorus is how to reach Chorus Pro (CHORUS_*).
+	Chorus chorus.Config
+	// Issuer, Deliberation, LegalRates and ECBRates are files replacing
+	// the embedded ones ("" for the embedded one).
+	Issuer, Deliberation, LegalRates, ECBRates string
+	// Concurrency is the worker's tasks at once (0: the worker's default).
+	Concurrency int
+	// KickEvery, StaleAfter and PollInterval tune the worker (0: its
+	// defaults); TrackIntervals too (nil: its default).
+	KickEvery, StaleAfter, PollInterval time.Duration
+	TrackIntervals                      []time.Duration
+	// DashboardAddr is where the dashboard listens.
+	DashboardAddr string
+	// InsecureCookies drops the Secure flag of the dashboard's cookies.
+	InsecureCookies bool
+	// MetricsAddr is where to serve /metrics for Prometheus, the host
+	// filled in ("" for nowhere).
+	MetricsAddr string
+	// BenchPostgresURL is the PostgreSQL server of the bench's schemas.
+	BenchPostgresURL string
+}
+
+// LoadConfig reads the configuration from getenv (os.Getenv, or a map in
+// tests) and validates it: an error names the variable at fault. Secrets
+// (the database and Redis URLs, Chorus Pro's credentials) may come from the
+// file named by VAR_FILE instead.
+func LoadConfig(getenv func(string) string) (Config, error) {
+	c := Config{Issuer: getenv(EnvIssuer), Deliberation: getenv(EnvDeliberation),
+		LegalRates: getenv(EnvLegalRates), ECBRates: getenv(EnvECBRates)}
+	var err error
+	if c.DatabaseURL, err = secret(getenv, EnvDatabaseURL); err != nil {
+		return c, err
+	}
+	if c.RedisURL, err = secret(getenv, EnvRedisURL); err != nil {
+		return c, err
+	}
+	if c.RedisURL == "" {
+		c.RedisURL = DefaultRedisURL
+	}
+	if _, err := asynq.ParseRedisURI(c.RedisURL); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvRedisURL, err)
+	}
+	if c.Chorus, err = chorus.ConfigFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if v := getenv(EnvConcurrency); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, fmt.Errorf("%s %q is not a positive number", EnvConcurrency, v)
+		}
+		c.Concurrency = n
+	}
+	for _, d := range []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{EnvKickEvery, &c.KickEvery},
+		{EnvStaleAfter, &c.StaleAfter},
+		{EnvPollInterval, &c.PollInterval},
+	} {
+		if v := getenv(d.name); v != "" {
+			x, err := time.ParseDuration(v)
+			if err != nil || x <= 0 {
+				return c, fmt.Errorf("%s %q is not a positive duration (e.g. 5m)", d.name, v)
+			}
+			*d.dst = x
+		}
+	}
+	if v := getenv(EnvTrackIntervals); v != "" {
+		for part := range strings.SplitSeq(v, ",") {
+			x, err := time.ParseDuration(strings.TrimSpace(part))
+			if err != nil || x <= 0 {
+				return c, fmt.Errorf("%s: %q is not a positive duration", EnvTrackIntervals, part)
+			}
+			c.TrackIntervals = append(c.TrackIntervals, x)
+		}
+	}
+	if c.DashboardAddr = getenv(EnvDashboardAddr); c.DashboardAddr == "" {
+		c.DashboardAddr = DefaultDashboardAddr
+	}
+	if v := getenv(EnvInsecureCookies); v != "" {
+		if c.InsecureCookies, err = strconv.ParseBool(v); err != nil {
+			return c, fmt.Errorf("%s %q is not a boolean (1, true, 0, false)", EnvInsecureCookies, v)
+		}
+	}
+	if c.MetricsAddr, err = metricsListenAddr(getenv(EnvMetricsAddr)); err != nil {
+		return c, err
+	}
+	if c.BenchPostgresURL = getenv(EnvBenchPostgres); c.BenchPostgresURL == "" {
+		c.BenchPostgresURL = getenv(EnvTestPostgres)
+	}
+	if c.BenchPostgresURL == "" {
+		c.BenchPostgresURL = DefaultBenchPostgres
+	}
+	return c, nil
+}
+
+// BooksURL is the database of the books: DatabaseURL, by default the
+// embedded SQLite file.
+func (c Config) BooksURL() string {
+	if c.DatabaseURL == "" {
+		return store.DefaultURL
+	}
+	return c.DatabaseURL
+}
+
+// Variables describes the main variables, for the commands' help.
+func Variables() [][2]string {
+	return [][2]string{
+		{EnvDatabaseURL, "the books: postgres://… or sqlite://PATH (default " + store.DefaultURL + "); also " + EnvDatabaseURL + "_FILE"},
+		{EnvIssuer, "issuer file (seller identity, bank account, convention), instead of the embedded demo one"},
+		{EnvDeliberation, "deliberation file (YAML) or directory of them, instead of the embedded 2025-2029 one"},
+		{EnvLegalRates, "legal interest rate table (CSV), instead of the embedded one"},
+		{EnvECBRates, "ECB rate table (CSV) for the procurement regime, instead of the embedded one"},
+	}
+}
+
+// secret reads VAR, or the file named by VAR_FILE; setting both is a mistake.
+func secret(getenv func(string) string, name string) (string, error) {
+	v, file := getenv(name), getenv(name+"_FILE")
+	switch {
+	case v != "" && file != "":
+		return "", fmt.Errorf("set %s or %s_FILE, not both", name, name)
+	case file != "":
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("%s_FILE: %w", name, err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	return v, nil
+}
+
+// metricsListenAddr is where to serve /metrics for Prometheus: the address
+// of CHORUSBILL_METRICS_ADDR, on the loopback interface unless it names a
+// host ("" when unset).
+func metricsListenAddr(v string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	if _, err := strconv.Atoi(v); err == nil {
+		v = ":" + v
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return "", fmt.Errorf("%s %q is not HOST:PORT or :PORT: %w", EnvMetricsAddr, v, err)
+	}
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port), nil
+}

@@ -1,0 +1,258 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/fixtures"
+	"github.com/chorusbill/chorusbill/internal/app"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
+	"github.com/redis/go-redis/v9"
+)
+
+// ChaosAbout describes the chaos run, for its help.
+const ChaosAbout = `Bills a generated year on real Redis + PostgreSQL + the sandbox with several
+worker processes while things go wrong: a random worker is killed (SIGKILL)
+and restarted every few seconds, Redis is flushed once, PostgreSQL is
+restarted once (--restart-postgres, needs pg_ctlcluster), and the sandbox
+answers with 5xx, 429, lost responses and slow answers. Then it checks, and
+prints, that every due establishment has exactly one contribution invoice;
+numbers are 1..N per series; the sandbox integrated exactly one deposit per
+number; totals equal the tariff's; no invoice is left in a working state;
+the audit trail has a row for every state. Exits non-zero on any violation.`
+
+// ChaosOptions are the chaos run's settings (the flags of
+// `chorusbill-lab chaos`).
+type ChaosOptions struct {
+	// Establishments is how many to generate, Workers how many worker
+	// processes bill them.
+	Establishments, Workers int
+	// KillEvery is how often a random worker is killed.
+	KillEvery time.Duration
+	// RestartPostgres restarts PostgreSQL once (pg_ctlcluster).
+	RestartPostgres bool
+	// RedisURL is the run's Redis; its DB is flushed.
+	RedisURL string
+	// Timeout bounds the whole run.
+	Timeout time.Duration
+	// Chorusbill is the chorusbill binary the workers run as.
+	Chorusbill string
+}
+
+// Chaos bills a generated year on conf's PostgreSQL (DatabaseURL) while
+// things go wrong, then checks the books (Checks); it writes its progress
+// and the checks to stdout, and fails when a check does.
+func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr io.Writer) error {
+	n, workers, killEvery, restartPostgres, redisURL, timeout := o.Establishments, o.Workers, o.KillEvery, o.RestartPostgres, o.RedisURL, o.Timeout
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	say := func(format string, a ...any) { fmt.Fprintf(stdout, "chaos: "+format+"\n", a...) }
+	dbURL := conf.DatabaseURL
+	if !strings.HasPrefix(dbURL, "postgres") {
+		return fmt.Errorf("%s must name a PostgreSQL database (the chaos run restarts it)", app.EnvDatabaseURL)
+	}
+	ropt, err := redis.ParseURL(redisURL)
+	if err != nil {
+		return fmt.Errorf("--redis: %w", err)
+	}
+	rdb := redis.NewClient(ropt)
+	defer rdb.Close()
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		return fmt.Errorf("redis: %w", err)
+	}
+
+	// Data: a generated year, imported.
+	dir, err := os.MkdirTemp("", "chorusbill-chaos")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	var est, usage bytes.Buffer
+	if err := fixtures.Generate(n, 7, &est, &usage); err != nil {
+		return err
+	}
+	books, err := conf.OpenBooks(ctx)
+	if err != nil {
+		return err
+	}
+	defer books.Close()
+	cat, err := conf.Catalog("")
+	if err != nil {
+		return err
+	}
+	if _, err := books.ImportEstablishments(ctx, "generated.csv", bytes.NewReader(est.Bytes()), cat, "chaos"); err != nil {
+		return err
+	}
+	say("%d establishments imported", n)
+
+	// The sandbox, misbehaving.
+	buyers, err := fixtures.FS().Open(fixtures.ChorusBuyers)
+	if err != nil {
+		return err
+	}
+	var yaml bytes.Buffer
+	if _, err := yaml.ReadFrom(buyers); err != nil {
+		return err
+	}
+	dirBuyers, err := sandbox.LoadDirectory(fixtures.ChorusBuyers, yaml.Bytes(), sandbox.EstablishmentsSource{Name: "generated.csv", Data: est.Bytes()})
+	if err != nil {
+		return err
+	}
+	sb, err := sandbox.New(sandbox.Config{ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
+		TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword, Admin: true, Directory: dirBuyers,
+		ClockSpeed: 3600, FlowProcessingDelay: time.Minute, FlowIntegrationDelay: 2 * time.Minute, Seed: 11,
+		Faults: sandbox.Faults{ErrorRate: 0.10, RateLimitRate: 0.05, LostResponseRate: 0.02,
+			Latency: sandbox.Duration(2 * time.Millisecond), LatencyJitter: sandbox.Duration(20 * time.Millisecond)}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	// The workers: `chorusbill work`, as separate processes.
+	env := append(os.Environ(), app.EnvDatabaseURL+"="+dbURL, app.EnvRedisURL+"="+redisURL,
+		"CHORUS_ENV=local", "CHORUS_BASE_URL="+base, "CHORUS_TOKEN_URL="+base+chorus.PathToken,
+		"CHORUSBILL_KICK_EVERY=2s", "CHORUSBILL_STALE_AFTER=10s", "CHORUSBILL_POLL_INTERVAL=100ms",
+		"CHORUSBILL_TRACK_INTERVALS=300ms,1s,2s")
+	logf, err := os.Create(filepath.Join(dir, "workers.log"))
+	if err != nil {
+		return err
+	}
+	defer logf.Close()
+	var mu sync.Mutex
+	procs := make([]*exec.Cmd, workers)
+	exited := make([]chan struct{}, workers)
+	start := func(i int) error {
+		cmd := exec.Command(o.Chorusbill, "work", "--no-auto-runs")
+		cmd.Env, cmd.Stdout, cmd.Stderr = env, logf, logf
+		if err := cmd.Start(); err != nil {
+			return err
+		}
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		mu.Lock()
+		procs[i], exited[i] = cmd, done
+		mu.Unlock()
+		return nil
+	}
+	// stopAll stops the workers and waits for them: the checks read books
+	// that nothing moves any more (payments keep arriving at the sandbox).
+	stopAll := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for i, p := range procs {
+			p.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-exited[i]:
+			case <-time.After(2 * time.Minute):
+				p.Process.Kill()
+				<-exited[i]
+			}
+		}
+	}
+	for i := range procs {
+		if err := start(i); err != nil {
+			return err
+		}
+	}
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, p := range procs {
+			p.Process.Signal(syscall.SIGTERM)
+		}
+	}()
+
+	// The run, twice asked.
+	s, err := app.NewStack(ctx, conf, app.StackOptions{RedisURL: redisURL, Chorus: &chorus.Config{Env: chorus.Local, BaseURL: base,
+		TokenURL: base + chorus.PathToken, ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
+		TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword},
+		Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for i := 0; i < 2; i++ {
+		if err := s.Pipeline.EnqueueRun(ctx, 2025, invoice.KindContribution, time.Date(2025, 1, 15, 0, 0, 0, 0, time.UTC)); err != nil {
+			return err
+		}
+	}
+	began := time.Now()
+	kills, flushed, restarted := 0, false, !restartPostgres
+	rng := rand.New(rand.NewPCG(1, 2))
+	settled := false
+	for !settled {
+		if err := sleepCtx(ctx, killEvery); err != nil {
+			return fmt.Errorf("did not settle in %s: %w", timeout, err)
+		}
+		sum, done, working, err := chaosProgress(ctx, books)
+		if err != nil {
+			say("progress unavailable (%v)", err) // PostgreSQL may be restarting
+			continue
+		}
+		elapsed := time.Since(began)
+		switch {
+		case working > 0 || done < n:
+			i := rng.IntN(workers)
+			mu.Lock()
+			procs[i].Process.Signal(syscall.SIGKILL)
+			mu.Unlock()
+			kills++
+			if err := start(i); err != nil {
+				return err
+			}
+			if !flushed && done > n/3 {
+				rdb.FlushDB(ctx)
+				flushed = true
+				say("Redis flushed at %d/%d", done, n)
+			}
+			if !restarted && done > n/2 {
+				if out, err := exec.Command("bash", "-c", "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | sort -V | tail -1) main restart").CombinedOutput(); err != nil {
+					return fmt.Errorf("restart PostgreSQL: %v: %s", err, out)
+				}
+				restarted = true
+				say("PostgreSQL restarted at %d/%d", done, n)
+			}
+		default:
+			settled = true
+		}
+		say("%5.0fs  %d/%d establishments, %d invoices working, %d kills  (%v)", elapsed.Seconds(), done, n, working, kills, sum)
+	}
+	stopAll()
+	say("workers stopped; checking the books")
+	return Checks(ctx, stdout, books, sb, cat, n)
+}
+
+func chaosProgress(ctx context.Context, books *store.Store) (map[string]int, int, int, error) {
+	run, err := books.RunFor(ctx, 2025, invoice.KindContribution)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	sum, err := books.Summary(ctx, run.ID)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return sum.States, sum.Items, sum.Working(), nil
+}
