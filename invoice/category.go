@@ -30,6 +30,12 @@ func WorkingStates() []State {
 // state s (see WorkingStates).
 func (s State) Working() bool { return slices.Contains(WorkingStates(), s) }
 
+// Unsent reports whether an invoice in state s was issued but has left for
+// no channel yet: finalised, or awaiting the buyer's references. Only then
+// may its documents be rendered again (with the references now known) and
+// its delivery begin.
+func (s State) Unsent() bool { return s == StateFinalised || s == StateAwaitingReference }
+
 // FollowedStates lists the states for which the worker holds a task in its
 // queue: the working states, and delivered, whose lifecycle on Chorus Pro is
 // polled until payment (or a rejection). The reconciler rebuilds the
@@ -79,6 +85,22 @@ func PayableKinds() []Kind {
 	var out []Kind
 	for _, k := range Kinds() {
 		if k.Payable() {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// BearsInterest reports whether a late payment of an invoice of kind k
+// earns late-payment interest: contributions and overage, not the interest
+// invoices themselves (no interest on interest) nor credit notes.
+func (k Kind) BearsInterest() bool { return k == KindContribution || k == KindOverage }
+
+// InterestBearingKinds lists the kinds that bear interest (see BearsInterest).
+func InterestBearingKinds() []Kind {
+	var out []Kind
+	for _, k := range Kinds() {
+		if k.BearsInterest() {
 			out = append(out, k)
 		}
 	}

@@ -9,22 +9,22 @@ import (
 
 func TestStateCategories(t *testing.T) {
 	for _, tc := range []struct {
-		s                                 State
-		working, followed, open, terminal bool
+		s                                         State
+		working, followed, open, terminal, unsent bool
 	}{
-		{StateDraft, false, false, false, false},
-		{StateFinalised, true, true, true, false},
-		{StateAwaitingReference, false, false, true, false},
-		{StateDelivering, true, true, true, false},
-		{StateDeposited, true, true, true, false},
-		{StateDelivered, false, true, true, false},
-		{StateRejected, false, false, false, false},
-		{StatePaid, false, false, false, true},
-		{StateCancelled, false, false, false, true},
-		{StatePostal, false, false, true, false},
+		{StateDraft, false, false, false, false, false},
+		{StateFinalised, true, true, true, false, true},
+		{StateAwaitingReference, false, false, true, false, true},
+		{StateDelivering, true, true, true, false, false},
+		{StateDeposited, true, true, true, false, false},
+		{StateDelivered, false, true, true, false, false},
+		{StateRejected, false, false, false, false, false},
+		{StatePaid, false, false, false, true, false},
+		{StateCancelled, false, false, false, true, false},
+		{StatePostal, false, false, true, false, false},
 	} {
-		if got := [4]bool{tc.s.Working(), tc.s.Followed(), tc.s.Open(), tc.s.Terminal()}; got != [4]bool{tc.working, tc.followed, tc.open, tc.terminal} {
-			t.Errorf("%s: working, followed, open, terminal = %v", tc.s, got)
+		if got := [5]bool{tc.s.Working(), tc.s.Followed(), tc.s.Open(), tc.s.Terminal(), tc.s.Unsent()}; got != [5]bool{tc.working, tc.followed, tc.open, tc.terminal, tc.unsent} {
+			t.Errorf("%s: working, followed, open, terminal, unsent = %v", tc.s, got)
 		}
 		if tc.s.Terminal() && len(tc.s.Next()) != 0 {
 			t.Errorf("%s is terminal but may move to %v", tc.s, tc.s.Next())
@@ -32,6 +32,25 @@ func TestStateCategories(t *testing.T) {
 	}
 	if len(States()) != 10 {
 		t.Errorf("a new state: place it in the categories above")
+	}
+}
+
+func TestKindCategories(t *testing.T) {
+	for _, tc := range []struct {
+		k                      Kind
+		payable, bearsInterest bool
+	}{
+		{KindContribution, true, true},
+		{KindOverage, true, true},
+		{KindInterest, true, false},
+		{KindCreditNote, false, false},
+	} {
+		if tc.k.Payable() != tc.payable || tc.k.BearsInterest() != tc.bearsInterest {
+			t.Errorf("%s: payable %v, bears interest %v", tc.k, tc.k.Payable(), tc.k.BearsInterest())
+		}
+	}
+	if len(Kinds()) != 4 {
+		t.Errorf("a new kind: place it in the categories above")
 	}
 }
 

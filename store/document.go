@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -183,9 +182,7 @@ func (s *Store) ReplaceDocument(ctx context.Context, invoiceID int64, format str
 	if err != nil {
 		return Document{}, err
 	}
-	switch inv.State {
-	case invoice.StateFinalised, invoice.StateAwaitingReference:
-	default:
+	if !inv.State.Unsent() {
 		return Document{}, fmt.Errorf("invoice %s is %s: its documents were sent and cannot change", inv.Number, inv.State)
 	}
 	if _, err := s.db.ExecContext(ctx, s.rebind(`DELETE FROM documents WHERE invoice_id = ? AND format = ?`), invoiceID, format); err != nil {

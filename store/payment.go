@@ -117,13 +117,13 @@ type LatePayment struct {
 	DueDate   time.Time `db:"due_date"`
 }
 
-// LatePaymentsWithoutInterest lists the late payments of invoices (other than
-// interest invoices and credit notes) that no interest invoice bills yet.
+// LatePaymentsWithoutInterest lists the late payments of invoices whose kind
+// bears interest (invoice.InterestBearingKinds) that no interest invoice bills yet.
 func (s *Store) LatePaymentsWithoutInterest(ctx context.Context) ([]LatePayment, error) {
 	var out []LatePayment
 	err := s.db.SelectContext(ctx, &out, `SELECT p.invoice_id, p.id AS payment_id, p.paid_on, p.amount_cents, i.due_date
 		FROM payments p JOIN invoices i ON i.id = p.invoice_id
-		WHERE p.paid_on > i.due_date AND i.kind IN ('contribution', 'overage')
+		WHERE p.paid_on > i.due_date AND i.kind IN (`+sqlList(invoice.InterestBearingKinds())+`)
 		  AND NOT EXISTS (SELECT 1 FROM invoices x WHERE x.interest_payment_id = p.id)
 		ORDER BY p.id`)
 	if err != nil {

@@ -37,10 +37,10 @@ func (p *Pipeline) HandleDeliver(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	switch inv.State {
-	case invoice.StateFinalised, invoice.StateAwaitingReference:
+	switch {
+	case inv.State.Unsent():
 		return p.preflight(ctx, inv)
-	case invoice.StateDelivering:
+	case inv.State == invoice.StateDelivering:
 		return p.deposit(ctx, inv)
 	}
 	return nil // delivered, or in someone else's hands

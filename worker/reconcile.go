@@ -65,9 +65,10 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 		case invoice.StateDeposited:
 			err = p.EnqueueTrack(ctx, inv.ID, 0, stamp)
 		case invoice.StateDelivered:
-			switch inv.ChorusStatus {
-			case statusPaymentNotReported, string(chorus.StatutSuspendue), string(chorus.StatutARecycler):
-				continue // waits for a human, not for a poll
+			// Tracking stops where the supplier must act (trackStatus): such
+			// an invoice waits for a human, not for a poll.
+			if inv.ChorusStatus == statusPaymentNotReported || chorus.StatutFacture(inv.ChorusStatus).Classe() == chorus.ClasseActionFournisseur {
+				continue
 			}
 			err = p.EnqueueTrack(ctx, inv.ID, 0, stamp)
 		}
