@@ -4,10 +4,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/chorusbill/chorusbill/internal/secret"
 )
 
 // Env names a Chorus Pro platform.
@@ -113,7 +114,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		{"CHORUS_TECH_PASSWORD", &c.TechPassword, LocalTechPassword},
 	}
 	for _, s := range secrets {
-		v, err := secret(getenv, s.name)
+		v, err := secret.Read(getenv, s.name)
 		if err != nil {
 			return c, err
 		}
@@ -146,22 +147,6 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.RatePerSecond = r
 	}
 	return c.withDefaults(), nil
-}
-
-func secret(getenv func(string) string, name string) (string, error) {
-	v, file := getenv(name), getenv(name+"_FILE")
-	switch {
-	case v != "" && file != "":
-		return "", fmt.Errorf("set %s or %s_FILE, not both", name, name)
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			// The path is not secret; the content would be.
-			return "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return v, nil
 }
 
 func (c Config) withDefaults() Config {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/internal/secret"
 )
 
 // Defaults of the sandbox's own credentials and identity. The demo and
@@ -299,16 +300,16 @@ func (c Config) withDefaults() (Config, error) {
 func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	var c Config
 	var err error
-	secret := func(name string, dst *string) {
+	readSecret := func(name string, dst *string) {
 		if err != nil {
 			return
 		}
-		*dst, err = envOrFile(getenv, name)
+		*dst, err = secret.Read(getenv, name)
 	}
-	secret(EnvClientID, &c.ClientID)
-	secret(EnvClientSecret, &c.ClientSecret)
-	secret(EnvTechLogin, &c.TechLogin)
-	secret(EnvTechPassword, &c.TechPassword)
+	readSecret(EnvClientID, &c.ClientID)
+	readSecret(EnvClientSecret, &c.ClientSecret)
+	readSecret(EnvTechLogin, &c.TechLogin)
+	readSecret(EnvTechPassword, &c.TechPassword)
 	if err != nil {
 		return c, err
 	}
@@ -476,28 +477,6 @@ func directoryFromEnv(getenv func(string) string) (*Directory, error) {
 		return nil, err
 	}
 	return d, nil
-}
-
-// envOrFile returns the variable's value, or the trimmed content of the file
-// named by name_FILE. Setting both is an error.
-func envOrFile(getenv func(string) string, name string) (string, error) {
-	v, file := getenv(name), getenv(name+"_FILE")
-	switch {
-	case v != "" && file != "":
-		return "", fmt.Errorf("%s and %s_FILE are both set: keep one", name, name)
-	case file != "":
-		data, err := os.ReadFile(file)
-		if err != nil {
-			// The path is not secret; the content is never quoted.
-			return "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		s := strings.TrimSpace(string(data))
-		if s == "" {
-			return "", fmt.Errorf("%s_FILE: %s is empty", name, file)
-		}
-		return s, nil
-	}
-	return v, nil
 }
 
 // Duration is a time.Duration that reads and writes as a string such as

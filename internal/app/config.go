@@ -9,12 +9,12 @@ package app
 import (
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/internal/secret"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/hibiken/asynq"
 )
@@ -100,10 +100,10 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	c := Config{Issuer: getenv(EnvIssuer), Deliberation: getenv(EnvDeliberation),
 		LegalRates: getenv(EnvLegalRates), ECBRates: getenv(EnvECBRates)}
 	var err error
-	if c.DatabaseURL, err = secret(getenv, EnvDatabaseURL); err != nil {
+	if c.DatabaseURL, err = secret.Read(getenv, EnvDatabaseURL); err != nil {
 		return c, err
 	}
-	if c.RedisURL, err = secret(getenv, EnvRedisURL); err != nil {
+	if c.RedisURL, err = secret.Read(getenv, EnvRedisURL); err != nil {
 		return c, err
 	}
 	if c.RedisURL == "" {
@@ -185,22 +185,6 @@ func Variables() [][2]string {
 		{EnvLegalRates, "legal interest rate table (CSV), instead of the embedded one"},
 		{EnvECBRates, "ECB rate table (CSV) for the procurement regime, instead of the embedded one"},
 	}
-}
-
-// secret reads VAR, or the file named by VAR_FILE; setting both is a mistake.
-func secret(getenv func(string) string, name string) (string, error) {
-	v, file := getenv(name), getenv(name+"_FILE")
-	switch {
-	case v != "" && file != "":
-		return "", fmt.Errorf("set %s or %s_FILE, not both", name, name)
-	case file != "":
-		b, err := os.ReadFile(file)
-		if err != nil {
-			return "", fmt.Errorf("%s_FILE: %w", name, err)
-		}
-		return strings.TrimSpace(string(b)), nil
-	}
-	return v, nil
 }
 
 // metricsListenAddr is where to serve /metrics for Prometheus: the address
