@@ -40,7 +40,7 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	refs, err := p.referencesForMany(ctx, pl.EstablishmentIDs, day.Year(), pl.Year)
+	refs, err := billingReferences(ctx, p.books, pl.EstablishmentIDs, day.Year(), pl.Year)
 	if err != nil {
 		return err
 	}
@@ -103,25 +103,6 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	p.Metrics.Add("issued", len(invs))
 	return p.deliverMany(ctx, invs, ests, cii)
-}
-
-// referencesForMany is referencesFor for a batch: the references of the
-// issue year, else those of the year billed.
-func (p *Pipeline) referencesForMany(ctx context.Context, ids []int64, issueYear, billedYear int) (map[int64]store.References, error) {
-	refs, err := p.books.ReferencesForMany(ctx, ids, issueYear)
-	if err != nil || issueYear == billedYear {
-		return refs, err
-	}
-	billed, err := p.books.ReferencesForMany(ctx, ids, billedYear)
-	if err != nil {
-		return nil, err
-	}
-	for id, r := range billed {
-		if cur := refs[id]; cur.CodeService == "" && cur.Engagement == "" {
-			refs[id] = r
-		}
-	}
-	return refs, nil
 }
 
 // deliverMany delivers freshly finalised invoices as preflight and

@@ -26,7 +26,7 @@ func TestRenderAndStore(t *testing.T) {
 			if overage.ID != 0 || e.Offer != "bouquet" {
 				return nil
 			}
-			outcome, inv, err := Issue(ctx, s, cat, e, 2025, invoice.KindOverage, time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC), nil, "test")
+			outcome, inv, err := issueOne(ctx, s, cat, e, 2025, invoice.KindOverage, time.Date(2026, 2, 2, 0, 0, 0, 0, time.UTC))
 			if outcome == Issued {
 				overage = inv
 			}

@@ -25,37 +25,6 @@ const (
 	NothingDue Outcome = "nothing_due"
 )
 
-// issueBooks is what issuing reads and writes.
-type issueBooks interface {
-	ReferencesFor(ctx context.Context, establishmentID int64, year int) (store.References, error)
-	Usage(ctx context.Context, establishmentID int64, year int) (map[string]decimal.Decimal, error)
-	Finalise(ctx context.Context, d store.Draft) (store.Invoice, bool, error)
-}
-
-// Issue computes what an establishment owes for a year and kind
-// (contribution, or overage of year n), and finalises the invoice. A repeat
-// returns the invoice already finalised: the books' unique key makes double
-// billing impossible. The invoice is dated issueDate (a civil date) and due
-// after the deliberation's payment term.
-func Issue(ctx context.Context, books issueBooks, cat *tariff.Catalog, est store.Establishment, year int, kind invoice.Kind, issueDate time.Time, runID *int64, actor string) (Outcome, store.Invoice, error) {
-	q, err := quote(ctx, books, cat, est, year, kind)
-	if err != nil {
-		return "", store.Invoice{}, err
-	}
-	if o := quoteOutcome(q); o != Issued {
-		return o, store.Invoice{}, nil
-	}
-	refs, err := referencesFor(ctx, books, est.ID, issueDate.Year(), year)
-	if err != nil {
-		return "", store.Invoice{}, err
-	}
-	inv, _, err := books.Finalise(ctx, draft(est, year, kind, issueDate, q, refs, runID, actor))
-	if err != nil {
-		return "", store.Invoice{}, err
-	}
-	return Issued, inv, nil
-}
-
 // quote computes what an establishment owes for a year and kind.
 func quote(ctx context.Context, books interface {
 	Usage(ctx context.Context, establishmentID int64, year int) (map[string]decimal.Decimal, error)
@@ -110,15 +79,35 @@ func draft(est store.Establishment, year int, kind invoice.Kind, issueDate time.
 // billed: the finance team must import it.
 var errNoHeadcount = errors.New("no headcount for the year")
 
-// referencesFor gives the buyer references for an invoice: those the buyer
-// gave for the year the invoice is issued in (its budget pays it), else
-// those of the year billed.
-func referencesFor(ctx context.Context, books interface {
-	ReferencesFor(ctx context.Context, establishmentID int64, year int) (store.References, error)
-}, establishmentID int64, issueYear, billedYear int) (store.References, error) {
-	refs, err := books.ReferencesFor(ctx, establishmentID, issueYear)
-	if err != nil || refs.CodeService != "" || refs.Engagement != "" || issueYear == billedYear {
+// referenceBooks reads the buyer references of a year.
+type referenceBooks interface {
+	ReferencesForMany(ctx context.Context, ids []int64, year int) (map[int64]store.References, error)
+}
+
+// billingReferences is the rule for the buyer references an invoice
+// carries: those the buyer gave for the year the invoice is issued in (its
+// budget pays it), else, for a buyer who gave none that year, those of the
+// year billed. The batch asks it for its establishments, the one-invoice
+// delivery (referencesFor) for one.
+func billingReferences(ctx context.Context, books referenceBooks, ids []int64, issueYear, billedYear int) (map[int64]store.References, error) {
+	refs, err := books.ReferencesForMany(ctx, ids, issueYear)
+	if err != nil || issueYear == billedYear {
 		return refs, err
 	}
-	return books.ReferencesFor(ctx, establishmentID, billedYear)
+	billed, err := books.ReferencesForMany(ctx, ids, billedYear)
+	if err != nil {
+		return nil, err
+	}
+	for id, r := range billed {
+		if cur := refs[id]; cur.CodeService == "" && cur.Engagement == "" {
+			refs[id] = r
+		}
+	}
+	return refs, nil
+}
+
+// referencesFor is billingReferences for one establishment.
+func referencesFor(ctx context.Context, books referenceBooks, establishmentID int64, issueYear, billedYear int) (store.References, error) {
+	refs, err := billingReferences(ctx, books, []int64{establishmentID}, issueYear, billedYear)
+	return refs[establishmentID], err
 }
