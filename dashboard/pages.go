@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -796,14 +795,12 @@ type searchView struct {
 	Establishments []store.Establishment
 }
 
-var reNumber = regexp.MustCompile(`^[A-Z]{2}\d{4}-\d{6}$`)
-
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	v := searchView{Q: q}
 	if q != "" {
-		if up := strings.ToUpper(q); reNumber.MatchString(up) {
+		if up := strings.ToUpper(q); invoice.IsNumber(up) {
 			if _, err := s.books.InvoiceByNumber(ctx, up); err == nil {
 				http.Redirect(w, r, "/factures/"+url.PathEscape(up), http.StatusSeeOther)
 				return

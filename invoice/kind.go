@@ -2,6 +2,7 @@ package invoice
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -82,4 +83,29 @@ func Number(series string, n int64) (string, error) {
 		return "", fmt.Errorf("number %s is longer than Chorus Pro's %d characters", s, MaxNumberLength)
 	}
 	return s, nil
+}
+
+// IsNumber reports whether s is shaped as Number makes them: a kind's
+// prefix, a four-digit year, a dash and a sequence of at least six digits
+// ("CT2025-000001"). The dashboard's search uses it to look a number up.
+func IsNumber(s string) bool {
+	series, seq, ok := strings.Cut(s, "-")
+	if !ok || len(series) != 6 || len(seq) < 6 || !digits(series[2:]) || !digits(seq) {
+		return false
+	}
+	for _, k := range Kinds() {
+		if series[:2] == k.Prefix() {
+			return true
+		}
+	}
+	return false
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

@@ -54,3 +54,25 @@ func TestKinds(t *testing.T) {
 		t.Error("unknown kind accepted")
 	}
 }
+
+func TestIsNumber(t *testing.T) {
+	for _, tc := range []struct {
+		s    string
+		want bool
+	}{
+		{"CT2025-000001", true},
+		{"AV2026-000042", true},
+		{"IN2027-1234567", true}, // past a million in a series
+		{"XX2025-000001", false}, // no such kind
+		{"CT2025-00001", false},
+		{"CT25-000001", false},
+		{"CT2025000001", false},
+		{"CT2025-00000A", false},
+		{"ct2025-000001", false},
+		{"", false},
+	} {
+		if got := IsNumber(tc.s); got != tc.want {
+			t.Errorf("IsNumber(%q) = %v, want %v", tc.s, got, tc.want)
+		}
+	}
+}
