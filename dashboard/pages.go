@@ -598,6 +598,12 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
+	var problem *worker.ReferenceProblem
+	if errors.As(err, &problem) {
+		s.setFlash(w, fmt.Sprintf("La facture %s attend toujours ses références : %s", number, problem.Reason().Text), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
 	if err != nil {
 		s.log.Error("resubmit", "invoice", number, "user", p.User.Username, "error", err)
 		s.setFlash(w, "La re-soumission a échoué : "+err.Error(), true)

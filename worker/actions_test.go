@@ -25,16 +25,22 @@ func (engagementDirectory) LookupBuyer(_ context.Context, siret string) (chorus.
 	return chorus.Buyer{SIRET: siret, OnChorus: true, Exigence: chorus.ExigenceEngagement}, nil
 }
 
-// recordingQueue keeps the tasks enqueued.
+// recordingQueue keeps the tasks enqueued: their types and ids.
 type recordingQueue struct {
 	mu    sync.Mutex
 	tasks []string
+	ids   []string
 }
 
-func (q *recordingQueue) EnqueueContext(_ context.Context, t *asynq.Task, _ ...asynq.Option) (*asynq.TaskInfo, error) {
+func (q *recordingQueue) EnqueueContext(_ context.Context, t *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.tasks = append(q.tasks, t.Type())
+	for _, o := range opts {
+		if o.Type() == asynq.TaskIDOpt {
+			q.ids = append(q.ids, o.Value().(string))
+		}
+	}
 	return &asynq.TaskInfo{}, nil
 }
 
@@ -128,6 +134,44 @@ func TestFillReferences(t *testing.T) {
 				t.Fatalf("filling a postal invoice: %v", err)
 			}
 		})
+	}
+}
+
+// A re-submission of an invoice waiting for references either delivers it
+// or says why not, every time: before the references are there it refuses
+// with the buyer's requirement; after, each one enqueues its own delivery
+// (the second is not dropped as a duplicate of the first).
+func TestResubmitReferencesActsOrSaysWhyNot(t *testing.T) {
+	ctx := context.Background()
+	s := storetest.SQLite(t)
+	loadSample(t, s)
+	is := issuer(t)
+	q := &recordingQueue{}
+	p := NewPipeline(Deps{Books: s, Catalog: catalog(t), Issuer: is, Chorus: engagementDirectory{}, Queue: q}, DefaultConfig())
+	inv, est := awaitingInvoice(t, s, is)
+	for i := 0; i < 2; i++ {
+		msg, err := p.Resubmit(ctx, inv.Number, "", "user:olivia")
+		var prob *ReferenceProblem
+		if !errors.As(err, &prob) || prob.Code != RefsMissing || !strings.Contains(err.Error(), "attend toujours ses références") {
+			t.Fatalf("re-submission %d without references = %q, %v; want the missing engagement", i+1, msg, err)
+		}
+	}
+	if len(q.tasks) != 0 {
+		t.Fatalf("tasks %v enqueued for an invoice that still cannot go", q.tasks)
+	}
+	if err := s.SetReferences(ctx, est.ID, 2026, "", "EJ-77", "user:olivia"); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ {
+		if msg, err := p.Resubmit(ctx, inv.Number, "", "user:olivia"); err != nil || !strings.Contains(msg, "livraison relancée") {
+			t.Fatalf("re-submission %d with references = %q, %v", i+1, msg, err)
+		}
+	}
+	if len(q.ids) != 2 || q.tasks[0] != TypeDeliver || q.ids[0] == q.ids[1] {
+		t.Fatalf("tasks %v ids %v: want two deliveries with their own ids", q.tasks, q.ids)
+	}
+	if got, _ := s.InvoiceByID(ctx, inv.ID); got.Engagement != "EJ-77" {
+		t.Fatalf("engagement %q on the invoice, want the one in the books", got.Engagement)
 	}
 }
 

@@ -63,10 +63,7 @@ func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (
 	}
 	switch ResubmitActionFor(inv) {
 	case ResubmitReferences:
-		if err := p.EnqueueDeliver(ctx, inv.ID, ":resubmit:"+fmt.Sprint(inv.UpdatedAt.UnixNano())); err != nil {
-			return "", err
-		}
-		return fmt.Sprintf("%s : références vérifiées à nouveau, livraison relancée", number), nil
+		return p.resubmitReferences(ctx, inv)
 	case ResubmitRedeposit:
 		// The platform refused the flow: the same number may be deposited again.
 		if _, err := p.refreshReferences(ctx, inv); err != nil {
@@ -95,6 +92,37 @@ func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (
 		return fmt.Sprintf("%s : facture complétée, suivi relancé", number), p.EnqueueTrack(ctx, inv.ID, 0, ":completed")
 	}
 	return "", &StateError{Number: number, State: inv.State, ChorusStatus: inv.ChorusStatus, Err: ErrNothingToResubmit}
+}
+
+// resubmitReferences delivers an invoice that waited for its buyer
+// references, if the books now hold what the buyer requires: the channel
+// rule is asked now, so a re-submission either starts a delivery or says
+// why it cannot (a *ReferenceProblem), never answers "relaunched" for
+// nothing. Each accepted re-submission enqueues its own delivery task: an
+// id derived from the invoice alone would be dropped as a duplicate of the
+// previous re-submission's for as long as asynq keeps it.
+func (p *Pipeline) resubmitReferences(ctx context.Context, inv store.Invoice) (string, error) {
+	inv, err := p.refreshReferences(ctx, inv)
+	if err != nil {
+		return "", err
+	}
+	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+	if err != nil {
+		return "", err
+	}
+	var buyer chorus.Buyer
+	if est.OnChorus {
+		if buyer, err = p.buyers.get(ctx, p.chorus, est.SIRET); err != nil {
+			return "", fmt.Errorf("%s: %w: %w", inv.Number, ErrDirectoryUnavailable, err)
+		}
+	}
+	if d := decideChannel(est, buyer, inv.CodeService, inv.Engagement); d.Channel == ChannelAwaiting {
+		return "", fmt.Errorf("%s attend toujours ses références : %w", inv.Number, d.Problem)
+	}
+	if err := p.EnqueueDeliver(ctx, inv.ID, fmt.Sprintf(":resubmit:%d", p.wall().UnixNano())); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%s : références vérifiées, livraison relancée", inv.Number), nil
 }
 
 // replace answers a buyer's rejection: a credit note cancelling the
