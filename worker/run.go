@@ -20,6 +20,13 @@ const (
 // EnqueueRun asks for a billing run of a year and kind, its invoices dated
 // issueDate. One run per year and kind: asking twice changes nothing.
 func (p *Pipeline) EnqueueRun(ctx context.Context, year int, kind invoice.Kind, issueDate time.Time) error {
+	// A year no deliberation covers would only fail each establishment one
+	// by one: refuse the run itself, saying which years are covered.
+	if p.cat != nil {
+		if _, err := p.cat.For(year); err != nil {
+			return fmt.Errorf("%s run %d: %w", kind, year, err)
+		}
+	}
 	return p.enqueue(ctx, TypeRun, RunPayload{Year: year, Kind: string(kind), IssueDate: issueDate.Format(time.DateOnly)},
 		fmt.Sprintf("run:%s:%d", kind, year), asynq.Queue(QueueCritical))
 }

@@ -244,3 +244,33 @@ func TestHelpAndDemo(t *testing.T) {
 		}
 	}
 }
+
+// Command-line mistakes are named as such, before anything is done.
+func TestCommandLineMistakes(t *testing.T) {
+	dir := t.TempDir()
+	// Redis on a port where nothing listens: a run refused for its year
+	// must be refused before any queue is asked.
+	env := map[string]string{envDatabaseURL: "sqlite://" + filepath.Join(dir, "books.db"), "CHORUSBILL_REDIS_URL": "redis://127.0.0.1:1/0"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown users subcommand", []string{"users", "frob"}, 2, `unknown subcommand "frob": want add, passwd, disable or list`},
+		{"a run past the convention", []string{"run", "--year", "2031", "--kind", "contribution"}, 1, "year 2031 is outside the convention"},
+		{"a run before it", []string{"run", "--year", "2024", "--kind", "overage"}, 1, "overage run 2024: year 2024 is outside the convention"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errOut := runCLI(t, env, tc.args...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("%v: exit %d, stderr %q; want %d and %q", tc.args, code, errOut, tc.code, tc.want)
+			}
+		})
+	}
+	// A boolean flag whose help names a command is not shown as taking it.
+	_, out, errOut := runCLI(t, env, "work", "-h")
+	if help := out + errOut; !strings.Contains(help, "-no-auto-runs\n") {
+		t.Fatalf("work -h shows -no-auto-runs as taking an argument:\n%s", help)
+	}
+}

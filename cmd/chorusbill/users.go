@@ -41,6 +41,11 @@ func runUsersWith(ctx context.Context, c *cli, args []string, in io.Reader) erro
 		return nil
 	}
 	sub, rest := args[0], args[1:]
+	switch sub {
+	case "add", "passwd", "disable", "list":
+	default:
+		return usagef("unknown subcommand %q: want add, passwd, disable or list", sub)
+	}
 	var name string
 	if len(rest) > 0 && !strings.HasPrefix(rest[0], "-") {
 		name, rest = rest[0], rest[1:]

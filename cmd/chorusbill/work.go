@@ -30,7 +30,7 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 		track                  durationList
 		cpuProfile, memProfile string
 	)
-	fs.BoolVar(&noAuto, "no-auto-runs", false, "do not start the yearly runs by the calendar (runs only by `chorusbill run`)")
+	fs.BoolVar(&noAuto, "no-auto-runs", false, "do not start the yearly runs by the calendar (runs only by chorusbill run)")
 	// The flags below let `chorusbill bench` run its workers as processes
 	// with its own configuration, whatever the environment says.
 	fs.IntVar(&concurrency, "concurrency", 0, "tasks this worker runs at once (default $"+envConcurrency+", else 10)")
