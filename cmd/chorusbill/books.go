@@ -106,15 +106,54 @@ func runInvoices(ctx context.Context, c *cli, args []string) error {
 		}
 		return writeJSON(c.stdout, views)
 	}
+	ests, err := establishmentsOf(ctx, s, list)
+	if err != nil {
+		return err
+	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "NUMÉRO\tTYPE\tANNÉE\tÉTABLISSEMENT\tÉMISE LE\tÉCHÉANCE\tTOTAL TTC\tÉTAT")
+	fmt.Fprintln(tw, "NUMÉRO\tTYPE\tANNÉE\tSIRET\tÉTABLISSEMENT\tÉMISE LE\tÉCHÉANCE\tTOTAL TTC\tÉTAT")
 	for _, inv := range list {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t#%d\t%s\t%s\t%s\t%s\n", inv.Number, inv.Kind, inv.Year, inv.EstablishmentID,
+		est := ests[inv.EstablishmentID]
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", inv.Number, inv.Kind, inv.Year, est.SIRET, shorten(est.Name, 40),
 			frenchDate(inv.IssueDate), frenchDate(inv.DueDate), euros(inv.TotalTTC), inv.State)
 	}
 	tw.Flush()
 	fmt.Fprintf(c.stdout, "%d facture(s)\n", len(list))
 	return nil
+}
+
+// establishmentsOf reads the establishments of listed invoices, a block of
+// ids at a time (a year lists up to one invoice per establishment).
+func establishmentsOf(ctx context.Context, s *store.Store, list []store.Invoice) (map[int64]store.Establishment, error) {
+	seen := map[int64]bool{}
+	var ids []int64
+	for _, inv := range list {
+		if !seen[inv.EstablishmentID] {
+			seen[inv.EstablishmentID] = true
+			ids = append(ids, inv.EstablishmentID)
+		}
+	}
+	out := make(map[int64]store.Establishment, len(ids))
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		block, err := s.EstablishmentsByIDs(ctx, ids[:n])
+		if err != nil {
+			return nil, err
+		}
+		for id, e := range block {
+			out[id] = e
+		}
+		ids = ids[n:]
+	}
+	return out, nil
+}
+
+// shorten cuts a name to n characters for a table column.
+func shorten(name string, n int) string {
+	if r := []rune(name); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return name
 }
 
 func stateNames() []string {
