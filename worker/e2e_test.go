@@ -14,6 +14,7 @@ import (
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/fixtures"
+	"github.com/chorusbill/chorusbill/internal/redistest"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/store/storetest"
@@ -22,18 +23,10 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// The end-to-end tests run the real pipeline on a real Redis (a database of
-// its own, flushed first), real PostgreSQL (a schema of its own) and the
-// Chorus Pro sandbox, whose business clock the test drives.
-
-const e2eRedisDB = 11
-
-func redisAddr() string {
-	if a := os.Getenv("CHORUSBILL_TEST_REDIS_ADDR"); a != "" {
-		return a
-	}
-	return "127.0.0.1:6379"
-}
+// The end-to-end tests run the real pipeline on a real Redis (a private
+// redis-server per test, which it may flush: nothing else uses it), real
+// PostgreSQL (a schema of its own) and the Chorus Pro sandbox, whose
+// business clock the test drives.
 
 // wallClock is the sandbox's token clock: frozen, tokens never expire here.
 func wallClock() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
@@ -53,12 +46,7 @@ type stack struct {
 
 func newStack(t *testing.T, books *store.Store, faults sandbox.Faults, tune ...func(*Config)) *stack {
 	t.Helper()
-	ropt := asynq.RedisClientOpt{Addr: redisAddr(), DB: e2eRedisDB}
-	rdb := redis.NewClient(&redis.Options{Addr: ropt.Addr, DB: ropt.DB})
-	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis is not reachable at %s (run `make services`): %v", ropt.Addr, err)
-	}
-	rdb.Close()
+	ropt := asynq.RedisClientOpt{Addr: redistest.Start(t)}
 	sb, err := sandbox.New(sandbox.Config{
 		ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
 		TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword,

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/chorusbill/chorusbill/internal/app"
+	"github.com/chorusbill/chorusbill/internal/redistest"
 )
 
 // runLab runs a command line as the binary would, with an empty environment
@@ -45,7 +46,7 @@ func TestBenchSmall(t *testing.T) {
 	dir := t.TempDir()
 	environ := map[string]string{app.EnvTestPostgres: os.Getenv(app.EnvTestPostgres)}
 	code, out, errOut := runLab(t, environ, "bench", "--chorusbill", bin, "--establishments", "200", "--noop", "2000", "--embedded", "100",
-		"--redis", "redis://127.0.0.1:6379/14", "--workers", "2", "--concurrency", "4", "--profile", dir, "--timeout", "2m")
+		"--redis", "redis://"+redistest.Start(t)+"/0", "--workers", "2", "--concurrency", "4", "--profile", dir, "--timeout", "2m")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
@@ -98,7 +99,7 @@ func TestBenchInProcess(t *testing.T) {
 	}
 	environ := map[string]string{app.EnvTestPostgres: os.Getenv(app.EnvTestPostgres)}
 	code, out, errOut := runLab(t, environ, "bench", "--establishments", "100", "--noop", "500", "--embedded", "0",
-		"--redis", "redis://127.0.0.1:6379/14", "--workers", "2", "--concurrency", "4", "--in-process", "--timeout", "2m")
+		"--redis", "redis://"+redistest.Start(t)+"/0", "--workers", "2", "--concurrency", "4", "--in-process", "--timeout", "2m")
 	if code != 0 {
 		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}

@@ -13,10 +13,10 @@ import (
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/internal/redistest"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/store/storetest"
-	"github.com/redis/go-redis/v9"
 )
 
 // A worker process killed with SIGKILL in the middle of a run, then a new
@@ -38,12 +38,7 @@ func TestWorkerKilledMidRun(t *testing.T) {
 	}
 	srv := httptest.NewServer(sb)
 	defer srv.Close()
-	const redisURL = "redis://127.0.0.1:6379/12"
-	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:6379", DB: 12})
-	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
-		t.Fatalf("Redis: %v", err)
-	}
-	rdb.Close()
+	redisURL := "redis://" + redistest.Start(t) + "/0" // its own server: the machine's Redis is shared
 	environ := map[string]string{
 		envDatabaseURL: storetest.PostgresURL(t), envRedisURL: redisURL,
 		"CHORUS_ENV": "local", "CHORUS_BASE_URL": srv.URL, "CHORUS_TOKEN_URL": srv.URL + chorus.PathToken,
