@@ -43,3 +43,20 @@ func (p *Pipeline) HandleKick(ctx context.Context, _ *asynq.Task) error {
 	period := max(int64(p.cfg.KickEvery/time.Second), 1)
 	return p.enqueue(ctx, TypeReconcile, struct{}{}, fmt.Sprintf("reconcile:%d", p.wall().Unix()/period), asynq.Queue(QueueLow))
 }
+
+// Schedule says, one line each, what the scheduler of a worker with this
+// configuration will start by itself (HandleKick is what does it): a worker
+// prints it at start, so that billing by the calendar is never a surprise.
+func (c Config) Schedule() []string {
+	var out []string
+	if c.AutoRuns {
+		out = append(out,
+			"the contribution run of the current year, from 2 January (a year no deliberation covers is skipped)",
+			fmt.Sprintf("the overage run of the previous year, from 1 %s", c.OverageFrom))
+	} else {
+		out = append(out, "no yearly run by the calendar (--no-auto-runs): runs start only with `chorusbill run`")
+	}
+	return append(out,
+		"the late-payment interest invoices, once a day",
+		fmt.Sprintf("a reconciliation of the queue with the books, every %s", c.KickEvery))
+}

@@ -93,6 +93,10 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 		}
 		defer stop()
 	}
+	fmt.Fprintln(c.stdout, "chorusbill work: this worker's scheduler starts by itself:")
+	for _, line := range s.Worker.Schedule() {
+		fmt.Fprintln(c.stdout, "  - "+line)
+	}
 	slog.New(slog.NewTextHandler(c.stderr, nil)).Info("worker started", "database", s.Books.Dialect(), "concurrency", s.Worker.Concurrency)
 	return s.Pipeline.Serve(ctx, s.Redis)
 }
