@@ -52,7 +52,7 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 	fs.IntVar(&o.Embedded, "embedded", 10_000, "also bill `SIZE` establishments on the embedded stack (miniredis + SQLite, in this process); 0 to skip")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the generated establishments")
 	fs.StringVar(&o.ProfileDir, "profile", "", "write CPU and heap profiles of each pipeline phase (this process's and each worker's) into `DIR`")
-	fs.StringVar(&o.RedisURL, "redis", lab.BenchDefaultRedis, "Redis `URL`; its DB is flushed")
+	fs.StringVar(&o.RedisURL, "redis", "", "Redis `URL` of the bench's own (required: its DB is flushed; scripts/bench starts one)")
 	fs.StringVar(&o.PostgresURL, "postgres", c.cfg.BenchPostgresURL, "PostgreSQL `URL` to make the bench's schemas in ($"+app.EnvBenchPostgres+", else $"+app.EnvTestPostgres+")")
 	fs.DurationVar(&o.Timeout, "timeout", 30*time.Minute, "give up a phase after this long")
 	bin := chorusbillFlag(fs)
@@ -70,6 +70,9 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 		return usagef("--noop must be 1 or more")
 	case o.Embedded < 0 || o.Embedded > fixtures.MaxGenerated:
 		return usagef("--embedded must be 0 (none) to %d establishments", fixtures.MaxGenerated)
+	}
+	if o.RedisURL == "" {
+		return usagef("--redis is required: the bench flushes it, so give it a Redis of its own (scripts/bench starts one)")
 	}
 	if _, err := asynq.ParseRedisURI(o.RedisURL); err != nil {
 		return usagef("--redis: %v", err)

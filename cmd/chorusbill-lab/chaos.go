@@ -18,7 +18,7 @@ func runChaos(ctx context.Context, c *cli, args []string) error {
 	fs.IntVar(&o.Workers, "workers", 3, "worker processes")
 	fs.DurationVar(&o.KillEvery, "kill-every", 4*time.Second, "kill a random worker this often")
 	fs.BoolVar(&o.RestartPostgres, "restart-postgres", false, "restart PostgreSQL once during the run (pg_ctlcluster)")
-	fs.StringVar(&o.RedisURL, "redis", "redis://127.0.0.1:6379/14", "Redis `URL` (the database is flushed)")
+	fs.StringVar(&o.RedisURL, "redis", "", "Redis `URL` of the run's own (required: the run flushes it; scripts/chaos starts one)")
 	fs.DurationVar(&o.Timeout, "timeout", 20*time.Minute, "give up after this long")
 	bin := chorusbillFlag(fs)
 	if err := c.parse(fs, "[--establishments N] [--workers W]", lab.ChaosAbout, args); err != nil {
@@ -29,6 +29,9 @@ func runChaos(ctx context.Context, c *cli, args []string) error {
 	}
 	if !strings.HasPrefix(c.cfg.DatabaseURL, "postgres") {
 		return usagef("%s must name a PostgreSQL database (the chaos run restarts it)", app.EnvDatabaseURL)
+	}
+	if o.RedisURL == "" {
+		return usagef("--redis is required: the chaos run flushes it, so give it a Redis of its own (scripts/chaos starts one)")
 	}
 	if _, err := redis.ParseURL(o.RedisURL); err != nil {
 		return usagef("--redis: %v", err)

@@ -46,9 +46,6 @@ import (
 // are `chorusbill work` processes, so that their memory and CPU are
 // measured apart from the sandbox's and the bench driver's.
 
-// BenchDefaultRedis is the bench's Redis unless told otherwise.
-const BenchDefaultRedis = "redis://127.0.0.1:6379/13"
-
 // benchYear and benchIssueDate are the run the bench times: the 2025
 // contributions, dated 15 January 2025.
 const benchYear = 2025
