@@ -121,6 +121,10 @@ func (c *cli) help(w io.Writer) {
 	fmt.Fprintf(w, "  %-10s %s\n", "help", "list the commands, or show one: chorusbill help COMMAND")
 	fmt.Fprintln(w, "\nEnvironment:")
 	for _, v := range app.Variables() {
+		if len(v[0]) > 28 {
+			fmt.Fprintf(w, "  %s\n  %-28s %s\n", v[0], "", v[1])
+			continue
+		}
 		fmt.Fprintf(w, "  %-28s %s\n", v[0], v[1])
 	}
 }

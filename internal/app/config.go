@@ -16,6 +16,7 @@ import (
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/internal/secret"
 	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/worker"
 	"github.com/hibiken/asynq"
 )
 
@@ -176,14 +177,37 @@ func (c Config) BooksURL() string {
 	return c.DatabaseURL
 }
 
-// Variables describes the main variables, for the commands' help.
+// Variables describes every variable the product reads, with its default,
+// for the commands' help (the sandbox's own CHORUS_SANDBOX_* are in
+// `chorusbill sandbox -h`).
 func Variables() [][2]string {
+	w := worker.DefaultConfig()
+	track := make([]string, len(w.TrackIntervals))
+	for i, d := range w.TrackIntervals {
+		track[i] = d.String()
+	}
 	return [][2]string{
 		{EnvDatabaseURL, "the books: postgres://… or sqlite://PATH (default " + store.DefaultURL + "); also " + EnvDatabaseURL + "_FILE"},
+		{EnvRedisURL, "the queue's Redis (default " + DefaultRedisURL + "); also " + EnvRedisURL + "_FILE"},
+		{EnvConcurrency, fmt.Sprintf("tasks a worker runs at once (default %d)", w.Concurrency)},
+		{EnvKickEvery, fmt.Sprintf("period of the scheduler's kick (default %s)", w.KickEvery)},
+		{EnvStaleAfter, fmt.Sprintf("an invoice not moving for that long has its task enqueued again (default %s)", w.StaleAfter)},
+		{EnvPollInterval, "how often a worker looks for due tasks (default asynq's: 5s scheduled, 1s idle)"},
+		{EnvTrackIntervals, "delays between the polls of a deposited invoice, the last repeating (default " + strings.Join(track, ",") + ")"},
 		{EnvIssuer, "issuer file (seller identity, bank account, convention), instead of the embedded demo one"},
 		{EnvDeliberation, "deliberation file (YAML) or directory of them, instead of the embedded 2025-2029 one"},
 		{EnvLegalRates, "legal interest rate table (CSV), instead of the embedded one"},
 		{EnvECBRates, "ECB rate table (CSV) for the procurement regime, instead of the embedded one"},
+		{EnvDashboardAddr, "where `chorusbill serve` listens (default " + DefaultDashboardAddr + ")"},
+		{EnvInsecureCookies, "true to drop the cookies' Secure flag, for plain HTTP on localhost only (default false)"},
+		{EnvMetricsAddr, "serve Prometheus /metrics there, without authentication (a bare :PORT is 127.0.0.1; default: not served)"},
+		{"CHORUS_ENV", "local (default: the sandbox), qualification or production"},
+		{"CHORUS_CLIENT_ID, CHORUS_CLIENT_SECRET", "the PISTE application's OAuth2 credentials (also …_FILE; local: the sandbox's)"},
+		{"CHORUS_TECH_LOGIN, CHORUS_TECH_PASSWORD", "the Chorus Pro technical account (also …_FILE; local: the sandbox's)"},
+		{"CHORUS_SUPPLIER_ID, CHORUS_BANK_ACCOUNT_ID", "the supplier structure's id and its bank account's id on Chorus Pro"},
+		{"CHORUS_BASE_URL, CHORUS_TOKEN_URL", "override the preset URLs of the environment"},
+		{"CHORUS_RATE", "Chorus Pro calls per second of this process"},
+		{EnvBenchPostgres + ", " + EnvTestPostgres, "PostgreSQL server the bench and the tests make their databases in (default " + DefaultBenchPostgres + ")"},
 	}
 }
 

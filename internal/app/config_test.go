@@ -78,3 +78,22 @@ func TestLoadConfigErrors(t *testing.T) {
 		t.Errorf("both: %v", err)
 	}
 }
+
+// The help's list of variables names every variable the product reads.
+func TestVariablesListsEverySetting(t *testing.T) {
+	var listed strings.Builder
+	for _, v := range Variables() {
+		listed.WriteString(v[0] + "\n")
+	}
+	for _, name := range []string{
+		EnvDatabaseURL, EnvRedisURL, EnvConcurrency, EnvKickEvery, EnvStaleAfter, EnvPollInterval, EnvTrackIntervals,
+		EnvIssuer, EnvDeliberation, EnvLegalRates, EnvECBRates, EnvDashboardAddr, EnvInsecureCookies, EnvMetricsAddr,
+		EnvBenchPostgres, EnvTestPostgres,
+		"CHORUS_ENV", "CHORUS_CLIENT_ID", "CHORUS_CLIENT_SECRET", "CHORUS_TECH_LOGIN", "CHORUS_TECH_PASSWORD",
+		"CHORUS_SUPPLIER_ID", "CHORUS_BANK_ACCOUNT_ID", "CHORUS_BASE_URL", "CHORUS_TOKEN_URL", "CHORUS_RATE",
+	} {
+		if !strings.Contains(listed.String(), name) {
+			t.Errorf("%s is not in the help's variables", name)
+		}
+	}
+}
