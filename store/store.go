@@ -24,6 +24,7 @@ type Store struct {
 	db      *sqlx.DB
 	dialect Dialect
 	now     func() time.Time
+	created bool
 }
 
 // Option changes how a store is opened.
@@ -70,12 +71,24 @@ func OpenAndMigrate(ctx context.Context, rawURL string, opts ...Option) (*Store,
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.Migrate(ctx); err != nil {
+	applied, err := s.Migrate(ctx)
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
+	steps, err := migrations(s.dialect)
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.created = applied == len(steps)
 	return s, nil
 }
+
+// Created reports whether OpenAndMigrate found no books there and made them
+// anew (every migration applied): a mistyped path or database name gives
+// empty books, and the commands say so.
+func (s *Store) Created() bool { return s.created }
 
 // Close releases the connections.
 func (s *Store) Close() error { return s.db.Close() }

@@ -198,3 +198,17 @@ func TestOverdue(t *testing.T) {
 		t.Errorf("paid invoice: %s", out)
 	}
 }
+
+// A path that holds no books (a typo, say) gets new, empty books, and the
+// command says so; books already there are opened without a word.
+func TestSaysWhenBooksAreCreated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "typo", "books.db")
+	env := map[string]string{envDatabaseURL: "sqlite://" + path}
+	for i, want := range []bool{true, false} {
+		code, _, errOut := runCLI(t, env, "invoices", "list")
+		said := strings.Contains(errOut, "no books were found at sqlite://"+path+": new, empty books were created there")
+		if code != 0 || said != want {
+			t.Fatalf("run %d: exit %d, stderr %q; want the creation said: %v", i+1, code, errOut, want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 
@@ -78,7 +79,12 @@ func (c *cli) openBooks(ctx context.Context) (*store.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return cfg.OpenBooks(ctx)
+	s, err := cfg.OpenBooks(ctx)
+	if err == nil && s.Created() {
+		fmt.Fprintf(c.stderr, "chorusbill: no books were found at %s: new, empty books were created there (%s names them)\n",
+			cfg.BooksPlace(), app.EnvDatabaseURL)
+	}
+	return s, err
 }
 
 // buildStack builds the stack of the configuration (and opts), logging to

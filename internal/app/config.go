@@ -9,6 +9,7 @@ package app
 import (
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -175,6 +176,19 @@ func (c Config) BooksURL() string {
 		return store.DefaultURL
 	}
 	return c.DatabaseURL
+}
+
+// BooksPlace names where the books are without their URL's password: the
+// file of SQLite books, the host and database of PostgreSQL ones.
+func (c Config) BooksPlace() string {
+	raw := c.BooksURL()
+	if strings.HasPrefix(raw, "sqlite://") {
+		return raw
+	}
+	if u, err := url.Parse(raw); err == nil {
+		return u.Scheme + "://" + u.Host + u.Path
+	}
+	return "the database"
 }
 
 // Variables describes every variable the product reads, with its default,
