@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
@@ -48,6 +49,15 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	// The dashboard's port is taken now: one already in use is said before
+	// the demo runs, not after it.
+	var dashLn net.Listener
+	if dashAddr != "" && !once {
+		if dashLn, err = net.Listen("tcp", dashAddr); err != nil {
+			return fmt.Errorf("dashboard on %s (choose another with --addr, or --addr \"\" for none): %w", dashAddr, err)
+		}
+		defer dashLn.Close()
+	}
 	log := c.logger(c.stderr, slog.LevelWarn)
 	metrics := dashboard.NewMetrics()
 	var stopMetrics func()
@@ -76,8 +86,8 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	// Dashboard (issue 7): served until Ctrl-C, with a demo operator.
-	if dashAddr != "" {
-		wait, err := startDemoDashboard(ctx, c, d.Stack, dashAddr, d.Now, log, metrics)
+	if dashLn != nil {
+		wait, err := startDemoDashboard(ctx, c, d.Stack, dashLn, d.Now, log, metrics)
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,5 +25,22 @@ func TestDemoOnce(t *testing.T) {
 	code, out, _ = runCLI(t, map[string]string{envDatabaseURL: db}, "invoices", "list", "--year", "2025", "--state", "paid")
 	if code != 0 || !strings.Contains(out, "CT") || strings.Contains(out, "0 facture(s)") {
 		t.Errorf("paid invoices after the demo: %d %q", code, out)
+	}
+}
+
+// A dashboard port already in use stops the demo before it runs, saying so.
+func TestDemoPortTakenFirst(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	env := map[string]string{envDatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "demo.db")}
+	code, out, errOut := runCLI(t, env, "demo", "--addr", ln.Addr().String())
+	if code != 1 || !strings.Contains(errOut, "dashboard on "+ln.Addr().String()) || !strings.Contains(errOut, "address already in use") {
+		t.Fatalf("exit %d, stderr %q; want the port in use named", code, errOut)
+	}
+	if out != "" {
+		t.Fatalf("the demo ran before the port was checked: %q", out)
 	}
 }

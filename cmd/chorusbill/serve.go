@@ -182,9 +182,11 @@ func serveListener(ctx context.Context, ln net.Listener, h http.Handler, ready f
 
 // startDemoDashboard serves the dashboard of the demo on addr (plain HTTP,
 // so cookies without Secure: localhost only), with an operator "demo"
-// whose fresh random password is printed once. It returns when the
-// dashboard is listening; the server stops with ctx.
-func startDemoDashboard(ctx context.Context, c *cli, s *app.Stack, addr string, now func() time.Time, log *slog.Logger, metrics *dashboard.Metrics) (func(), error) {
+// whose fresh random password is printed once. It serves on ln, taken
+// before the demo ran (a port already in use is said at once, not after the
+// whole run); it returns when the dashboard is serving and the server stops
+// with ctx.
+func startDemoDashboard(ctx context.Context, c *cli, s *app.Stack, ln net.Listener, now func() time.Time, log *slog.Logger, metrics *dashboard.Metrics) (func(), error) {
 	pw, err := newDemoPassword()
 	if err != nil {
 		return nil, err
@@ -207,7 +209,7 @@ func startDemoDashboard(ctx context.Context, c *cli, s *app.Stack, addr string, 
 	}
 	ready := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- serveDashboard(ctx, addr, d, func(url string) { ready <- url }) }()
+	go func() { done <- serveListener(ctx, ln, d, func(url string) { ready <- url }) }()
 	select {
 	case url := <-ready:
 		fmt.Fprintf(c.stdout, "· dashboard: %s — user demo, password %s (printed once; new at each start)\n", url, pw)
