@@ -76,7 +76,7 @@ func NewStack(ctx context.Context, cfg Config, opts StackOptions) (*Stack, error
 	s.Books = books
 	s.OnClose(func() { books.Close() })
 	if books.Created() && opts.Logger != nil {
-		opts.Logger.Warn("no books were found: new, empty books were created", "where", cfg.BooksPlace(), "named by", EnvDatabaseURL)
+		opts.Logger.Info("no books were found: new, empty books were created", "where", cfg.BooksPlace(), "named by", EnvDatabaseURL)
 	}
 	redisURL := opts.RedisURL
 	if redisURL == "" {
