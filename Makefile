@@ -7,7 +7,9 @@ BENCH   ?= .
 
 ## run: the embedded demo (no Redis, PostgreSQL or Chorus Pro needed); Ctrl-C to stop
 run:
-	$(GO) run ./cmd/chorusbill demo
+	@echo "== building bin/chorusbill (a first build downloads and compiles the modules: a few minutes)"
+	$(GO) build -o bin/chorusbill ./cmd/chorusbill
+	./bin/chorusbill demo
 
 ## test: the whole test suite (starts PostgreSQL and Redis if they are down)
 test: services tools
