@@ -78,7 +78,7 @@ func SupplierActionStatuses() []string {
 // waiting for them: it checks them against what Chorus Pro's directory says
 // the buyer requires (the rule deliveries follow), records them for the
 // issue year and on the invoice, renders its XML again (it was never sent),
-// then delivers it (Resubmit; a *NotRedeliveredError when that fails). References the buyer's entry refuses are a
+// then delivers it (a *NotRedeliveredError when that fails). References the buyer's entry refuses are a
 // *ReferenceProblem, with nothing recorded; a directory that does not answer
 // is ErrDirectoryUnavailable; an invoice not waiting for references is a
 // *StateError (ErrNotAwaitingReferences), or a *store.StaleStateError when
@@ -116,7 +116,9 @@ func (p *Pipeline) FillReferences(ctx context.Context, number, codeService, enga
 	if err := p.renderCIIAgain(ctx, inv, actor); err != nil {
 		return "", err
 	}
-	msg, err := p.Resubmit(ctx, number, "références saisies ("+actor+")", actor)
+	// Checked just now against a fresh directory entry: deliver without
+	// asking the (cached) channel rule again, as Resubmit would.
+	msg, err := p.redeliver(ctx, inv)
 	if err != nil {
 		return "", &NotRedeliveredError{Err: err}
 	}

@@ -119,6 +119,12 @@ func (p *Pipeline) resubmitReferences(ctx context.Context, inv store.Invoice) (s
 	if d := decideChannel(est, buyer, inv.CodeService, inv.Engagement); d.Channel == ChannelAwaiting {
 		return "", fmt.Errorf("%s attend toujours ses références : %w", inv.Number, d.Problem)
 	}
+	return p.redeliver(ctx, inv)
+}
+
+// redeliver enqueues the delivery of an invoice whose references were just
+// found complete, with a task id of its own (see resubmitReferences).
+func (p *Pipeline) redeliver(ctx context.Context, inv store.Invoice) (string, error) {
 	if err := p.EnqueueDeliver(ctx, inv.ID, fmt.Sprintf(":resubmit:%d", p.wall().UnixNano())); err != nil {
 		return "", err
 	}
