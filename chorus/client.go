@@ -29,6 +29,7 @@ type Client struct {
 	account string // base64 login:password, sent as cpro-account; never logged
 	now     func() time.Time
 	observe Observer
+	failed  func(ctx context.Context, err error)
 }
 
 // SingleAttempt is the same client (same token, limiter and connections)
@@ -61,6 +62,14 @@ func LabelObserver[O ~string](f func(op string, outcome O, status int, took time
 		}
 		f(op, O(label), status, took)
 	}
+}
+
+// WithFailedAttempts has f told of every failed attempt the client will
+// make again (a token fetch or a call), with the call's context, before it
+// waits: a call retried for minutes is otherwise silent, and the caller
+// can say why its work is not moving meanwhile.
+func WithFailedAttempts(f func(ctx context.Context, err error)) Option {
+	return func(c *Client) { c.failed = f }
 }
 
 // Option changes a client.
@@ -107,6 +116,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	c.tokens = newTokenCache(cfg, c.http, c.now, c.backoff)
+	c.tokens.failed = c.failed
 	return c, nil
 }
 
@@ -151,6 +161,9 @@ func (c *Client) call(ctx context.Context, op, path string, in any, out retour, 
 		wait := c.backoff(attempt)
 		if e.RetryAfter > wait {
 			wait = e.RetryAfter
+		}
+		if c.failed != nil {
+			c.failed(ctx, err)
 		}
 		c.log.LogAttrs(ctx, slog.LevelWarn, "chorus pro call failed, retrying",
 			slog.String("op", op), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))

@@ -23,6 +23,9 @@ type tokenCache struct {
 	tok     *oauth2.Token
 	fetches int
 	backoff func(attempt int) time.Duration
+	// failed, when set, is told of each failed fetch that will be tried
+	// again (Client's WithFailedAttempts).
+	failed func(ctx context.Context, err error)
 }
 
 func newTokenCache(c Config, httpClient *http.Client, now func() time.Time, backoff func(int) time.Duration) *tokenCache {
@@ -54,6 +57,9 @@ func (t *tokenCache) token(ctx context.Context) (string, error) {
 	var last error
 	for attempt := 0; attempt <= flakyInvalidClientRetries; attempt++ {
 		if attempt > 0 {
+			if t.failed != nil {
+				t.failed(ctx, t.typed(last))
+			}
 			if err := sleep(ctx, t.backoff(attempt)); err != nil {
 				return "", err
 			}
@@ -84,8 +90,14 @@ func (t *tokenCache) token(ctx context.Context) (string, error) {
 			continue // network or 5xx: try again
 		}
 	}
+	return "", t.typed(last)
+}
+
+// typed turns a failed fetch into the client's typed error, the client
+// secret scrubbed from its text.
+func (t *tokenCache) typed(err error) error {
 	var re *oauth2.RetrieveError
-	if errors.As(last, &re) {
+	if errors.As(err, &re) {
 		kind := Transient
 		if re.ErrorCode == "invalid_client" {
 			kind = Auth
@@ -94,9 +106,9 @@ func (t *tokenCache) token(ctx context.Context) (string, error) {
 		if re.Response != nil {
 			status = re.Response.StatusCode
 		}
-		return "", &Error{Op: "token", Kind: kind, Status: status, Reason: re.ErrorCode}
+		return &Error{Op: "token", Kind: kind, Status: status, Reason: re.ErrorCode}
 	}
-	return "", &Error{Op: "token", Kind: Transient, Err: scrub(last, t.cc.ClientSecret)}
+	return &Error{Op: "token", Kind: Transient, Err: scrub(err, t.cc.ClientSecret)}
 }
 
 // invalidate forgets the token if it is still the one that was refused, so

@@ -45,6 +45,10 @@ type overviewView struct {
 	Console                                        bool
 	// Inspected tells whether the queues could be looked at.
 	Inspected bool
+	// Troubles are the steps of the pipeline failing now, with their last
+	// error; TroubleErr says they could not be read.
+	Troubles   []worker.StepTrouble
+	TroubleErr string
 }
 
 func (overviewView) refresh() bool { return true }
@@ -90,6 +94,12 @@ func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
 		s.log.Warn("queue health", "error", err)
 		v.QueueErr = "Files d'attente injoignables (Redis)."
 	}
+	if s.cfg.Troubles != nil {
+		if v.Troubles, err = s.cfg.Troubles(ctx); err != nil {
+			s.log.Warn("steps' failures", "error", err)
+			v.TroubleErr = "État des étapes illisible (Redis injoignable)."
+		}
+	}
 	return v, nil
 }
 
@@ -109,6 +119,14 @@ func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request) {
 		s.log.Error("api overview", "error", err)
 		http.Error(w, `{"error":"internal"}`, http.StatusInternalServerError)
 		return
+	}
+	type troubleJSON struct {
+		Type     string    `json:"type"`
+		Step     string    `json:"step"`
+		Error    string    `json:"error"`
+		Since    time.Time `json:"since"`
+		At       time.Time `json:"at"`
+		Failures int64     `json:"failures"`
 	}
 	type runJSON struct {
 		ID        int64          `json:"id"`
@@ -130,8 +148,13 @@ func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request) {
 		Overdue     string        `json:"overdue"`
 		Runs        []runJSON     `json:"runs"`
 		Queues      []queueHealth `json:"queues"`
+		Troubles    []troubleJSON `json:"troubles"`
 	}{Today: v.Today.Format(time.DateOnly), Invoiced: invoice.Format(v.Money.Invoiced), Collected: invoice.Format(v.Money.Collected),
-		Outstanding: invoice.Format(v.Money.Outstanding), Overdue: invoice.Format(v.Money.Overdue), Runs: []runJSON{}, Queues: v.Queues}
+		Outstanding: invoice.Format(v.Money.Outstanding), Overdue: invoice.Format(v.Money.Overdue), Runs: []runJSON{}, Queues: v.Queues,
+		Troubles: []troubleJSON{}}
+	for _, t := range v.Troubles {
+		out.Troubles = append(out.Troubles, troubleJSON{Type: t.Type, Step: t.Step, Error: t.Error, Since: t.Since, At: t.At, Failures: t.Failures})
+	}
 	for _, rv := range v.Runs {
 		out.Runs = append(out.Runs, runJSON{ID: rv.Run.ID, Year: rv.Run.Year, Kind: rv.Run.Kind, State: rv.Run.State, Done: rv.Done, Total: rv.Total,
 			Outcomes: rv.Outcomes, States: rv.States, Invoiced: invoice.Format(rv.Invoiced), Collected: invoice.Format(rv.Collected)})

@@ -49,6 +49,9 @@ type Config struct {
 	ECBRates   *invoice.RateTable
 	// Inspector reads the queues; nil shows the queue health as unknown.
 	Inspector QueueInspector
+	// Troubles, when set, reads the steps of the pipeline failing now
+	// (worker.Troubles), for the overview to say why work is not moving.
+	Troubles func(ctx context.Context) ([]worker.StepTrouble, error)
 	// Redis, when set, mounts the queue console (asynqmon) under /queues/.
 	Redis asynq.RedisConnOpt
 	// PingRedis tells /readyz whether Redis answers; nil skips the check.

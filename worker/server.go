@@ -9,6 +9,7 @@ import (
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/hibiken/asynq"
+	goredis "github.com/redis/go-redis/v9"
 )
 
 // Mux routes every task type to its handler.
@@ -68,7 +69,14 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 			p.log.Warn("task failed", "type", t.Type(), "error", err.Error())
 		}),
 	})
-	if err := srv.Start(p.Mux()); err != nil {
+	rc, ok := redis.MakeRedisClient().(goredis.UniversalClient)
+	if !ok {
+		return fmt.Errorf("start worker: no Redis client for %T", redis)
+	}
+	defer rc.Close()
+	mux := p.Mux()
+	mux.Use(newSteps(rc, p.log, p.wall).middleware)
+	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	sched := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: asynqLogger{p}})

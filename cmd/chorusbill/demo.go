@@ -71,7 +71,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 			return err
 		},
 		WaitRun: func(ctx context.Context, books *store.Store, year int, kind invoice.Kind) (store.RunSummary, error) {
-			return waitForRun(ctx, books, year, kind, c.stdout, nil)
+			return waitForRun(ctx, books, year, kind, c.stdout, nil, nil)
 		},
 		Summary: func(sum store.RunSummary) { writeSummary(c.stdout, sum) },
 	})

@@ -12,6 +12,7 @@ import (
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
+	"github.com/redis/go-redis/v9"
 )
 
 const runAbout = `Asks the workers for a billing run: the contributions of a year, or the
@@ -61,7 +62,7 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	sum, err := waitForRun(ctx, s.Books, year, k, c.stdout, nil)
+	sum, err := waitForRun(ctx, s.Books, year, k, c.stdout, troublesOf(s), nil)
 	if err != nil {
 		return err
 	}
@@ -69,11 +70,25 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	return nil
 }
 
+// troubleReader reads the steps of the pipeline failing now.
+type troubleReader func(ctx context.Context) ([]worker.StepTrouble, error)
+
+// troublesOf reads the steps' failures the stack's workers note in Redis.
+func troublesOf(s *app.Stack) troubleReader {
+	rc, ok := s.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil
+	}
+	s.OnClose(func() { rc.Close() })
+	return func(ctx context.Context) ([]worker.StepTrouble, error) { return worker.Troubles(ctx, rc) }
+}
+
 // waitForRun polls the books until the run has an outcome for every
 // establishment and none of its invoices is in a working state, drawing a
-// progress bar. tick, when given, is called between polls (the demo drives
-// its sandbox clock there).
-func waitForRun(ctx context.Context, books *store.Store, year int, kind invoice.Kind, w io.Writer, tick func()) (store.RunSummary, error) {
+// progress bar. When work does not move, troubles (if any) says why: each
+// step failing, and its last error, is printed as it changes. tick, when
+// given, is called between polls (the demo drives its sandbox clock there).
+func waitForRun(ctx context.Context, books *store.Store, year int, kind invoice.Kind, w io.Writer, troubles troubleReader, tick func()) (store.RunSummary, error) {
 	var run store.Run
 	for run.ID == 0 {
 		r, err := books.RunFor(ctx, year, kind)
@@ -89,14 +104,23 @@ func waitForRun(ctx context.Context, books *store.Store, year int, kind invoice.
 	if err != nil {
 		return store.RunSummary{}, err
 	}
-	for {
+	said := map[string]string{} // the trouble last printed, per step
+	failing := 0
+	for poll := 0; ; poll++ {
 		sum, err := books.Summary(ctx, run.ID)
 		if err != nil {
 			return sum, err
 		}
 		working := sum.Working()
 		done := sum.Items
-		fmt.Fprintf(w, "\r%s %d  %s %d/%d établissements, %d factures en cours  ", kind, year, bar(done, total, 30), done, total, working)
+		if troubles != nil && poll%4 == 0 {
+			failing = sayTroubles(ctx, w, troubles, said)
+		}
+		alert := ""
+		if failing > 0 {
+			alert = fmt.Sprintf(" — %d étape(s) en échec, voir ci-dessus", failing)
+		}
+		fmt.Fprintf(w, "\r%s %d  %s %d/%d établissements, %d factures en cours%s  ", kind, year, bar(done, total, 30), done, total, working, alert)
 		if done >= total && working == 0 {
 			fmt.Fprintln(w)
 			return sum, nil
@@ -109,6 +133,38 @@ func waitForRun(ctx context.Context, books *store.Store, year int, kind invoice.
 			return sum, fmt.Errorf("the run did not settle: %w", err)
 		}
 	}
+}
+
+// sayTroubles prints, on lines of their own, the steps failing whose last
+// error changed since said, and the steps that moved again; it returns how
+// many steps fail now. The last error is what an operator needs: the
+// worker's log is elsewhere, maybe on another machine.
+func sayTroubles(ctx context.Context, w io.Writer, troubles troubleReader, said map[string]string) int {
+	list, err := troubles(ctx)
+	if err != nil {
+		if said[""] != err.Error() {
+			fmt.Fprintf(w, "\n  ⚠ %v\n", err)
+			said[""] = err.Error()
+		}
+		return len(said) - 1
+	}
+	delete(said, "")
+	now := map[string]bool{}
+	for _, t := range list {
+		now[t.Step] = true
+		key := t.Error
+		if said[t.Step] != key {
+			fmt.Fprintf(w, "\n  ⚠ %s\n", t)
+			said[t.Step] = key
+		}
+	}
+	for step := range said {
+		if !now[step] {
+			fmt.Fprintf(w, "\n  ✓ %s : reprend\n", step)
+			delete(said, step)
+		}
+	}
+	return len(list)
 }
 
 func bar(done, total, width int) string {

@@ -17,6 +17,7 @@ import (
 	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/worker"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
@@ -100,12 +101,14 @@ func (c *cli) newDashboard(s *app.Stack, secure bool, now func() time.Time, log 
 	insp := asynq.NewInspector(s.Redis)
 	s.OnClose(func() { insp.Close() })
 	var ping func(context.Context) error
+	var troubles func(context.Context) ([]worker.StepTrouble, error)
 	if rc, ok := s.Redis.MakeRedisClient().(redis.UniversalClient); ok {
 		s.OnClose(func() { rc.Close() })
 		ping = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
+		troubles = func(ctx context.Context) ([]worker.StepTrouble, error) { return worker.Troubles(ctx, rc) }
 	}
 	return dashboard.New(dashboard.Config{Books: s.Books, Actions: s.Pipeline, Issuer: is, Catalog: cat,
-		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.Redis, PingRedis: ping,
+		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.Redis, PingRedis: ping, Troubles: troubles,
 		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.Pipeline.Metrics})
 }
 

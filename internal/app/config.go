@@ -32,12 +32,14 @@ const (
 	EnvRedisURL = "CHORUSBILL_REDIS_URL"
 	// EnvConcurrency is the number of tasks a worker runs at once.
 	EnvConcurrency = "CHORUSBILL_CONCURRENCY"
-	// EnvKickEvery, EnvStaleAfter and EnvPollInterval are Go durations
-	// tuning the worker; EnvTrackIntervals is a comma-separated list.
-	EnvKickEvery      = "CHORUSBILL_KICK_EVERY"
-	EnvStaleAfter     = "CHORUSBILL_STALE_AFTER"
-	EnvPollInterval   = "CHORUSBILL_POLL_INTERVAL"
-	EnvTrackIntervals = "CHORUSBILL_TRACK_INTERVALS"
+	// EnvKickEvery, EnvStaleAfter, EnvPollInterval and EnvShutdownTimeout
+	// are Go durations tuning the worker; EnvTrackIntervals is a
+	// comma-separated list.
+	EnvKickEvery       = "CHORUSBILL_KICK_EVERY"
+	EnvStaleAfter      = "CHORUSBILL_STALE_AFTER"
+	EnvPollInterval    = "CHORUSBILL_POLL_INTERVAL"
+	EnvShutdownTimeout = "CHORUSBILL_SHUTDOWN_TIMEOUT"
+	EnvTrackIntervals  = "CHORUSBILL_TRACK_INTERVALS"
 	// EnvIssuer, EnvDeliberation, EnvLegalRates and EnvECBRates name files
 	// that replace the embedded tables without a rebuild.
 	EnvIssuer       = "CHORUSBILL_ISSUER"
@@ -79,10 +81,10 @@ type Config struct {
 	Issuer, Deliberation, LegalRates, ECBRates string
 	// Concurrency is the worker's tasks at once (0: the worker's default).
 	Concurrency int
-	// KickEvery, StaleAfter and PollInterval tune the worker (0: its
-	// defaults); TrackIntervals too (nil: its default).
-	KickEvery, StaleAfter, PollInterval time.Duration
-	TrackIntervals                      []time.Duration
+	// KickEvery, StaleAfter, PollInterval and ShutdownTimeout tune the
+	// worker (0: its defaults); TrackIntervals too (nil: its default).
+	KickEvery, StaleAfter, PollInterval, ShutdownTimeout time.Duration
+	TrackIntervals                                       []time.Duration
 	// DashboardAddr is where the dashboard listens.
 	DashboardAddr string
 	// InsecureCookies drops the Secure flag of the dashboard's cookies.
@@ -131,6 +133,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{EnvKickEvery, &c.KickEvery},
 		{EnvStaleAfter, &c.StaleAfter},
 		{EnvPollInterval, &c.PollInterval},
+		{EnvShutdownTimeout, &c.ShutdownTimeout},
 	} {
 		if v := getenv(d.name); v != "" {
 			x, err := time.ParseDuration(v)
@@ -207,6 +210,7 @@ func Variables() [][2]string {
 		{EnvKickEvery, fmt.Sprintf("period of the scheduler's kick (default %s)", w.KickEvery)},
 		{EnvStaleAfter, fmt.Sprintf("an invoice not moving for that long has its task enqueued again (default %s)", w.StaleAfter)},
 		{EnvPollInterval, "how often a worker looks for due tasks (default asynq's: 5s scheduled, 1s idle)"},
+		{EnvShutdownTimeout, fmt.Sprintf("how long a stopping worker lets its tasks finish before handing them back to the queue (default %s; keep it below the grace period of whatever stops it, e.g. compose's stop_grace_period)", w.ShutdownTimeout)},
 		{EnvTrackIntervals, "delays between the polls of a deposited invoice, the last repeating (default " + strings.Join(track, ",") + ")"},
 		{EnvIssuer, "issuer file (seller identity, bank account, convention), instead of the embedded demo one"},
 		{EnvDeliberation, "deliberation file (YAML) or directory of them, instead of the embedded 2025-2029 one"},

@@ -100,7 +100,8 @@ func NewStack(ctx context.Context, cfg Config, opts StackOptions) (*Stack, error
 	if log == nil {
 		log = slog.Default()
 	}
-	chorusOpts := []chorus.Option{chorus.WithLogger(log)}
+	// A Chorus Pro call retried inside a task is noted against its step.
+	chorusOpts := []chorus.Option{chorus.WithLogger(log), chorus.WithFailedAttempts(worker.NoteFailedAttempt)}
 	if opts.Observer != nil {
 		chorusOpts = append(chorusOpts, chorus.WithObserver(opts.Observer))
 	}
@@ -146,10 +147,11 @@ func NewStack(ctx context.Context, cfg Config, opts StackOptions) (*Stack, error
 }
 
 // Tune applies the environment's worker settings (concurrency, kick,
-// staleness, polling and tracking intervals) to w, those set only.
+// staleness, polling, shutdown and tracking intervals) to w, those set only.
 func (c Config) Tune(w *worker.Config) {
 	for _, d := range []struct{ src, dst *time.Duration }{
 		{&c.KickEvery, &w.KickEvery}, {&c.StaleAfter, &w.StaleAfter}, {&c.PollInterval, &w.PollInterval},
+		{&c.ShutdownTimeout, &w.ShutdownTimeout},
 	} {
 		if *d.src > 0 {
 			*d.dst = *d.src
