@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"time"
 
@@ -54,6 +55,15 @@ func isFailure(err error) bool {
 // scheduler's kick, until ctx ends; then it stops taking tasks and lets the
 // running ones finish (ShutdownTimeout), handing back the others.
 func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
+	rc, ok := redis.MakeRedisClient().(goredis.UniversalClient)
+	if !ok {
+		return fmt.Errorf("start worker: no Redis client for %T", redis)
+	}
+	defer rc.Close()
+	watch := newRedisWatch(ctx, rc, p.log)
+	if err := watch.waitUp(ctx); err != nil {
+		return nil // stopped while waiting: nothing was started
+	}
 	srv := asynq.NewServer(redis, asynq.Config{
 		Concurrency:     p.cfg.Concurrency,
 		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
@@ -64,22 +74,19 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 		// honour short intervals (the demo and tests).
 		DelayedTaskCheckInterval: p.cfg.PollInterval,
 		TaskCheckInterval:        p.cfg.PollInterval,
-		Logger:                   asynqLogger{p},
+		Logger:                   asynqLogger{p, watch},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
-			p.log.Warn("task failed", "type", t.Type(), "error", err.Error())
+			if !watch.heldTaskError(err) {
+				p.log.Warn("task failed", "type", t.Type(), "error", err.Error())
+			}
 		}),
 	})
-	rc, ok := redis.MakeRedisClient().(goredis.UniversalClient)
-	if !ok {
-		return fmt.Errorf("start worker: no Redis client for %T", redis)
-	}
-	defer rc.Close()
 	mux := p.Mux()
 	mux.Use(newSteps(rc, p.log, p.wall).middleware)
 	if err := srv.Start(mux); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
-	sched := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: asynqLogger{p}})
+	sched := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: asynqLogger{p, watch}})
 	if _, err := sched.Register(fmt.Sprintf("@every %s", p.cfg.KickEvery), asynq.NewTask(TypeKick, nil), asynq.Queue(QueueCritical), asynq.MaxRetry(1)); err != nil {
 		srv.Shutdown()
 		return fmt.Errorf("schedule kick: %w", err)
@@ -98,11 +105,22 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 	return nil
 }
 
-// asynqLogger sends asynq's own logs to slog.
-type asynqLogger struct{ p *Pipeline }
+// asynqLogger sends asynq's own logs to slog, Redis being unreachable
+// said once (redisWatch) rather than by every loop at every poll.
+type asynqLogger struct {
+	p     *Pipeline
+	watch *redisWatch
+}
 
 func (l asynqLogger) Debug(args ...any) {}
 func (l asynqLogger) Info(args ...any)  { l.p.log.Debug(fmt.Sprint(args...)) }
-func (l asynqLogger) Warn(args ...any)  { l.p.log.Warn(fmt.Sprint(args...)) }
-func (l asynqLogger) Error(args ...any) { l.p.log.Error(fmt.Sprint(args...)) }
-func (l asynqLogger) Fatal(args ...any) { l.p.log.Error(fmt.Sprint(args...)) }
+func (l asynqLogger) Warn(args ...any)  { l.say(slog.LevelWarn, args) }
+func (l asynqLogger) Error(args ...any) { l.say(slog.LevelError, args) }
+func (l asynqLogger) Fatal(args ...any) { l.say(slog.LevelError, args) }
+
+func (l asynqLogger) say(level slog.Level, args []any) {
+	msg := fmt.Sprint(args...)
+	if !l.watch.held(msg) {
+		l.p.log.Log(context.Background(), level, msg)
+	}
+}

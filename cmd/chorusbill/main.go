@@ -16,6 +16,7 @@ import (
 	"syscall"
 
 	"github.com/chorusbill/chorusbill/internal/app"
+	"github.com/redis/go-redis/v9"
 )
 
 // env reads configuration; tests pass a map instead of the process environment.
@@ -58,11 +59,21 @@ func commands() []command {
 }
 
 func main() {
+	// go-redis logs each failed dial of its pool itself, with no way to
+	// say so per client: the worker says once that Redis is unreachable
+	// (worker.redisWatch), and these lines would repeat it many times.
+	redis.SetLogger(quietRedisLog{})
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
 	stop()
 	os.Exit(code)
 }
+
+// quietRedisLog drops go-redis's own log lines (failed dials, mostly),
+// which the commands report through their errors instead.
+type quietRedisLog struct{}
+
+func (quietRedisLog) Printf(context.Context, string, ...any) {}
 
 // usageError is a mistake in the command line: exit status 2.
 type usageError struct{ msg string }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/internal/redistest"
@@ -76,5 +77,64 @@ func TestRunWaitSaysWhyItIsStuck(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("worker:\n%s", workOut.String())
+	}
+}
+
+// With Redis down, `work` says so once and waits; when Redis answers it
+// starts, and says so; Redis lost again under a running worker is said
+// once more, and its return too: a handful of lines, not one per poll.
+func TestWorkSaysOnceThatRedisIsDown(t *testing.T) {
+	rs := redistest.StartServer(t)
+	rs.Stop()
+	environ := map[string]string{
+		envDatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "books.db"),
+		envRedisURL:    "redis://" + rs.Addr + "/0",
+		"CHORUS_ENV":   "local", "CHORUSBILL_POLL_INTERVAL": "50ms", "CHORUSBILL_SHUTDOWN_TIMEOUT": "1s",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var out syncBuffer
+	done := make(chan int)
+	go func() {
+		done <- run(ctx, []string{"work", "--no-auto-runs"}, &out, &out, func(k string) string { return environ[k] })
+	}()
+	waitFor := func(what string, within time.Duration) {
+		t.Helper()
+		deadline := time.Now().Add(within)
+		for !strings.Contains(out.String(), what) {
+			if time.Now().After(deadline) {
+				cancel()
+				<-done
+				t.Fatalf("the worker never said %q:\n%s", what, out.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	redisLines := func() int {
+		n := 0
+		for _, l := range strings.Split(out.String(), "\n") {
+			if strings.Contains(l, "level=") && (strings.Contains(l, "Redis ") || strings.Contains(l, "refused")) {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor("Redis unreachable: the worker waits for it", 10*time.Second)
+	time.Sleep(3 * time.Second) // many polls, had the worker started
+	if n := redisLines(); n != 1 {
+		t.Errorf("while waiting for Redis, %d lines about it (want 1):\n%s", n, out.String())
+	}
+	rs.Restart()
+	waitFor("Redis answers: the worker starts", 40*time.Second)
+	rs.Stop()
+	waitFor("Redis unreachable: tasks wait", 20*time.Second)
+	time.Sleep(3 * time.Second)
+	if n := redisLines(); n != 3 {
+		t.Errorf("after Redis went away under the worker, %d lines about it (want 3):\n%s", n, out.String())
+	}
+	rs.Restart()
+	waitFor("Redis answers again", 40*time.Second)
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("work ended with %d:\n%s", code, out.String())
 	}
 }

@@ -97,7 +97,7 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 	for _, line := range s.Worker.Schedule() {
 		fmt.Fprintln(c.stdout, "  - "+line)
 	}
-	slog.New(slog.NewTextHandler(c.stderr, nil)).Info("worker started", "database", s.Books.Dialect(), "concurrency", s.Worker.Concurrency)
+	slog.New(slog.NewTextHandler(c.stderr, nil)).Info("worker starting", "database", s.Books.Dialect(), "concurrency", s.Worker.Concurrency)
 	return s.Pipeline.Serve(ctx, s.Redis)
 }
 

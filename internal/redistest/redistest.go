@@ -18,35 +18,79 @@ import (
 // installs it); without it the test fails, saying so.
 func Start(t testing.TB) string {
 	t.Helper()
+	return StartServer(t).Addr
+}
+
+// Server is a private redis-server that a test may stop and start again on
+// the same address (Redis going away under a worker).
+type Server struct {
+	// Addr is "127.0.0.1:PORT".
+	Addr string
+	t    testing.TB
+	bin  string
+	port int
+	dir  string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// StartServer runs a private redis-server for the test, stopped when the
+// test ends.
+func StartServer(t testing.TB) *Server {
+	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		t.Fatalf("redis-server not found (run `make services`, which installs it): %v", err)
 	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	t.Cleanup(s.Stop)
 	for attempt := 0; attempt < 5; attempt++ {
-		port, err := freePort()
-		if err != nil {
+		if s.port, err = freePort(); err != nil {
 			t.Fatalf("find a free port for redis-server: %v", err)
 		}
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		cmd := exec.Command(bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
-			"--save", "", "--appendonly", "no", "--dir", t.TempDir(), "--loglevel", "warning")
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start redis-server: %v", err)
+		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port))
+		if s.start() {
+			return s
 		}
-		exited := make(chan struct{})
-		go func() { cmd.Wait(); close(exited) }()
-		if waitReady(addr, exited) {
-			t.Cleanup(func() {
-				cmd.Process.Kill()
-				<-exited
-			})
-			return addr
-		}
-		cmd.Process.Kill()
-		<-exited // the port was taken in between: try another
+		// the port was taken in between: try another
 	}
 	t.Fatal("redis-server did not start on any of 5 free ports")
-	return ""
+	return nil
+}
+
+// Stop kills the server (its data is lost: it keeps nothing on disk).
+func (s *Server) Stop() {
+	if s.cmd != nil {
+		s.cmd.Process.Kill()
+		<-s.done
+		s.cmd = nil
+	}
+}
+
+// Restart starts the stopped server again on its address, empty.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	if !s.start() {
+		s.t.Fatalf("redis-server did not start again on %s", s.Addr)
+	}
+}
+
+func (s *Server) start() bool {
+	cmd := exec.Command(s.bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(s.port),
+		"--save", "", "--appendonly", "no", "--dir", s.dir, "--loglevel", "warning")
+	if err := cmd.Start(); err != nil {
+		s.t.Fatalf("start redis-server: %v", err)
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	if waitReady(s.Addr, done) {
+		s.cmd, s.done = cmd, done
+		return true
+	}
+	cmd.Process.Kill()
+	<-done
+	return false
 }
 
 func freePort() (int, error) {

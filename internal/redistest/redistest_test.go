@@ -27,3 +27,26 @@ func TestStartGivesPrivateServers(t *testing.T) {
 		t.Fatalf("get = %q, %v", v, err)
 	}
 }
+
+// A stopped server refuses connections; restarted, it answers on the same
+// address, empty.
+func TestServerStopsAndRestarts(t *testing.T) {
+	ctx := context.Background()
+	s := StartServer(t)
+	rc := redis.NewClient(&redis.Options{Addr: s.Addr, MaxRetries: -1})
+	defer rc.Close()
+	if err := rc.Set(ctx, "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	s.Stop()
+	if err := rc.Ping(ctx).Err(); err == nil {
+		t.Fatal("a stopped server answers")
+	}
+	s.Restart()
+	if err := rc.Ping(ctx).Err(); err != nil {
+		t.Fatalf("restarted server: %v", err)
+	}
+	if n, _ := rc.Exists(ctx, "k").Result(); n != 0 {
+		t.Fatal("the restarted server kept a key")
+	}
+}
