@@ -2,33 +2,41 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
+	"fmt"
 	"strings"
 	"time"
 
 	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/internal/lab"
+	"github.com/chorusbill/chorusbill/internal/pgserver"
 	"github.com/redis/go-redis/v9"
 )
 
-func runChaos(ctx context.Context, c *cli, args []string) error {
+func runChaos(ctx context.Context, c *cli, args []string) (err error) {
 	fs := flag.NewFlagSet("chaos", flag.ContinueOnError)
 	var o lab.ChaosOptions
 	fs.IntVar(&o.Establishments, "establishments", 10000, "establishments to generate")
 	fs.IntVar(&o.Workers, "workers", 3, "worker processes")
 	fs.DurationVar(&o.KillEvery, "kill-every", 4*time.Second, "kill a random worker this often")
-	fs.BoolVar(&o.RestartPostgres, "restart-postgres", false, "restart PostgreSQL once during the run (pg_ctlcluster)")
+	private := fs.Bool("private-postgres", false, "bill on a PostgreSQL server of the run's own (initdb in a temp dir, a free port of 127.0.0.1), removed at the end, instead of "+app.EnvDatabaseURL+"'s; the default when that is unset")
+	fs.BoolVar(&o.RestartPostgres, "restart-postgres", false, "restart PostgreSQL once during the run: only the run's own server (--private-postgres)")
 	fs.StringVar(&o.RedisURL, "redis", "", "Redis `URL` of the run's own (required: the run flushes it; scripts/chaos starts one)")
 	fs.DurationVar(&o.Timeout, "timeout", 20*time.Minute, "give up after this long")
 	bin := chorusbillFlag(fs)
-	if err := c.parse(fs, "[--establishments N] [--workers W]", lab.ChaosAbout, args); err != nil {
+	if err := c.parse(fs, "[--establishments N] [--workers W] [--private-postgres] [--restart-postgres]", lab.ChaosAbout, args); err != nil {
 		return err
 	}
 	if c.cfgErr != nil {
 		return c.cfgErr
 	}
-	if !strings.HasPrefix(c.cfg.DatabaseURL, "postgres") {
-		return usagef("%s must name a PostgreSQL database (the chaos run restarts it)", app.EnvDatabaseURL)
+	ownPostgres := *private || c.cfg.DatabaseURL == ""
+	if o.RestartPostgres && !ownPostgres {
+		return usagef("--restart-postgres restarts only a PostgreSQL server the run started itself (--private-postgres), never the one %s names: other programs may be using it", app.EnvDatabaseURL)
+	}
+	if !ownPostgres && !strings.HasPrefix(c.cfg.DatabaseURL, "postgres") {
+		return usagef("%s must name a PostgreSQL database (or leave it unset, or give --private-postgres, for a server of the run's own)", app.EnvDatabaseURL)
 	}
 	if o.RedisURL == "" {
 		return usagef("--redis is required: the chaos run flushes it, so give it a Redis of its own (scripts/chaos starts one)")
@@ -39,6 +47,15 @@ func runChaos(ctx context.Context, c *cli, args []string) error {
 	o.Chorusbill = *bin
 	if err := checkBinary(o.Chorusbill); err != nil {
 		return err
+	}
+	if ownPostgres {
+		srv, err := pgserver.Start(ctx, pgserver.Options{Database: "chorusbill_chaos"})
+		if err != nil {
+			return fmt.Errorf("start the run's own PostgreSQL server: %w", err)
+		}
+		defer func() { err = errors.Join(err, srv.Stop(context.WithoutCancel(ctx))) }()
+		fmt.Fprintf(c.stdout, "chaos: PostgreSQL: the run's own server on %s (in %s, removed at the end)\n", srv.Addr(), srv.Dir())
+		c.cfg.DatabaseURL, o.Postgres = srv.URL(), srv
 	}
 	return lab.Chaos(ctx, c.cfg, o, c.stdout, c.stderr)
 }

@@ -3,6 +3,7 @@ package lab
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,6 +22,7 @@ import (
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/fixtures"
 	"github.com/chorusbill/chorusbill/internal/app"
+	"github.com/chorusbill/chorusbill/internal/pgserver"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/redis/go-redis/v9"
@@ -30,12 +32,14 @@ import (
 const ChaosAbout = `Bills a generated year on real Redis + PostgreSQL + the sandbox with several
 worker processes while things go wrong: a random worker is killed (SIGKILL)
 and restarted every few seconds, Redis is flushed once, PostgreSQL is
-restarted once (--restart-postgres, needs pg_ctlcluster), and the sandbox
-answers with 5xx, 429, lost responses and slow answers. Then it checks, and
-prints, that every due establishment has exactly one contribution invoice;
-numbers are 1..N per series; the sandbox integrated exactly one deposit per
-number; totals equal the tariff's; no invoice is left in a working state;
-the audit trail has a row for every state. Exits non-zero on any violation.`
+restarted once (--restart-postgres: only the run's own server, started by
+--private-postgres, the default when CHORUSBILL_DATABASE_URL is unset; never
+one that other programs may share), and the sandbox answers with 5xx, 429,
+lost responses and slow answers. Then it checks, and prints, that every due
+establishment has exactly one contribution invoice; numbers are 1..N per
+series; the sandbox integrated exactly one deposit per number; totals equal
+the tariff's; no invoice is left in a working state; the audit trail has a
+row for every state. Exits non-zero on any violation.`
 
 // ChaosOptions are the chaos run's settings (the flags of
 // `chorusbill-lab chaos`).
@@ -45,8 +49,13 @@ type ChaosOptions struct {
 	Establishments, Workers int
 	// KillEvery is how often a random worker is killed.
 	KillEvery time.Duration
-	// RestartPostgres restarts PostgreSQL once (pg_ctlcluster).
+	// RestartPostgres restarts Postgres once; without Postgres the run
+	// refuses (ErrRestartNotOwn).
 	RestartPostgres bool
+	// Postgres is the run's own PostgreSQL server, which conf.DatabaseURL
+	// names, when the lab started one (pgserver.Start); nil when the books
+	// are on a server that others may share.
+	Postgres *pgserver.Server
 	// RedisURL is the run's Redis; its DB is flushed.
 	RedisURL string
 	// Timeout bounds the whole run.
@@ -54,6 +63,10 @@ type ChaosOptions struct {
 	// Chorusbill is the chorusbill binary the workers run as.
 	Chorusbill string
 }
+
+// ErrRestartNotOwn is Chaos's refusal to restart a PostgreSQL server it did
+// not start itself: other programs may be using it.
+var ErrRestartNotOwn = errors.New("the chaos run restarts only a PostgreSQL server it started itself (--private-postgres), never one that other programs may share")
 
 // Chaos bills a generated year on conf's PostgreSQL (DatabaseURL) while
 // things go wrong, then checks the books (Checks); it writes its progress
@@ -63,9 +76,12 @@ func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr 
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	say := func(format string, a ...any) { fmt.Fprintf(stdout, "chaos: "+format+"\n", a...) }
+	if restartPostgres && o.Postgres == nil {
+		return ErrRestartNotOwn
+	}
 	dbURL := conf.DatabaseURL
 	if !strings.HasPrefix(dbURL, "postgres") {
-		return fmt.Errorf("%s must name a PostgreSQL database (the chaos run restarts it)", app.EnvDatabaseURL)
+		return fmt.Errorf("%s must name a PostgreSQL database (the chaos run is on PostgreSQL)", app.EnvDatabaseURL)
 	}
 	ropt, err := redis.ParseURL(redisURL)
 	if err != nil {
@@ -229,11 +245,11 @@ func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr 
 				say("Redis flushed at %d/%d", done, n)
 			}
 			if !restarted && done > n/2 {
-				if out, err := exec.Command("bash", "-c", "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql | sort -V | tail -1) main restart").CombinedOutput(); err != nil {
-					return fmt.Errorf("restart PostgreSQL: %v: %s", err, out)
+				if err := o.Postgres.Restart(ctx); err != nil {
+					return fmt.Errorf("restart the run's PostgreSQL: %w", err)
 				}
 				restarted = true
-				say("PostgreSQL restarted at %d/%d", done, n)
+				say("PostgreSQL restarted (the run's own server, %s) at %d/%d", o.Postgres.Addr(), done, n)
 			}
 		default:
 			settled = true
