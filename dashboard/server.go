@@ -10,7 +10,6 @@ package dashboard
 import (
 	"context"
 	"errors"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -147,8 +146,9 @@ func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
 // mux sits behind the security headers and Go's cross-origin protection.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", s.healthz)
-	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.Handle("GET /healthz", Liveness())
+	// Ready when the database and Redis answer.
+	mux.Handle("GET /readyz", Readiness(s.log, Probe{Name: "database", Ping: s.books.Ping}, Probe{Name: "redis", Ping: s.cfg.PingRedis}))
 	mux.HandleFunc("GET /connexion", s.loginPage)
 	mux.HandleFunc("POST /connexion", s.login)
 
@@ -210,32 +210,4 @@ func (s *Server) securityHeaders(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
-}
-
-func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	fmt.Fprintln(w, "ok")
-}
-
-// readyz says whether the database and Redis answer; the errors go to the
-// log, not to the (anonymous) caller.
-func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
-	defer cancel()
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	status, body := http.StatusOK, "database: ok\n"
-	if err := s.books.Ping(ctx); err != nil {
-		s.log.Warn("readiness: database", "error", err)
-		status, body = http.StatusServiceUnavailable, "database: unreachable\n"
-	}
-	if s.cfg.PingRedis != nil {
-		if err := s.cfg.PingRedis(ctx); err != nil {
-			s.log.Warn("readiness: redis", "error", err)
-			status, body = http.StatusServiceUnavailable, body+"redis: unreachable\n"
-		} else {
-			body += "redis: ok\n"
-		}
-	}
-	w.WriteHeader(status)
-	fmt.Fprint(w, body)
 }

@@ -67,7 +67,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 			if err := watchMetrics(s, metrics, log); err != nil {
 				return err
 			}
-			stopMetrics, err = c.serveMetrics(ctx, metrics)
+			stopMetrics, err = c.serveMetrics(ctx, metrics, s)
 			return err
 		},
 		WaitRun: func(ctx context.Context, books *store.Store, year int, kind invoice.Kind) (store.RunSummary, error) {

@@ -55,6 +55,7 @@ func commands() []command {
 		{"resubmit", "deliver again, replace, recycle or complete an invoice the finance team fixed", runResubmit},
 		{"serve", "serve the finance dashboard (runs, work lists, invoices, queue console)", runServe},
 		{"users", "manage the dashboard's users: add, passwd, disable, list", runUsers},
+		{"health", "ask a URL and succeed on 2xx: the containers' healthcheck (the image has no curl)", runHealth},
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
-	"github.com/chorusbill/chorusbill/worker"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
@@ -34,9 +33,9 @@ plain HTTP on localhost only, pass --insecure-cookies (or set ` + envInsecureCoo
 
 Prometheus metrics are at /metrics, for signed-in users. For a Prometheus
 server, set ` + envMetricsAddr + ` (e.g. :9464): /metrics is then also served there
-without authentication (a bare :PORT listens on 127.0.0.1 only; name a host
-to listen elsewhere, on a private network). The figures are counts, never
-names or numbers of invoices.
+without authentication, with the probes /healthz and /readyz (a bare :PORT
+listens on 127.0.0.1 only; name a host to listen elsewhere, on a private
+network). The figures are counts, never names or numbers of invoices.
 Configuration: ` + envDashboardAddr + ` (default ` + app.DefaultDashboardAddr + `), CHORUSBILL_DATABASE_URL,
 ` + envRedisURL + `, CHORUS_*, ` + envMetricsAddr + `.`
 
@@ -67,7 +66,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer d.Close()
-	stopMetrics, err := c.serveMetrics(ctx, metrics)
+	stopMetrics, err := c.serveMetrics(ctx, metrics, s)
 	if err != nil {
 		return err
 	}
@@ -100,15 +99,8 @@ func (c *cli) newDashboard(s *app.Stack, secure bool, now func() time.Time, log 
 	}
 	insp := asynq.NewInspector(s.Redis)
 	s.OnClose(func() { insp.Close() })
-	var ping func(context.Context) error
-	var troubles func(context.Context) ([]worker.StepTrouble, error)
-	if rc, ok := s.Redis.MakeRedisClient().(redis.UniversalClient); ok {
-		s.OnClose(func() { rc.Close() })
-		ping = func(ctx context.Context) error { return rc.Ping(ctx).Err() }
-		troubles = func(ctx context.Context) ([]worker.StepTrouble, error) { return worker.Troubles(ctx, rc) }
-	}
 	return dashboard.New(dashboard.Config{Books: s.Books, Actions: s.Pipeline, Issuer: is, Catalog: cat,
-		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.Redis, PingRedis: ping, Troubles: troubles,
+		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.Redis, PingRedis: pingRedis(s), Troubles: troublesOf(s),
 		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.Pipeline.Metrics})
 }
 
@@ -121,11 +113,25 @@ func watchMetrics(s *app.Stack, m *dashboard.Metrics, log *slog.Logger) error {
 	return m.Watch(dashboard.Sources{Books: s.Books, Inspector: insp, Pipeline: s.Pipeline.Metrics, Logger: log})
 }
 
+// pingRedis asks the stack's Redis whether it answers (nil when its
+// connection is of a kind that cannot be asked).
+func pingRedis(s *app.Stack) func(context.Context) error {
+	rc, ok := s.Redis.MakeRedisClient().(redis.UniversalClient)
+	if !ok {
+		return nil
+	}
+	s.OnClose(func() { rc.Close() })
+	return func(ctx context.Context) error { return rc.Ping(ctx).Err() }
+}
+
 // serveMetrics serves the registry at /metrics, without authentication, on
 // CHORUSBILL_METRICS_ADDR when it is set: Prometheus cannot sign in through
 // the dashboard's login form, so the scrape endpoint is protected by where it
-// listens (loopback by default) instead. stop shuts it down.
-func (c *cli) serveMetrics(ctx context.Context, m *dashboard.Metrics) (stop func(), err error) {
+// listens (loopback by default) instead. It also serves /healthz (alive) and
+// /readyz (the stack's books and Redis answer), so that a process with no
+// HTTP port of its own, a worker, can be probed by a container healthcheck
+// (`chorusbill health`). stop shuts it down.
+func (c *cli) serveMetrics(ctx context.Context, m *dashboard.Metrics, s *app.Stack) (stop func(), err error) {
 	cfg, err := c.config()
 	if cfg.MetricsAddr == "" || err != nil {
 		return func() {}, err
@@ -137,6 +143,9 @@ func (c *cli) serveMetrics(ctx context.Context, m *dashboard.Metrics) (stop func
 	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
+	mux.Handle("GET /healthz", dashboard.Liveness())
+	mux.Handle("GET /readyz", dashboard.Readiness(c.logger(c.stderr, slog.LevelInfo),
+		dashboard.Probe{Name: "database", Ping: s.Books.Ping}, dashboard.Probe{Name: "redis", Ping: pingRedis(s)}))
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- serveListener(ctx, ln, mux, nil) }()

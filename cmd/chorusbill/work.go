@@ -20,7 +20,9 @@ reconciliation of the queue with the books. Any number of workers may share
 one Redis and one database. Configuration: ` + envRedisURL + ` (default ` + app.DefaultRedisURL + `),
 CHORUSBILL_DATABASE_URL, CHORUS_*, ` + envConcurrency + `, and ` + envMetricsAddr + `: serve
 Prometheus metrics at /metrics on that address, without authentication (a
-bare :PORT listens on 127.0.0.1 only).`
+bare :PORT listens on 127.0.0.1 only), with the probes /healthz (alive) and
+/readyz (the database and Redis answer) for a container healthcheck
+(chorusbill health).`
 
 func runWork(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("work", "[flags]", workAbout)
@@ -87,7 +89,7 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 		if err := watchMetrics(s, metrics, c.logger(c.stderr, slog.LevelInfo)); err != nil {
 			return err
 		}
-		stop, err := c.serveMetrics(ctx, metrics)
+		stop, err := c.serveMetrics(ctx, metrics, s)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/internal/redistest"
@@ -143,5 +145,65 @@ func TestWorkUsage(t *testing.T) {
 		if code, _, _ := runCLI(t, nil, args...); code != 2 {
 			t.Errorf("%v: exit %d, want 2", args, code)
 		}
+	}
+}
+
+// A worker with CHORUSBILL_METRICS_ADDR serves /metrics and the probes its
+// container's healthcheck asks through `chorusbill health`: /readyz answers
+// 200 while the books and Redis answer, 503 naming Redis once Redis is gone.
+func TestWorkerProbes(t *testing.T) {
+	mr := miniredis.RunT(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	environ := map[string]string{
+		envDatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "books.db"), envRedisURL: "redis://" + mr.Addr() + "/0",
+		envMetricsAddr: addr,
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		var out, errb strings.Builder
+		done <- run(ctx, []string{"work", "--no-auto-runs"}, &out, &errb, func(k string) string { return environ[k] })
+	}()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	base := "http://" + addr
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		code, _, _ := runCLI(t, nil, "health", "--timeout", "1s", base+"/readyz")
+		if code == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the worker's /readyz never answered 200")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, path := range []string{"/healthz", "/metrics"} {
+		if code, _, errOut := runCLI(t, nil, "health", base+path); code != 0 {
+			t.Errorf("%s: exit %d: %s", path, code, errOut)
+		}
+	}
+	mr.Close()
+	code, _, errOut := runCLI(t, nil, "health", base+"/readyz")
+	if code != 1 || !strings.Contains(errOut, "503 Service Unavailable") || !strings.Contains(errOut, "redis: unreachable") {
+		t.Errorf("readyz with Redis gone: exit %d, %q", code, errOut)
+	}
+	if code, _, errOut := runCLI(t, nil, "health", base+"/healthz"); code != 0 {
+		t.Errorf("healthz with Redis gone (the process is alive): exit %d: %s", code, errOut)
+	}
+	// Redis back (on the same port): ready again, and the worker stops
+	// promptly instead of retrying a Redis that is gone.
+	if err := mr.Restart(); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := runCLI(t, nil, "health", base+"/readyz"); code != 0 {
+		t.Errorf("readyz with Redis back: exit %d: %s", code, errOut)
 	}
 }

@@ -218,7 +218,7 @@ func Variables() [][2]string {
 		{EnvECBRates, "ECB rate table (CSV) for the procurement regime, instead of the embedded one"},
 		{EnvDashboardAddr, "where `chorusbill serve` listens (default " + DefaultDashboardAddr + ")"},
 		{EnvInsecureCookies, "true to drop the cookies' Secure flag, for plain HTTP on localhost only (default false)"},
-		{EnvMetricsAddr, "serve Prometheus /metrics there, without authentication (a bare :PORT is 127.0.0.1; default: not served)"},
+		{EnvMetricsAddr, "serve Prometheus /metrics there, with the probes /healthz and /readyz, without authentication (a bare :PORT is 127.0.0.1; default: not served)"},
 		{"CHORUS_ENV", "local (default: the sandbox), qualification or production"},
 		{"CHORUS_CLIENT_ID, CHORUS_CLIENT_SECRET", "the PISTE application's OAuth2 credentials (also …_FILE; local: the sandbox's)"},
 		{"CHORUS_TECH_LOGIN, CHORUS_TECH_PASSWORD", "the Chorus Pro technical account (also …_FILE; local: the sandbox's)"},
