@@ -69,6 +69,7 @@ type service struct {
 	Deploy struct {
 		Replicas int `yaml:"replicas"`
 	} `yaml:"deploy"`
+	StopGracePeriod string `yaml:"stop_grace_period"`
 	Healthcheck *struct {
 		Test     []string `yaml:"test"`
 		Interval string   `yaml:"interval"`
@@ -293,6 +294,33 @@ func isLoopback(host string) bool {
 // healthchecks run the binary (no shell in the image) and ask a port the
 // process listens on; the dashboard is reachable from the host, the metrics
 // listeners from the network but not from the host.
+// A stopping worker lets its tasks finish for CHORUSBILL_SHUTDOWN_TIMEOUT
+// (90 s unless set); compose kills a container after its stop_grace_period
+// (10 s unless set): the grace must be the longer, or every `docker compose
+// down` kills tasks mid-way instead of handing them back.
+func TestComposeWorkerStopsInTime(t *testing.T) {
+	c := readCompose(t)
+	w := c.Services["worker"]
+	timeout, grace := worker.DefaultConfig().ShutdownTimeout, 10*time.Second
+	if v := w.Environment[app.EnvShutdownTimeout]; v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			t.Fatalf("worker: %s %q: %v", app.EnvShutdownTimeout, v, err)
+		}
+		timeout = d
+	}
+	if w.StopGracePeriod != "" {
+		d, err := time.ParseDuration(w.StopGracePeriod)
+		if err != nil {
+			t.Fatalf("worker: stop_grace_period %q: %v", w.StopGracePeriod, err)
+		}
+		grace = d
+	}
+	if grace <= timeout {
+		t.Errorf("worker: stop_grace_period %s is not longer than its shutdown timeout %s", grace, timeout)
+	}
+}
+
 func TestComposeChorusbill(t *testing.T) {
 	c := readCompose(t)
 	d := readDockerfile(t)
