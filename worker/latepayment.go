@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/chorusbill/chorusbill/document"
@@ -39,7 +40,12 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 	if err != nil {
 		var missing *invoice.MissingRateError
 		if errors.As(err, &missing) {
-			p.log.Warn("late-payment interest not computed: no rate known", "invoice", inv.Number, "error", err)
+			// Said once per worker: the daily run meets it again until a
+			// human adds the rate, and the dashboard's overdue list and the
+			// invoice's page show it meanwhile.
+			if p.unrated.first(fmt.Sprintf("%d:%s", lp.InvoiceID, missing.Error())) {
+				p.log.Warn("late-payment interest not computed: no rate known (said once; the dashboard lists it)", "invoice", inv.Number, "error", err)
+			}
 			return nil, nil // a human must add the rate; retrying will not help
 		}
 		return nil, err
@@ -90,4 +96,21 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 // EnqueueInterest asks for today's interest pass.
 func (p *Pipeline) EnqueueInterest(ctx context.Context, day time.Time) error {
 	return p.enqueue(ctx, TypeInterest, struct{}{}, "interest:"+day.Format(time.DateOnly), asynq.Queue(QueueLow))
+}
+
+// saidOnce remembers what was said, so that it is said once.
+type saidOnce struct {
+	mu   sync.Mutex
+	said map[string]bool
+}
+
+// first reports whether key is new, and remembers it.
+func (s *saidOnce) first(key string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.said[key] {
+		return false
+	}
+	s.said[key] = true
+	return true
 }

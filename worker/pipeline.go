@@ -112,9 +112,11 @@ type Pipeline struct {
 	// now is the civil clock that dates invoices and payments; wall is the
 	// machine's clock for operations (staleness, task ids, caches). They
 	// differ only in tests and the demo, which run a faster business clock.
-	now     func() time.Time
-	wall    func() time.Time
-	buyers  *buyerCache
+	now    func() time.Time
+	wall   func() time.Time
+	buyers *buyerCache
+	// unrated holds the late payments already said to lack a rate.
+	unrated *saidOnce
 	actor   string
 	Metrics *Metrics
 }
@@ -147,6 +149,7 @@ func NewPipeline(d Deps, cfg Config) *Pipeline {
 	return &Pipeline{books: d.Books, cat: d.Catalog, issuer: d.Issuer, chorus: d.Chorus, once: once, queue: d.Queue,
 		rates: invoice.InterestRates{Legal: d.LegalRates, ECB: d.ECBRates}, cfg: cfg, log: d.Logger, now: d.Now, wall: time.Now,
 		buyers: &buyerCache{ttl: cfg.BuyerCacheTTL, size: cfg.BuyerCacheSize, now: time.Now, entries: map[string]cachedBuyer{}}, actor: "worker",
+		unrated: &saidOnce{said: map[string]bool{}},
 		Metrics: &Metrics{}}
 }
 

@@ -137,8 +137,12 @@ type Config struct {
 	Now func() time.Time
 	// ClockSpeed multiplies the passing of wall time on the business clock
 	// (default 1). The business clock, which drives flows and invoice
-	// lifecycles, is start + (Now() - start) × ClockSpeed + advances.
+	// lifecycles, is Start + (Now() - wall start) × ClockSpeed + advances.
 	ClockSpeed float64
+	// Start is the business clock's reading when the sandbox starts (zero:
+	// the wall clock's): the demo starts two months back, so that its
+	// buyers have paid by today.
+	Start time.Time
 	// Admin enables the /_sandbox/ endpoints.
 	Admin bool
 	// Seed seeds the fault-injection generator, so that a run of requests

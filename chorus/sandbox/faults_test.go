@@ -411,3 +411,36 @@ func TestClockSpeed(t *testing.T) {
 		t.Errorf("token refused after 10 wall seconds: %d", resp.StatusCode)
 	}
 }
+
+// The business clock may start elsewhere than the wall clock, and change
+// speed from where it stands: never a jump, never backwards.
+func TestClockStartAndSpeedChange(t *testing.T) {
+	begin := time.Date(2026, 9, 29, 9, 0, 0, 0, time.UTC)
+	h := newHarness(t, func(c *Config) { c.ClockSpeed, c.Start = 3600, begin })
+	if got := h.srv.Now(); !got.Equal(begin) {
+		t.Fatalf("business clock starts at %v, want %v", got, begin)
+	}
+	h.clock.Add(2 * time.Second) // two business hours
+	if err := h.srv.Advance(24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	want := begin.Add(26 * time.Hour)
+	if got := h.srv.Now(); !got.Equal(want) {
+		t.Fatalf("after 2 s and a day: %v, want %v", got, want)
+	}
+	if err := h.srv.SetClockSpeed(1); err != nil {
+		t.Fatal(err)
+	}
+	if got := h.srv.Now(); !got.Equal(want) {
+		t.Fatalf("the speed change moved the clock: %v, want %v", got, want)
+	}
+	h.clock.Add(time.Minute)
+	if got := h.srv.Now(); !got.Equal(want.Add(time.Minute)) {
+		t.Errorf("at real time a wall minute moved it to %v, want %v", got, want.Add(time.Minute))
+	}
+	for _, bad := range []float64{0, -1} {
+		if err := h.srv.SetClockSpeed(bad); err == nil {
+			t.Errorf("speed %v accepted", bad)
+		}
+	}
+}

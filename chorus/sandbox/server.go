@@ -44,14 +44,17 @@ import (
 // loopback address (httptest.NewServer in tests, `chorusbill sandbox` in
 // the demo). All its state is in memory, guarded by one mutex.
 type Server struct {
-	cfg       Config
-	wallStart time.Time
-	paris     *time.Location
-	routes    map[string]route
-	admin     http.Handler
+	cfg    Config
+	paris  *time.Location
+	routes map[string]route
+	admin  http.Handler
 
 	mu sync.Mutex
 	st *state
+	// The business clock reads bizStart + (wall − wallStart) × speed +
+	// st.offset; SetClockSpeed moves the two starts to the present.
+	wallStart, bizStart time.Time
+	speed               float64
 }
 
 // route is a /cpro call: its HTTP method and handler.
@@ -75,7 +78,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	s := &Server{cfg: cfg, paris: paris, wallStart: cfg.Now()}
+	s := &Server{cfg: cfg, paris: paris, wallStart: cfg.Now(), speed: cfg.ClockSpeed}
+	s.bizStart = s.wallStart
+	if !cfg.Start.IsZero() {
+		s.bizStart = cfg.Start
+	}
 	s.routes = cproRoutes()
 	s.admin = s.adminHandler()
 	s.st = s.newState()
@@ -114,14 +121,28 @@ func (s *Server) Now() time.Time {
 
 func (s *Server) nowLocked() time.Time {
 	wall := s.cfg.Now()
-	if s.cfg.ClockSpeed == 1 {
-		return wall.Add(s.st.offset)
+	if s.speed == 1 {
+		return s.bizStart.Add(wall.Sub(s.wallStart)).Add(s.st.offset)
 	}
-	elapsed := float64(wall.Sub(s.wallStart)) * s.cfg.ClockSpeed
+	elapsed := float64(wall.Sub(s.wallStart)) * s.speed
 	if elapsed > math.MaxInt64/2 {
 		elapsed = math.MaxInt64 / 2
 	}
-	return s.wallStart.Add(time.Duration(elapsed)).Add(s.st.offset)
+	return s.bizStart.Add(time.Duration(elapsed)).Add(s.st.offset)
+}
+
+// SetClockSpeed makes the business clock run speed times as fast as the
+// wall clock from now on, from where it stands (speed must be positive):
+// the demo slows it to real time once its buyers have paid.
+func (s *Server) SetClockSpeed(speed float64) error {
+	if speed <= 0 || math.IsNaN(speed) || math.IsInf(speed, 0) {
+		return fmt.Errorf("sandbox: clock speed %v must be positive", speed)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.nowLocked()
+	s.wallStart, s.bizStart, s.speed = s.cfg.Now(), now.Add(-s.st.offset), speed
+	return nil
 }
 
 // Advance moves the business clock forward by d (d must not be negative):

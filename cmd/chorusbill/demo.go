@@ -17,8 +17,10 @@ import (
 
 const demoAbout = `Runs the whole pipeline on the sample of 40 establishments with nothing
 installed: an embedded Redis (miniredis), SQLite under var/, the Chorus Pro
-sandbox (its clock sped up by --speed, and two months passed at the end), and a
-worker. It imports the sample, runs the 2025 contributions and the 2025
+sandbox, and a worker. The demo's business clock starts two months back and
+runs sped up (--speed) until today, while the sandbox's buyers pay or
+reject; from then on it is the real clock, so that the invoices, payments,
+dashboard and audit trail tell of one present. It imports the sample, runs the 2025 contributions and the 2025
 overage, shows their progress and a summary, then keeps running until Ctrl-C
 (--once: exit after the summary, non-zero if anything ended in an unexpected
 state). --redis, --database and --chorus switch a part to a real one; the

@@ -27,6 +27,10 @@ import (
 // DemoYear is the year the demo bills.
 const DemoYear = 2025
 
+// demoLead is how far back the demo's business clock starts: the
+// sandbox's buyers take up to two months to pay or reject.
+const demoLead = 61 * 24 * time.Hour
+
 // DemoOptions say how to set up the demo; zero values are the embedded
 // parts. The printing of runs is the command's (WaitRun, Summary).
 type DemoOptions struct {
@@ -127,7 +131,10 @@ func StartDemo(ctx context.Context, conf app.Config, o DemoOptions) (_ *Demo, er
 		if err != nil {
 			return nil, err
 		}
-		scfg.Admin, scfg.ClockSpeed = true, o.Speed
+		// The business clock starts two months back and reaches today once
+		// the buyers have paid (Run): the invoices, payments, dashboard
+		// and audit trail then tell of one and the same present.
+		scfg.Admin, scfg.ClockSpeed, scfg.Start = true, o.Speed, time.Now().UTC().Add(-demoLead)
 		scfg.FlowProcessingDelay, scfg.FlowIntegrationDelay = time.Minute, 5*time.Minute
 		if d.sb, err = sandbox.New(scfg); err != nil {
 			return nil, err
@@ -145,7 +152,7 @@ func StartDemo(ctx context.Context, conf app.Config, o DemoOptions) (_ *Demo, er
 			TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword,
 			MinBackoff: 20 * time.Millisecond, MaxBackoff: time.Second}
 		d.Now = d.sb.Now
-		say("Chorus Pro: local sandbox on %s, its clock ×%.0f", base, o.Speed)
+		say("Chorus Pro: local sandbox on %s; the demo's business clock starts on %s, two months back, and runs ×%.0f until today", base, scfg.Start.Format("02/01/2006"), o.Speed)
 	} else {
 		ccfg = conf.Chorus
 		ccfg.BaseURL = strings.TrimRight(o.Chorus, "/")
@@ -191,7 +198,7 @@ func (d *Demo) say(format string, a ...any) { fmt.Fprintf(d.o.Stdout, "· "+form
 // state.
 func (d *Demo) Run(ctx context.Context) error {
 	s := d.Stack
-	today := time.Now().UTC()
+	today := d.Now()
 	var sums []store.RunSummary
 	for _, k := range []invoice.Kind{invoice.KindContribution, invoice.KindOverage} {
 		if err := s.Pipeline.EnqueueRun(ctx, DemoYear, k, today); err != nil {
@@ -208,7 +215,9 @@ func (d *Demo) Run(ctx context.Context) error {
 	if d.sb != nil {
 		// Let the buyers' two months go by: approvals, payments, rejections.
 		d.say("runs delivered; the sandbox's buyers now take two months (3 s here) to pay or reject…")
-		for day := 0; day < 60; day++ {
+		// Up to two days short of today: following the invoices moves the
+		// clock on by some hours more.
+		for day := 0; day < 60 && d.sb.Now().Before(time.Now().Add(-48*time.Hour)); day++ {
 			if err := d.sb.Advance(24 * time.Hour); err != nil {
 				return err
 			}
@@ -220,6 +229,19 @@ func (d *Demo) Run(ctx context.Context) error {
 	d.say("following the invoices on Chorus Pro until nothing changes for %s…", d.o.Settle)
 	if err := waitQuiet(ctx, s.Books, d.o.Settle); err != nil {
 		return err
+	}
+	if d.sb != nil {
+		// From now on the business clock is the wall clock: the dashboard
+		// shows today, as the audit trail does.
+		if err := d.sb.SetClockSpeed(1); err != nil {
+			return err
+		}
+		if lag := time.Until(d.sb.Now()); lag < 0 {
+			if err := d.sb.Advance(-lag); err != nil {
+				return err
+			}
+		}
+		d.say("business date now today, %s; the sandbox's clock runs in real time from here", d.Now().Format("02/01/2006"))
 	}
 	for i, sum := range sums {
 		var err error
