@@ -164,6 +164,52 @@ func (s *Store) Summary(ctx context.Context, runID int64) (RunSummary, error) {
 	return sum, nil
 }
 
+// RunGaps counts what asking for a run again would bill: establishments
+// it has no outcome for (added since, or never reached) and those it
+// failed for (a headcount missing, say), to be tried again.
+type RunGaps struct {
+	Missing, Failed int
+}
+
+// Gaps counts a run's gaps (see RunGaps).
+func (s *Store) Gaps(ctx context.Context, runID int64) (RunGaps, error) {
+	var g RunGaps
+	err := s.db.GetContext(ctx, &g.Missing, s.rebind(`SELECT COUNT(*) FROM establishments e
+		WHERE NOT EXISTS (SELECT 1 FROM run_items r WHERE r.run_id = ? AND r.establishment_id = e.id)`), runID)
+	if err == nil {
+		err = s.db.GetContext(ctx, &g.Failed, s.rebind(`SELECT COUNT(*) FROM run_items WHERE run_id = ? AND outcome = ?`), runID, RunItemFailed)
+	}
+	if err != nil {
+		return g, fmt.Errorf("gaps of run %d: %w", runID, err)
+	}
+	return g, nil
+}
+
+// RunItemFailed is the outcome of an establishment a run could not bill
+// (its cause named in the item's detail).
+const RunItemFailed = "failed"
+
+// ReopenRun forgets a run's failed outcomes, so that they are tried again
+// as gaps, and marks the run running if it had finished; it returns how
+// many failed outcomes it forgot.
+func (s *Store) ReopenRun(ctx context.Context, runID int64) (int, error) {
+	var n int
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		res, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM run_items WHERE run_id = ? AND outcome = ?`), runID, RunItemFailed)
+		if err != nil {
+			return err
+		}
+		m, _ := res.RowsAffected()
+		n = int(m)
+		_, err = tx.ExecContext(ctx, s.rebind(`UPDATE billing_runs SET state = 'running', finished_at = NULL WHERE id = ? AND state = 'finished'`), runID)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("reopen run %d: %w", runID, err)
+	}
+	return n, nil
+}
+
 // MissingRunItems streams the establishments a run has no outcome for yet.
 func (s *Store) MissingRunItems(ctx context.Context, runID int64, fn func(establishmentID int64) error) error {
 	rows, err := s.db.QueryxContext(ctx, s.rebind(`SELECT e.id FROM establishments e

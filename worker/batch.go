@@ -36,6 +36,12 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
+	// An invoice is dated the day it is issued: a batch retried, or a gap
+	// filled, days after the run was asked for is dated today, and its
+	// due date follows.
+	if today := invoice.CivilDay(p.now()); today.After(day) {
+		day = today
+	}
 	ests, err := p.books.EstablishmentsByIDs(ctx, pl.EstablishmentIDs)
 	if err != nil {
 		return err

@@ -14,26 +14,66 @@ import (
 
 // Run outcomes recorded for establishments that get no invoice.
 const (
-	outcomeFailed = "failed"
+	outcomeFailed = store.RunItemFailed
 )
 
-// EnqueueRun asks for a billing run of a year and kind, its invoices dated
-// issueDate. One run per year and kind: asking twice changes nothing.
+// PastIssueDateError refuses a run dated before today: an invoice is dated
+// the day it is issued.
+type PastIssueDateError struct {
+	Day, Today time.Time
+}
+
+func (e *PastIssueDateError) Error() string {
+	return fmt.Sprintf("issue date %s is in the past (today is %s): an invoice is dated the day it is issued; a later date schedules the run for that day",
+		e.Day.Format(time.DateOnly), e.Today.Format(time.DateOnly))
+}
+
+// EnqueueRun asks for a billing run of a year and kind (see RequestRun).
 func (p *Pipeline) EnqueueRun(ctx context.Context, year int, kind invoice.Kind, issueDate time.Time) error {
+	_, err := p.RequestRun(ctx, year, kind, issueDate)
+	return err
+}
+
+// RequestRun asks for a billing run of a year and kind and returns its
+// task's id. Each request acts: the first bills every establishment, a
+// later one bills those the run has not billed yet — added since, or
+// failed once, their cause perhaps fixed — and nothing twice. issueDate is
+// today or later: a later day schedules the run for that day; an earlier
+// one is refused (PastIssueDateError).
+func (p *Pipeline) RequestRun(ctx context.Context, year int, kind invoice.Kind, issueDate time.Time) (string, error) {
 	// A year no deliberation covers would only fail each establishment one
 	// by one: refuse the run itself, saying which years are covered.
 	if p.cat != nil {
 		if _, err := p.cat.For(year); err != nil {
-			return fmt.Errorf("%s run %d: %w", kind, year, err)
+			return "", fmt.Errorf("%s run %d: %w", kind, year, err)
 		}
 	}
-	return p.enqueue(ctx, TypeRun, RunPayload{Year: year, Kind: string(kind), IssueDate: issueDate.Format(time.DateOnly)},
-		fmt.Sprintf("run:%s:%d", kind, year), asynq.Queue(QueueCritical))
+	now := p.now()
+	today, day := invoice.CivilDay(now), invoice.CivilDay(issueDate)
+	if day.Before(today) {
+		return "", &PastIssueDateError{Day: day, Today: today}
+	}
+	stamp := fmt.Sprintf(":q%d", p.wall().UnixNano())
+	return p.enqueueRun(ctx, year, kind, day, stamp, day.Sub(now))
 }
 
-// HandleRun records the run in the books and enqueues one issue-batch task
-// per block of IssueBatch establishment ids, holding those that have no
-// outcome in the run yet, so that running it again (a repeated task, a
+// enqueueRun enqueues a run task under an id ending in stamp, which its
+// issue batches' ids carry too: a new request names new tasks, where the
+// previous request's, retained after success, would swallow them.
+func (p *Pipeline) enqueueRun(ctx context.Context, year int, kind invoice.Kind, day time.Time, stamp string, in time.Duration) (string, error) {
+	id := fmt.Sprintf("run:%s:%d%s", kind, year, stamp)
+	opts := []asynq.Option{asynq.Queue(QueueCritical)}
+	if in > 0 {
+		opts = append(opts, asynq.ProcessIn(in))
+	}
+	err := p.enqueue(ctx, TypeRun, RunPayload{Year: year, Kind: string(kind), IssueDate: day.Format(time.DateOnly), Stamp: stamp}, id, opts...)
+	return id, err
+}
+
+// HandleRun records the run in the books, forgets its failed outcomes so
+// that they are tried again, and enqueues one issue-batch task per block
+// of IssueBatch establishment ids holding those that have no outcome in
+// the run, so that running it again (a new request, a repeated task, a
 // reconcile after Redis lost its queue) only fills gaps.
 func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	var pl RunPayload
@@ -55,11 +95,9 @@ func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if run.IssueDate != nil {
-		pl.IssueDate = run.IssueDate.UTC().Format(time.DateOnly) // the run's date wins over a reconcile's
-	}
-	if run.State == store.RunFinished {
-		return nil
+	retried, err := p.books.ReopenRun(ctx, run.ID)
+	if err != nil {
+		return err
 	}
 	total, err := p.books.CountEstablishments(ctx)
 	if err != nil {
@@ -102,7 +140,7 @@ func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	if missing == 0 {
 		return p.books.FinishRun(ctx, run.ID)
 	}
-	p.log.Info("billing run enqueued", "year", pl.Year, "kind", kind, "run", run.ID, "establishments", total, "enqueued", missing)
+	p.log.Info("billing run enqueued", "year", pl.Year, "kind", kind, "run", run.ID, "establishments", total, "enqueued", missing, "failed_before", retried)
 	return nil
 }
 

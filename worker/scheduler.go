@@ -10,12 +10,14 @@ import (
 )
 
 // HandleKick is what the scheduler runs every few minutes. It only enqueues
-// work under ids derived from the period (run:contribution:2027,
+// work under ids derived from the period (run:contribution:2027:d2027-01-02,
 // interest:2027-03-01…), and decides from the books and the date what is
 // due, so any number of schedulers is safe and a missed tick is caught up
 // by the next one:
-//   - the contribution run of the current year, from 2 January;
-//   - the overage run of the previous year, from OverageFrom;
+//   - the contribution run of the current year, from 2 January, once a
+//     day: each pass bills what the run has not billed yet (establishments
+//     added since, failures whose cause was fixed);
+//   - the overage run of the previous year, from OverageFrom, likewise;
 //   - the day's late-payment interest pass;
 //   - a reconciliation of the queue with the books.
 func (p *Pipeline) HandleKick(ctx context.Context, _ *asynq.Task) error {
@@ -24,14 +26,14 @@ func (p *Pipeline) HandleKick(ctx context.Context, _ *asynq.Task) error {
 	if p.cfg.AutoRuns {
 		if now.YearDay() >= 2 {
 			if _, err := p.cat.For(now.Year()); err == nil {
-				if err := p.EnqueueRun(ctx, now.Year(), invoice.KindContribution, today); err != nil {
+				if _, err := p.enqueueRun(ctx, now.Year(), invoice.KindContribution, today, ":d"+today.Format(time.DateOnly), 0); err != nil {
 					return err
 				}
 			}
 		}
 		if now.Month() >= p.cfg.OverageFrom {
 			if _, err := p.cat.For(now.Year() - 1); err == nil {
-				if err := p.EnqueueRun(ctx, now.Year()-1, invoice.KindOverage, today); err != nil {
+				if _, err := p.enqueueRun(ctx, now.Year()-1, invoice.KindOverage, today, ":d"+today.Format(time.DateOnly), 0); err != nil {
 					return err
 				}
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,13 +13,18 @@ import (
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
+	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 )
 
 const runAbout = `Asks the workers for a billing run: the contributions of a year, or the
 usage overage of year n (issued in n+1). One run per year and kind: asking
-again only fills gaps. With --wait, shows progress until every invoice of the
-run is delivered, waiting or settled, then a summary.`
+again bills what it has not billed yet — establishments added since, and
+those that failed (a headcount missing, say) once the cause is fixed — and
+nothing twice. Invoices are dated the day they are issued: --issue-date is
+today (the default) or a later day, which schedules the run for that day.
+With --wait, shows progress until every invoice of the run is delivered,
+waiting or settled, then a summary.`
 
 func runRun(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("run", "--year Y --kind contribution|overage [--wait]", runAbout)
@@ -31,7 +37,7 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	)
 	fs.IntVar(&year, "year", 0, "year billed (required)")
 	fs.StringVar(&kind, "kind", "contribution", "contribution or overage")
-	fs.Var(&issue, "issue-date", "`DATE` the invoices are dated (default: today)")
+	fs.Var(&issue, "issue-date", "`DATE` to issue the invoices on: today (default) or later, which schedules the run")
 	fs.BoolVar(&wait, "wait", false, "wait for the run to settle and print a summary")
 	fs.DurationVar(&deadline, "timeout", 30*time.Minute, "with --wait, give up after this long")
 	if err := parse(fs, args); err != nil {
@@ -53,12 +59,38 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.Close()
-	if err := s.Pipeline.EnqueueRun(ctx, year, k, day); err != nil {
+	if run, err := s.Books.RunFor(ctx, year, k); err == nil {
+		g, err := s.Books.Gaps(ctx, run.ID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case g.Missing == 0 && g.Failed == 0:
+			fmt.Fprintf(c.stdout, "the %s run %d has billed every establishment: asking again bills nothing\n", k, year)
+		default:
+			fmt.Fprintf(c.stdout, "the %s run %d exists: %d establishment(s) not billed yet (added since), %d failed before (tried again)\n", k, year, g.Missing, g.Failed)
+		}
+	}
+	taskID, err := s.Pipeline.RequestRun(ctx, year, k, day)
+	if err != nil {
 		return err
+	}
+	today := invoice.CivilDay(time.Now())
+	if invoice.CivilDay(day).After(today) {
+		fmt.Fprintf(c.stdout, "%s run %d scheduled for %s (invoices dated that day)\n", k, year, frenchDate(day))
+		if wait {
+			fmt.Fprintln(c.stdout, "--wait: not waiting for a run scheduled on a later day")
+		}
+		return nil
 	}
 	fmt.Fprintf(c.stdout, "%s run %d enqueued (invoices dated %s)\n", k, year, frenchDate(day))
 	if !wait {
 		return nil
+	}
+	// The books still show the previous request's outcome: wait first for
+	// a worker to take this one.
+	if err := waitForTask(ctx, s, worker.QueueCritical, taskID, c.stdout); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
@@ -68,6 +100,34 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	}
 	writeSummary(c.stdout, sum)
 	return nil
+}
+
+// waitForTask waits until a worker has done the task (or the queue no
+// longer knows it), and fails if the task was given up.
+func waitForTask(ctx context.Context, s *app.Stack, queue, id string, w io.Writer) error {
+	insp := asynq.NewInspector(s.Redis)
+	defer insp.Close()
+	said := false
+	for {
+		info, err := insp.GetTaskInfo(queue, id)
+		switch {
+		case errors.Is(err, asynq.ErrTaskNotFound):
+			return nil // done, its retention over
+		case err != nil:
+			return fmt.Errorf("waiting for task %s: %w", id, err)
+		case info.State == asynq.TaskStateCompleted:
+			return nil
+		case info.State == asynq.TaskStateArchived:
+			return fmt.Errorf("the run task %s was given up: %s", id, info.LastErr)
+		}
+		if !said {
+			fmt.Fprintln(w, "waiting for a worker to take the run (is `chorusbill work` running?)…")
+			said = true
+		}
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			return fmt.Errorf("waiting for a worker to take the run: %w", err)
+		}
+	}
 }
 
 // troubleReader reads the steps of the pipeline failing now.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/internal/redistest"
+	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
 )
 
 // syncBuffer is a bytes.Buffer safe for a goroutine writing while the test
@@ -66,7 +68,7 @@ func TestRunWaitSaysWhyItIsStuck(t *testing.T) {
 		cancel()
 		<-done
 	}()
-	code, out, errOut := runCLI(t, environ, "run", "--year", "2025", "--kind", "contribution", "--issue-date", "2025-01-20", "--wait", "--timeout", "20s")
+	code, out, errOut := runCLI(t, environ, "run", "--year", "2025", "--kind", "contribution", "--wait", "--timeout", "20s")
 	if code == 0 {
 		t.Fatalf("the run settled with Chorus Pro unreachable:\n%s", out)
 	}
@@ -136,5 +138,48 @@ func TestWorkSaysOnceThatRedisIsDown(t *testing.T) {
 	cancel()
 	if code := <-done; code != 0 {
 		t.Errorf("work ended with %d:\n%s", code, out.String())
+	}
+}
+
+// `run` says what asking again will bill, refuses a past issue date, and
+// schedules a later one; --wait waits for this request, not the last one.
+func TestRunAskedAgain(t *testing.T) {
+	environ := map[string]string{
+		envDatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "books.db"),
+		envRedisURL:    "redis://" + redistest.Start(t) + "/0",
+		"CHORUS_ENV":   "local", "CHORUSBILL_POLL_INTERVAL": "50ms", "CHORUSBILL_SHUTDOWN_TIMEOUT": "1s",
+	}
+	if code, _, errOut := runCLI(t, environ, "import", "establishments", "../../fixtures/sample/establishments.csv"); code != 0 {
+		t.Fatal(errOut)
+	}
+	yesterday := time.Now().AddDate(0, 0, -1).Format(time.DateOnly)
+	code, _, errOut := runCLI(t, environ, "run", "--year", "2025", "--issue-date", yesterday)
+	if code != 1 || !strings.Contains(errOut, "issue date "+yesterday+" is in the past") {
+		t.Errorf("a past issue date: exit %d, %q", code, errOut)
+	}
+	books, err := store.Open(context.Background(), environ[envDatabaseURL])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer books.Close()
+	run, _, err := books.StartRun(context.Background(), 2025, invoice.KindContribution, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	est, err := books.EstablishmentBySIRET(context.Background(), "21299951000010")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := books.RecordRunItem(context.Background(), run.ID, est.ID, store.RunItemFailed, nil, "no headcount"); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runCLI(t, environ, "run", "--year", "2025")
+	if code != 0 || !strings.Contains(out, "the contribution run 2025 exists: 39 establishment(s) not billed yet (added since), 1 failed before (tried again)") {
+		t.Errorf("asking again: exit %d, %q %q", code, out, errOut)
+	}
+	later := time.Now().AddDate(0, 0, 10)
+	code, out, errOut = runCLI(t, environ, "run", "--year", "2025", "--issue-date", later.Format(time.DateOnly), "--wait")
+	if code != 0 || !strings.Contains(out, "scheduled for "+later.Format("02/01/2006")) || !strings.Contains(out, "not waiting") {
+		t.Errorf("a later issue date: exit %d, %q %q", code, out, errOut)
 	}
 }
