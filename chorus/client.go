@@ -165,7 +165,9 @@ func (c *Client) call(ctx context.Context, op, path string, in any, out retour, 
 		if c.failed != nil {
 			c.failed(ctx, err)
 		}
-		c.log.LogAttrs(ctx, slog.LevelWarn, "chorus pro call failed, retrying",
+		// Debug: the caller is told of each failed attempt
+		// (WithFailedAttempts) and says once that its work is not moving.
+		c.log.LogAttrs(ctx, slog.LevelDebug, "chorus pro call failed, retrying",
 			slog.String("op", op), slog.Int("attempt", attempt), slog.Duration("wait", wait), slog.String("error", err.Error()))
 		if err := sleep(ctx, wait); err != nil {
 			return &Error{Op: op, Kind: e.Kind, Err: err}

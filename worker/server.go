@@ -76,8 +76,10 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 		TaskCheckInterval:        p.cfg.PollInterval,
 		Logger:                   asynqLogger{p, watch},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			// Said at Debug: the steps say at Warn when a step starts
+			// failing (and remind while it lasts), not at every retry.
 			if !watch.heldTaskError(err) {
-				p.log.Warn("task failed", "type", t.Type(), "error", err.Error())
+				p.log.Debug("task failed", "type", t.Type(), "error", err.Error())
 			}
 		}),
 	})

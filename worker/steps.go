@@ -104,13 +104,25 @@ type steps struct {
 	// okEvery spaces the writes of successes, which are many.
 	okEvery time.Duration
 
+	// calm is how long a failing step must go without a failure before
+	// it is said to move again (tasks of one step may fail and succeed by
+	// turns); remind spaces the reminders that a step still fails.
+	calm, remind time.Duration
+
 	mu      sync.Mutex
-	failing map[string]bool      // steps this process saw fail, not yet succeed
-	okAt    map[string]time.Time // when this process last wrote a success
+	failing map[string]*failingStep // steps this process saw fail, not yet calm
+	okAt    map[string]time.Time    // when this process last wrote a success
+}
+
+// failingStep is what this process said of a failing step.
+type failingStep struct {
+	lastFail, saidAt time.Time
+	since            int // failures since it was last said
 }
 
 func newSteps(rc redis.UniversalClient, log *slog.Logger, now func() time.Time) *steps {
-	return &steps{rc: rc, log: log, now: now, okEvery: time.Second, failing: map[string]bool{}, okAt: map[string]time.Time{}}
+	return &steps{rc: rc, log: log, now: now, okEvery: time.Second, calm: 30 * time.Second, remind: 5 * time.Minute,
+		failing: map[string]*failingStep{}, okAt: map[string]time.Time{}}
 }
 
 // stepContext is what a running task's context carries for the Chorus Pro
@@ -168,12 +180,26 @@ func (s *steps) failed(ctx context.Context, typ string, err error) {
 		p.HIncrBy(ctx, stepsKey, "count:"+typ, 1)
 	})
 	s.mu.Lock()
-	first := !s.failing[typ]
-	s.failing[typ] = true
+	f, known := s.failing[typ]
+	if !known {
+		f = &failingStep{}
+		s.failing[typ] = f
+	}
+	f.lastFail = now
+	f.since++
+	first, reminder, n := !known, known && now.Sub(f.saidAt) >= s.remind, f.since
+	if first || reminder {
+		f.saidAt, f.since = now, 0
+	}
 	delete(s.okAt, typ) // the next success is written at once
 	s.mu.Unlock()
-	if first {
-		s.log.Warn("step failing (said once until it moves again; the queue retries)", "step", StepName(typ), "error", err.Error())
+	switch {
+	case first:
+		s.log.Warn("step failing (said once, then every "+s.remind.String()+" while it lasts; the queue retries)", "step", StepName(typ), "error", err.Error())
+	case reminder:
+		s.log.Warn("step still failing", "step", StepName(typ), "failures", n, "last_error", err.Error())
+	default:
+		s.log.Debug("step failed again", "step", StepName(typ), "error", err.Error())
 	}
 	if werr != nil && first {
 		s.log.Warn("could not note the failure in Redis", "step", StepName(typ), "error", werr.Error())
@@ -183,18 +209,21 @@ func (s *steps) failed(ctx context.Context, typ string, err error) {
 func (s *steps) succeeded(ctx context.Context, typ string) {
 	now := s.now()
 	s.mu.Lock()
-	recovered := s.failing[typ]
+	f, known := s.failing[typ]
+	recovered := known && now.Sub(f.lastFail) >= s.calm
+	if recovered {
+		delete(s.failing, typ)
+	}
 	due := now.Sub(s.okAt[typ]) >= s.okEvery
 	if due {
 		s.okAt[typ] = now
 	}
-	delete(s.failing, typ)
 	s.mu.Unlock()
 	if recovered {
 		s.log.Info("step moving again", "step", StepName(typ))
 	}
-	if !due {
-		return
+	if !due || known && !recovered {
+		return // not calm yet: the failure stays shown
 	}
 	_ = s.write(ctx, func(ctx context.Context, p redis.Pipeliner) {
 		p.HDel(ctx, stepsKey, "fail:"+typ, "since:"+typ, "count:"+typ)

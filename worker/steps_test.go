@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +76,52 @@ func TestStepTroubles(t *testing.T) {
 				t.Errorf("%s: trouble %d is %+v, want %+v", step.name, j, g, w)
 			}
 		}
+	}
+}
+
+// Tasks of one step failing and succeeding by turns: the worker's log says
+// once that the step fails (a reminder after five minutes), and that it
+// moves again only after 30 s without a failure; the failure stays shown
+// until then.
+func TestStepFailingSaidOnce(t *testing.T) {
+	rc := redis.NewClient(&redis.Options{Addr: redistest.Start(t)})
+	defer rc.Close()
+	ctx := context.Background()
+	clock := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+	var logs strings.Builder
+	s := newSteps(rc, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo})), func() time.Time { return clock })
+	run := func(err error) {
+		_ = s.middleware(asynq.HandlerFunc(func(context.Context, *asynq.Task) error { return err })).ProcessTask(ctx, asynq.NewTask(TypeDeliver, nil))
+	}
+	refused := errors.New("connection refused")
+	for i := 0; i < 40; i++ { // 40 tasks over 4 minutes, one in three succeeding
+		clock = clock.Add(6 * time.Second)
+		if i%3 == 0 {
+			run(nil)
+		} else {
+			run(refused)
+		}
+	}
+	if n := strings.Count(logs.String(), "step failing"); n != 1 {
+		t.Errorf("'step failing' said %d times:\n%s", n, logs.String())
+	}
+	if strings.Contains(logs.String(), "moving again") {
+		t.Errorf("said to move again while failing by turns:\n%s", logs.String())
+	}
+	if got, _ := Troubles(ctx, rc); len(got) != 1 {
+		t.Errorf("troubles while failing by turns: %+v", got)
+	}
+	clock = clock.Add(2 * time.Minute) // past the five minutes
+	run(refused)
+	if !strings.Contains(logs.String(), "step still failing") {
+		t.Errorf("no reminder after five minutes:\n%s", logs.String())
+	}
+	clock = clock.Add(40 * time.Second)
+	run(nil)
+	if !strings.Contains(logs.String(), "step moving again") {
+		t.Errorf("not said to move again after 40 s without failure:\n%s", logs.String())
+	}
+	if got, _ := Troubles(ctx, rc); len(got) != 0 {
+		t.Errorf("troubles once calm: %+v", got)
 	}
 }

@@ -23,8 +23,10 @@ reject; from then on it is the real clock, so that the invoices, payments,
 dashboard and audit trail tell of one present. It imports the sample, runs the 2025 contributions and the 2025
 overage, shows their progress and a summary, then keeps running until Ctrl-C
 (--once: exit after the summary, non-zero if anything ended in an unexpected
-state). --redis, --database and --chorus switch a part to a real one; the
-books stay in CHORUSBILL_DATABASE_URL (default sqlite://var/demo.db) for
+state). --redis, --database and --chorus switch a part to a real one. The
+books are a fresh sqlite://var/demo.db, erased at each start, unless
+--database names others (CHORUSBILL_DATABASE_URL is ignored: the demo never
+bills its sample into the books an operator configured); they stay for
 "chorusbill invoices list" and "export" afterwards.`
 
 func runDemo(ctx context.Context, c *cli, args []string) error {

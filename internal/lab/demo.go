@@ -36,8 +36,8 @@ const demoLead = 61 * 24 * time.Hour
 type DemoOptions struct {
 	// RedisURL is a Redis to use instead of an embedded one.
 	RedisURL string
-	// Database is the books; "" takes the configuration's, else a fresh
-	// sqlite://var/demo.db.
+	// Database is the books; "" is a fresh sqlite://var/demo.db (the
+	// configuration's database is never the demo's).
 	Database string
 	// Chorus is a Chorus Pro URL to use (credentials from the
 	// configuration) instead of the embedded sandbox.
@@ -94,10 +94,12 @@ func StartDemo(ctx context.Context, conf app.Config, o DemoOptions) (_ *Demo, er
 	}()
 	say := d.say
 
-	// The books: a fresh demo file unless told otherwise.
+	// The books: a fresh demo file unless told otherwise (--database).
+	// Never CHORUSBILL_DATABASE_URL: an operator's exported production
+	// URL must not receive the demo's sample.
 	database := o.Database
-	if database == "" {
-		database = conf.DatabaseURL
+	if database == "" && conf.DatabaseURL != "" {
+		say("books: %s is set and ignored (the demo bills its sample into its own books; --database to choose others)", app.EnvDatabaseURL)
 	}
 	if database == "" {
 		path := filepath.Join("var", "demo.db")
