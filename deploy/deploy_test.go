@@ -70,7 +70,7 @@ type service struct {
 		Replicas int `yaml:"replicas"`
 	} `yaml:"deploy"`
 	StopGracePeriod string `yaml:"stop_grace_period"`
-	Healthcheck *struct {
+	Healthcheck     *struct {
 		Test     []string `yaml:"test"`
 		Interval string   `yaml:"interval"`
 		Timeout  string   `yaml:"timeout"`

@@ -50,7 +50,6 @@ import (
 // the day the bench runs.
 const benchYear = 2025
 
-
 // BenchAbout describes the bench, for its help.
 const BenchAbout = `Measures the pipeline against asynq's own limit, in one run:
  1. the ceiling: N no-op tasks enqueued, then drained by as many asynq servers
