@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,6 +26,11 @@ type Store struct {
 	dialect Dialect
 	now     func() time.Time
 	created bool
+	// identity caches Identity.
+	identity struct {
+		mu   sync.Mutex
+		uuid string
+	}
 }
 
 // Option changes how a store is opened.

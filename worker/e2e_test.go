@@ -46,7 +46,15 @@ type stack struct {
 
 func newStack(t *testing.T, books *store.Store, faults sandbox.Faults, tune ...func(*Config)) *stack {
 	t.Helper()
-	ropt := asynq.RedisClientOpt{Addr: redistest.Start(t)}
+	s := newStackOn(t, books, faults, redistest.Start(t), tune...)
+	s.startWorker()
+	return s
+}
+
+// newStackOn is a stack on the Redis at redisAddr, its worker not started.
+func newStackOn(t *testing.T, books *store.Store, faults sandbox.Faults, redisAddr string, tune ...func(*Config)) *stack {
+	t.Helper()
+	ropt := asynq.RedisClientOpt{Addr: redisAddr}
 	sb, err := sandbox.New(sandbox.Config{
 		ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
 		TechLogin: chorus.LocalTechLogin, TechPassword: chorus.LocalTechPassword,
@@ -83,7 +91,6 @@ func newStack(t *testing.T, books *store.Store, faults sandbox.Faults, tune ...f
 	s.p = NewPipeline(Deps{Books: books, Catalog: catalog(t), Issuer: issuer(t), Chorus: api, Queue: client,
 		LegalRates: legal, ECBRates: ecb, Now: sb.Now,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}, cfg)
-	s.startWorker()
 	t.Cleanup(s.stopWorker)
 	return s
 }

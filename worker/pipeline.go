@@ -117,8 +117,11 @@ type Pipeline struct {
 	buyers *buyerCache
 	// unrated holds the late payments already said to lack a rate.
 	unrated *saidOnce
-	actor   string
-	Metrics *Metrics
+	// unmarked holds the task types already said to come without the
+	// identity of their books.
+	unmarked *saidOnce
+	actor    string
+	Metrics  *Metrics
 }
 
 // Deps are the pipeline's collaborators.
@@ -149,7 +152,7 @@ func NewPipeline(d Deps, cfg Config) *Pipeline {
 	return &Pipeline{books: d.Books, cat: d.Catalog, issuer: d.Issuer, chorus: d.Chorus, once: once, queue: d.Queue,
 		rates: invoice.InterestRates{Legal: d.LegalRates, ECB: d.ECBRates}, cfg: cfg, log: d.Logger, now: d.Now, wall: time.Now,
 		buyers: &buyerCache{ttl: cfg.BuyerCacheTTL, size: cfg.BuyerCacheSize, now: time.Now, entries: map[string]cachedBuyer{}}, actor: "worker",
-		unrated: &saidOnce{said: map[string]bool{}},
+		unrated: &saidOnce{said: map[string]bool{}}, unmarked: &saidOnce{said: map[string]bool{}},
 		Metrics: &Metrics{}}
 }
 

@@ -13,9 +13,11 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 )
 
-// Mux routes every task type to its handler.
+// Mux routes every task type to its handler, refusing tasks of other books
+// than the pipeline's (sameBooks).
 func (p *Pipeline) Mux() *asynq.ServeMux {
 	mux := asynq.NewServeMux()
+	mux.Use(p.sameBooks)
 	mux.HandleFunc(TypeKick, p.HandleKick)
 	mux.HandleFunc(TypeRun, p.HandleRun)
 	mux.HandleFunc(TypeIssueBatch, p.HandleIssueBatch)
@@ -64,6 +66,14 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 	if err := watch.waitUp(ctx); err != nil {
 		return nil // stopped while waiting: nothing was started
 	}
+	books, err := p.books.Identity(ctx)
+	if err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	kick, err := booksPayload(books, struct{}{})
+	if err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
 	srv := asynq.NewServer(redis, asynq.Config{
 		Concurrency:     p.cfg.Concurrency,
 		Queues:          map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1},
@@ -76,6 +86,11 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 		TaskCheckInterval:        p.cfg.PollInterval,
 		Logger:                   asynqLogger{p, watch},
 		ErrorHandler: asynq.ErrorHandlerFunc(func(ctx context.Context, t *asynq.Task, err error) {
+			var other *OtherBooksError
+			if errors.As(err, &other) {
+				p.log.Error("refused a task of other books: archived", "type", t.Type(), "error", err.Error())
+				return
+			}
 			// Said at Debug: the steps say at Warn when a step starts
 			// failing (and remind while it lasts), not at every retry.
 			if !watch.heldTaskError(err) {
@@ -83,13 +98,13 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 			}
 		}),
 	})
-	mux := p.Mux()
-	mux.Use(newSteps(rc, p.log, p.wall).middleware)
-	if err := srv.Start(mux); err != nil {
+	// The steps see every outcome, a refused task of other books too: the
+	// workers and `run --wait` of both deployments then say why.
+	if err := srv.Start(newSteps(rc, p.log, p.wall).middleware(p.Mux())); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	sched := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Location: time.UTC, Logger: asynqLogger{p, watch}})
-	if _, err := sched.Register(fmt.Sprintf("@every %s", p.cfg.KickEvery), asynq.NewTask(TypeKick, nil), asynq.Queue(QueueCritical), asynq.MaxRetry(1)); err != nil {
+	if _, err := sched.Register(fmt.Sprintf("@every %s", p.cfg.KickEvery), asynq.NewTask(TypeKick, kick), asynq.Queue(QueueCritical), asynq.MaxRetry(1)); err != nil {
 		srv.Shutdown()
 		return fmt.Errorf("schedule kick: %w", err)
 	}

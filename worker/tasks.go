@@ -11,7 +11,9 @@ import (
 )
 
 // Task types. Payloads carry ids only: the books hold the data, and no
-// personal data sits in Redis (the queue console shows payloads).
+// personal data sits in Redis (the queue console shows payloads). Every
+// payload also names the books it belongs to, in its field "books" (see
+// books.go).
 const (
 	TypeKick = "billing:kick"
 	TypeRun  = "billing:run"
@@ -75,11 +77,19 @@ type enqueuer interface {
 // enqueue puts a task on the queue under a deterministic id; a task with
 // that id already there (pending, running, retried, or retained after
 // success) means the work is already in hand, which is not an error.
+//
+// The task carries the books' identity, in its payload and its id (see
+// books.go): id is the id within the books.
 func (p *Pipeline) enqueue(ctx context.Context, typ string, payload any, id string, opts ...asynq.Option) error {
-	data, err := json.Marshal(payload)
+	books, err := p.books.Identity(ctx)
 	if err != nil {
-		return err
+		return fmt.Errorf("enqueue %s: %w", id, err)
 	}
+	data, err := booksPayload(books, payload)
+	if err != nil {
+		return fmt.Errorf("enqueue %s: %w", id, err)
+	}
+	id = booksTaskID(books, id)
 	base := []asynq.Option{asynq.TaskID(id), asynq.MaxRetry(p.cfg.MaxRetry), asynq.Timeout(p.cfg.TaskTimeout),
 		asynq.Retention(p.cfg.Retention), asynq.Queue(QueueDefault)}
 	_, err = p.queue.EnqueueContext(ctx, asynq.NewTask(typ, data), append(base, opts...)...)

@@ -58,6 +58,11 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	defer s.Close()
+	where, err := deployment(ctx, cfg, s)
+	if err != nil {
+		return err
+	}
+	log.Info("dashboard starting", where...)
 	if err := watchMetrics(s, metrics, log); err != nil {
 		return err
 	}

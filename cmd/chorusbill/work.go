@@ -99,7 +99,11 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 	for _, line := range s.Worker.Schedule() {
 		fmt.Fprintln(c.stdout, "  - "+line)
 	}
-	slog.New(slog.NewTextHandler(c.stderr, nil)).Info("worker starting", "database", s.Books.Dialect(), "concurrency", s.Worker.Concurrency)
+	where, err := deployment(ctx, conf, s)
+	if err != nil {
+		return err
+	}
+	slog.New(slog.NewTextHandler(c.stderr, nil)).Info("worker starting", append(where, "concurrency", s.Worker.Concurrency)...)
 	return s.Pipeline.Serve(ctx, s.Redis)
 }
 
