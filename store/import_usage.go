@@ -40,9 +40,9 @@ func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat 
 		res.Rows++
 		est, okEst := f.knownEstablishment(line, get("siret"), known)
 		year, okYear := f.integer(line, "year", get("year"), 1900, 2999)
-		qty, okQty := f.decimal(line, "quantity", get("quantity"))
 		code := get("service")
 		okSvc := false
+		var svc tariff.Service
 		if okYear {
 			d, err := cat.For(year)
 			switch {
@@ -51,7 +51,8 @@ func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat 
 			case code == "":
 				f.fail(line, "service", "is required")
 			default:
-				svc, found := d.Service(code)
+				var found bool
+				svc, found = d.Service(code)
 				switch {
 				case !found:
 					f.fail(line, "service", fmt.Sprintf("unknown service code %q", code))
@@ -62,6 +63,7 @@ func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat 
 				}
 			}
 		}
+		qty, okQty := f.quantity(line, "quantity", get("quantity"), svc)
 		if !(okEst && okYear && okQty && okSvc) {
 			return
 		}
@@ -120,6 +122,22 @@ func (s *Store) ImportUsage(ctx context.Context, name string, in io.Reader, cat 
 		s.analyze(ctx, "usage_quantities")
 	}
 	return res, nil
+}
+
+// quantity reads a quantity of a service, as its unit kind says (see
+// tariff.Service.ParseQuantity: a count takes digits only, a measure a
+// decimal comma or point) and within tariff.MaxQuantity. Without a service
+// (unknown code or year) it reads any number, to report what else is wrong.
+func (f *csvFile) quantity(line int, field, raw string, svc tariff.Service) (decimal.Decimal, bool) {
+	if svc.Code == "" {
+		return f.decimal(line, field, raw)
+	}
+	q, err := svc.ParseQuantity(raw)
+	if err != nil {
+		f.fail(line, field, err.Error())
+		return decimal.Decimal{}, false
+	}
+	return q, true
 }
 
 // knownEstablishment checks a SIRET column names an establishment of the books.

@@ -90,6 +90,8 @@ type Service struct {
 	Label string
 	// Unit is the unit quantities are observed in (GB, SMS, user…).
 	Unit string
+	// Kind says whether quantities are whole counts or decimal measures.
+	Kind UnitKind
 	// Price is charged per started Block of units beyond the allowance.
 	Price  decimal.Decimal
 	Block  decimal.Decimal

@@ -26,10 +26,15 @@ func (e *OutsideConventionError) Error() string {
 }
 
 // UsageError is a problem with an observed quantity: an unknown service, a
-// service the offer does not include, or a negative quantity.
+// service the offer does not include, a quantity the service cannot have
+// (Err is then the *QuantityError), or an overage too large to bill.
 type UsageError struct {
 	Code string
 	Msg  string
+	Err  error
 }
 
 func (e *UsageError) Error() string { return fmt.Sprintf("usage %s: %s", e.Code, e.Msg) }
+
+// Unwrap gives the underlying *QuantityError, if any.
+func (e *UsageError) Unwrap() error { return e.Err }

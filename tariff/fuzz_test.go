@@ -17,6 +17,8 @@ func FuzzParseDeliberation(f *testing.F) {
 	f.Add(orig)
 	f.Add([]byte(strings.Replace(string(orig), "min: 20,", "min: 21,", 1)))
 	f.Add([]byte("programme: x\ncontributions: {from: 2025, through: 2024}\n"))
+	f.Add([]byte(strings.Replace(string(orig), "quantity: count", "quantity: measure", 1)))
+	f.Add([]byte(strings.Replace(string(orig), "allowance: 200", "allowance: 200.5", 1)))
 	f.Add([]byte("- [\n"))
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, data []byte) {
@@ -34,6 +36,16 @@ func FuzzParseDeliberation(f *testing.F) {
 			}
 			if _, err := d.Offers[o].Bracket(1 << 20); err != nil {
 				t.Fatalf("offer %s has no bracket for many employees", o)
+			}
+		}
+		for _, s := range d.Services {
+			if _, err := ParseUnitKind(string(s.Kind)); err != nil {
+				t.Fatalf("service %s loaded with kind %q", s.Code, s.Kind)
+			}
+			for id, q := range s.Allowance {
+				if err := s.CheckQuantity(q); err != nil {
+					t.Fatalf("service %s loaded with allowance %s for %s: %v", s.Code, q, id, err)
+				}
 			}
 		}
 	})

@@ -421,13 +421,14 @@ func (p parser) services(nodes []yaml.Node, offers map[Offer]OfferTariff, vats m
 			Code      string    `yaml:"code"`
 			Label     string    `yaml:"label"`
 			Unit      string    `yaml:"unit"`
+			Quantity  yaml.Node `yaml:"quantity"`
 			Offers    []string  `yaml:"offers"`
 			Price     yaml.Node `yaml:"price"`
 			Block     yaml.Node `yaml:"block"`
 			VAT       yaml.Node `yaml:"vat"`
 			Allowance yaml.Node `yaml:"allowance"`
 		}
-		if err := p.strict(n, f, &raw, "code", "label", "unit", "offers", "price", "block", "vat", "allowance"); err != nil {
+		if err := p.strict(n, f, &raw, "code", "label", "unit", "quantity", "offers", "price", "block", "vat", "allowance"); err != nil {
 			return nil, err
 		}
 		if !serviceCode.MatchString(raw.Code) {
@@ -441,7 +442,16 @@ func (p parser) services(nodes []yaml.Node, offers map[Offer]OfferTariff, vats m
 		if raw.Label == "" || raw.Unit == "" {
 			return nil, p.errf(n, f, "label and unit are required")
 		}
-		s := Service{Code: raw.Code, Label: raw.Label, Unit: raw.Unit, Line: n.Line, Allowance: map[string]decimal.Decimal{}}
+		s := Service{Code: raw.Code, Label: raw.Label, Unit: raw.Unit, Kind: DefaultUnitKind, Line: n.Line, Allowance: map[string]decimal.Decimal{}}
+		if raw.Quantity.Kind != 0 {
+			k, err := p.scalar(&raw.Quantity, f+".quantity")
+			if err != nil {
+				return nil, err
+			}
+			if s.Kind, err = ParseUnitKind(k); err != nil {
+				return nil, p.errf(&raw.Quantity, f+".quantity", "%v", err)
+			}
+		}
 		if len(raw.Offers) == 0 {
 			return nil, p.errf(n, f+".offers", "name at least one offer")
 		}
@@ -461,6 +471,12 @@ func (p parser) services(nodes []yaml.Node, offers map[Offer]OfferTariff, vats m
 		}
 		if !s.Block.IsPositive() {
 			return nil, p.errf(&raw.Block, f+".block", "must be greater than 0")
+		}
+		if s.Kind == UnitCount && !s.Block.IsInteger() {
+			return nil, p.errf(&raw.Block, f+".block", "%s is not a whole number: %s is a count of %s", s.Block, s.Code, s.Unit)
+		}
+		if s.Block.GreaterThan(maxQuantity) {
+			return nil, p.errf(&raw.Block, f+".block", "%s is more than the largest quantity, %d", s.Block, MaxQuantity)
 		}
 		if s.VAT, err = p.vatRef(&raw.VAT, f+".vat", vats, def); err != nil {
 			return nil, err
@@ -486,7 +502,7 @@ func (p parser) allowance(n *yaml.Node, field string, s *Service, offers map[Off
 	}
 	switch n.Kind {
 	case yaml.ScalarNode:
-		q, err := p.amount(n, field)
+		q, err := p.quantity(n, field, s)
 		if err != nil {
 			return err
 		}
@@ -504,7 +520,7 @@ func (p parser) allowance(n *yaml.Node, field string, s *Service, offers map[Off
 			if !known {
 				return p.errf(k, field, "%q is not a bracket of the service's offers (brackets: %s)", k.Value, strings.Join(ids, ", "))
 			}
-			q, err := p.amount(v, field+"."+k.Value)
+			q, err := p.quantity(v, field+"."+k.Value, s)
 			if err != nil {
 				return err
 			}
@@ -519,4 +535,21 @@ func (p parser) allowance(n *yaml.Node, field string, s *Service, offers map[Off
 	default:
 		return p.errf(n, field, "is required: a quantity, or a quantity per bracket")
 	}
+}
+
+// quantity reads an allowance: a quantity of the service, so whole when it
+// counts, and within MaxQuantity.
+func (p parser) quantity(n *yaml.Node, field string, s *Service) (decimal.Decimal, error) {
+	s0, err := p.scalar(n, field)
+	if err != nil {
+		return decimal.Decimal{}, err
+	}
+	q, err := decimal.NewFromString(s0)
+	if err != nil {
+		return decimal.Decimal{}, p.errf(n, field, "%q is not a quantity", s0)
+	}
+	if err := s.CheckQuantity(q); err != nil {
+		return decimal.Decimal{}, p.errf(n, field, "%v", err)
+	}
+	return q, nil
 }

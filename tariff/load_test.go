@@ -76,16 +76,43 @@ func TestLoadRejects(t *testing.T) {
 			`vat.standard: standard VAT rate must be between 0 and 100 %`},
 		{"allowance missing a bracket",
 			`allowance: { "0-19": 3, "20-49": 5, "50-100": 10, "101+": 20 }`, `allowance: { "0-19": 3, "20-49": 5, "50-100": 10 }`,
-			`x.yaml:68: services.parapheur-circuits.allowance: no allowance for bracket "101+"`},
+			`x.yaml:78: services.parapheur-circuits.allowance: no allowance for bracket "101+"`},
 		{"allowance for an unknown bracket",
 			`allowance: { "0-19": 3, "20-49": 5, "50-100": 10, "101+": 20 }`, `allowance: { "0-19": 3, "20-49": 5, "50-100": 10, "101+": 20, "1000+": 40 }`,
-			`x.yaml:68: services.parapheur-circuits.allowance: "1000+" is not a bracket`},
+			`x.yaml:78: services.parapheur-circuits.allowance: "1000+" is not a bracket`},
 		{"zero block",
 			"    block: 10\n", "    block: 0\n",
-			`x.yaml:84: services.partage-storage.block: must be greater than 0`},
+			`x.yaml:96: services.partage-storage.block: must be greater than 0`},
 		{"duplicate service",
 			"code: partage-users", "code: parapheur-circuits",
-			`x.yaml:71: services.parapheur-circuits: service code is used twice`},
+			`x.yaml:81: services.parapheur-circuits: service code is used twice`},
+		{"unknown unit kind",
+			"    unit: circuit\n    quantity: count\n", "    unit: circuit\n    quantity: countable\n",
+			`x.yaml:76: services.parapheur-circuits.quantity: "countable" is neither count (whole numbers: SMS, users…) nor measure (decimals: GB…)`},
+		{"unit kind not a scalar",
+			"    unit: circuit\n    quantity: count\n", "    unit: circuit\n    quantity: [count]\n",
+			`x.yaml:76: services.parapheur-circuits.quantity: must be a single value`},
+		{"fractional allowance of a count",
+			"    allowance: 200\n", "    allowance: 200.5\n",
+			`x.yaml:102: services.signature-sms.allowance: 200.5 is not a whole number: signature-sms is a count of SMS, whole numbers only`},
+		{"fractional allowance of a count, by bracket",
+			`"0-19": 10, "20-49": 25,`, `"0-19": 10, "20-49": 25.5,`,
+			`x.yaml:86: services.partage-users.allowance.20-49: 25.5 is not a whole number: partage-users is a count of utilisateur`},
+		{"fractional block of a count",
+			"    allowance: 200\n    price: \"0.10\"\n    block: 1\n", "    allowance: 200\n    price: \"0.10\"\n    block: 0.5\n",
+			`x.yaml:104: services.signature-sms.block: 0.5 is not a whole number: signature-sms is a count of SMS`},
+		{"allowance beyond the largest quantity",
+			"    allowance: 200\n", "    allowance: 1000000000001\n",
+			`x.yaml:102: services.signature-sms.allowance: 1000000000001 is more than the largest quantity accepted, 1000000000000 (10^12) SMS`},
+		{"negative allowance",
+			"    allowance: 200\n", "    allowance: -1\n",
+			`x.yaml:102: services.signature-sms.allowance: -1 is negative`},
+		{"allowance not a number",
+			"    allowance: 200\n", "    allowance: 2 00\n",
+			`x.yaml:102: services.signature-sms.allowance: "2 00" is not a quantity`},
+		{"block beyond the largest quantity",
+			"    block: 10\n", "    block: 1000000000001\n",
+			`x.yaml:96: services.partage-storage.block: 1000000000001 is more than the largest quantity, 1000000000000`},
 		{"years reversed",
 			"  through: 2029", "  through: 2024",
 			`x.yaml:20: contributions.through: 2024 is before from 2025`},
@@ -144,5 +171,57 @@ func TestCatalog(t *testing.T) {
 	}
 	if _, err := LoadCatalog(fsys, "empty"); err == nil {
 		t.Error("empty directory accepted")
+	}
+}
+
+// Every service of the shipped file says what its quantities are; a file
+// that does not say (written before unit kinds) loads with measures, as
+// quantities were read then; a measure may have a fractional allowance.
+func TestUnitKinds(t *testing.T) {
+	d := loadFixture(t)
+	want := map[string]UnitKind{
+		"parapheur-circuits": UnitCount, "partage-users": UnitCount, "partage-storage": UnitMeasure,
+		"signature-sms": UnitCount, "convocation-sms": UnitCount, "rdv-sms": UnitCount,
+		"archive-storage": UnitMeasure, "opendata-docs": UnitCount, "vault-accounts": UnitCount,
+		"backup-storage": UnitMeasure,
+	}
+	for _, s := range d.Services {
+		if s.Kind != want[s.Code] {
+			t.Errorf("%s is a %q, want %q", s.Code, s.Kind, want[s.Code])
+		}
+	}
+	orig, err := os.ReadFile(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	older := strings.NewReplacer("    quantity: count\n", "", "    quantity: measure\n", "").Replace(string(orig))
+	if older == string(orig) {
+		t.Fatal("fixture has no quantity key")
+	}
+	old, err := ParseDeliberation("old.yaml", []byte(older))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range old.Services {
+		if s.Kind != UnitMeasure {
+			t.Errorf("%s without quantity is a %q, want measure", s.Code, s.Kind)
+		}
+	}
+	half := strings.Replace(string(orig), `"0-19": 50, "20-49": 100,`, `"0-19": 50.5, "20-49": 100,`, 1)
+	m, err := ParseDeliberation("half.yaml", []byte(half))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, _ := m.Service("partage-storage"); !s.Allowance["0-19"].Equal(dec("50.5")) {
+		t.Errorf("partage-storage allowance = %v", s.Allowance)
+	}
+}
+
+func TestParseUnitKind(t *testing.T) {
+	for in, want := range map[string]UnitKind{"count": UnitCount, "measure": UnitMeasure, "Count": "", "": "", "decimal": ""} {
+		got, err := ParseUnitKind(in)
+		if got != want || (err == nil) != (want != "") {
+			t.Errorf("ParseUnitKind(%q) = %q, %v; want %q", in, got, err, want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package tariff
 
 import (
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 
@@ -67,7 +68,8 @@ func (d *Deliberation) Overage(e Establishment, year int, observed map[string]de
 }
 
 // checkUsage rejects unknown services, services outside the offer and
-// negative quantities before anything is computed.
+// quantities the service cannot have (negative, beyond MaxQuantity, a
+// fraction of a count) before anything is computed.
 func (d *Deliberation) checkUsage(o Offer, observed map[string]decimal.Decimal) error {
 	codes := make([]string, 0, len(observed))
 	for c := range observed {
@@ -82,8 +84,8 @@ func (d *Deliberation) checkUsage(o Offer, observed map[string]decimal.Decimal) 
 		if !s.In(o) {
 			return &UsageError{Code: c, Msg: fmt.Sprintf("the %s offer has no usage-billed services", o)}
 		}
-		if observed[c].IsNegative() {
-			return &UsageError{Code: c, Msg: fmt.Sprintf("quantity %s is negative", observed[c])}
+		if err := s.CheckQuantity(observed[c]); err != nil {
+			return &UsageError{Code: c, Msg: "quantity " + err.Error(), Err: err}
 		}
 	}
 	return nil
@@ -98,6 +100,10 @@ func overageOf(s Service, b Bracket, year int, observed decimal.Decimal) (invoic
 		excess = decimal.Zero
 	}
 	blocks := excess.Div(s.Block).Ceil()
+	if !fitsInt64(blocks) {
+		return invoice.StatementRow{}, nil, &UsageError{Code: s.Code,
+			Msg: fmt.Sprintf("%s blocks of %s %s are too many to bill", blocks, s.Block, s.Unit)}
+	}
 	row := invoice.StatementRow{
 		Code:      s.Code,
 		Label:     s.Label,
@@ -121,6 +127,10 @@ func overageOf(s Service, b Bracket, year int, observed decimal.Decimal) (invoic
 	if err != nil {
 		return row, nil, fmt.Errorf("overage %s: %w", s.Code, err)
 	}
+	if !fitsInt64(line.Amount.Shift(2)) {
+		return row, nil, &UsageError{Code: s.Code,
+			Msg: fmt.Sprintf("%s blocks at %s € make %s €, too large an amount to bill", blocks, s.Price, line.Amount)}
+	}
 	usage := row.Usage
 	line.Usage = &usage
 	row.Amount = line.Amount
@@ -136,4 +146,16 @@ func blocksLabel(blocks decimal.Decimal, s Service) string {
 		plural = "s"
 	}
 	return fmt.Sprintf("%s bloc%s de %s %s entamé%s", blocks, plural, s.Block, s.Unit, plural)
+}
+
+var (
+	minInt64 = decimal.NewFromInt(math.MinInt64)
+	maxInt64 = decimal.NewFromInt(math.MaxInt64)
+)
+
+// fitsInt64 reports whether a whole decimal converts to int64 exactly: the
+// block count is stored as an int64 and amounts as int64 cents, and
+// Decimal.IntPart silently wraps beyond that range.
+func fitsInt64(d decimal.Decimal) bool {
+	return d.IsInteger() && !d.LessThan(minInt64) && !d.GreaterThan(maxInt64)
 }
