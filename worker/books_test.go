@@ -78,11 +78,11 @@ func TestEnqueueNamesTheBooks(t *testing.T) {
 	rq := &recordingQueue{}
 	for _, queue := range []enqueuer{q, rq} {
 		p := NewPipeline(Deps{Books: books, Catalog: catalog(t), Queue: queue}, DefaultConfig())
-		if err := p.EnqueueRun(ctx, 2026, invoice.KindContribution, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)); err != nil {
+		if err := p.EnqueueRun(ctx, 2026, invoice.KindContribution, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if len(rq.ids) != 1 || rq.ids[0] != id+":run:contribution:2026" {
+	if len(rq.ids) != 1 || !strings.HasPrefix(rq.ids[0], id+":run:contribution:2026:q") {
 		t.Errorf("task ids %v: want %s:run:contribution:2026", rq.ids, id)
 	}
 	if got, ok := taskBooks(q.last.Payload()); !ok || got != id {
@@ -137,12 +137,14 @@ func TestE2ETwoDeploymentsOneRedis(t *testing.T) {
 	idB, _ := b.books.Identity(ctx)
 	insp := asynq.NewInspector(a.redis)
 	t.Cleanup(func() { insp.Close() })
-	runID := idA + ":run:contribution:2026"
-
 	// B's worker alone: A's run is archived with the reason, not run.
 	b.startWorker()
-	if err := a.p.EnqueueRun(ctx, billedYear, invoice.KindContribution, a.issueDay); err != nil {
+	runID, err := a.p.RequestRun(ctx, billedYear, invoice.KindContribution, a.issueDay)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if !strings.HasPrefix(runID, idA+":run:contribution:2026") {
+		t.Fatalf("A's run task %s does not name A's books", runID)
 	}
 	info := waitFor(t, "A's run archived by B's worker", func() (*asynq.TaskInfo, bool) {
 		info, err := insp.GetTaskInfo(QueueCritical, runID)

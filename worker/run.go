@@ -66,8 +66,14 @@ func (p *Pipeline) enqueueRun(ctx context.Context, year int, kind invoice.Kind, 
 	if in > 0 {
 		opts = append(opts, asynq.ProcessIn(in))
 	}
-	err := p.enqueue(ctx, TypeRun, RunPayload{Year: year, Kind: string(kind), IssueDate: day.Format(time.DateOnly), Stamp: stamp}, id, opts...)
-	return id, err
+	if err := p.enqueue(ctx, TypeRun, RunPayload{Year: year, Kind: string(kind), IssueDate: day.Format(time.DateOnly), Stamp: stamp}, id, opts...); err != nil {
+		return "", err
+	}
+	books, err := p.books.Identity(ctx)
+	if err != nil {
+		return "", err
+	}
+	return booksTaskID(books, id), nil // the id the queue knows it by
 }
 
 // HandleRun records the run in the books, forgets its failed outcomes so
