@@ -151,42 +151,95 @@ func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor
 	if err != nil {
 		return "", fmt.Errorf("credit note for %s: %w", inv.Number, err)
 	}
+	// The operator's comment goes in the audit trail with the cancellation.
+	why := "annulée par l'avoir " + credit.Number
+	if reason != "" {
+		why += " — motif : " + reason
+	}
 	if _, err := p.books.Apply(ctx, inv.ID, invoice.StateRejected, store.Change{To: invoice.StateCancelled, Actor: actor,
-		Reason: "annulée par l'avoir " + credit.Number}); ignoreStale(err) != nil {
+		Reason: why}); ignoreStale(err) != nil {
 		return "", err
 	}
 	repl, err := p.books.InvoiceReplacing(ctx, inv.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		refs, rerr := p.books.ReferencesFor(ctx, inv.EstablishmentID, p.now().Year())
-		if rerr != nil {
-			return "", rerr
+		var d store.Draft
+		var due bool
+		if d, due, err = p.replacementDraft(ctx, inv, actor); err != nil {
+			return "", fmt.Errorf("replacement of %s: %w", inv.Number, err)
 		}
-		issue := p.now().UTC()
-		due := issue.Add(inv.DueDate.Sub(inv.IssueDate))
-		repl, _, err = p.books.Finalise(ctx, store.Draft{
-			Kind: inv.Kind, Year: inv.Year, EstablishmentID: inv.EstablishmentID, RunID: inv.RunID,
-			IssueDate: issue, DueDate: due, PeriodStart: deref(inv.PeriodStart), PeriodEnd: deref(inv.PeriodEnd),
-			Lines: inv.Lines, Statement: inv.Statement, CodeService: refs.CodeService, Engagement: refs.Engagement,
-			ReplacesInvoiceID: &inv.ID, LatePaymentRegime: inv.LatePaymentRegime,
-			Note: fmt.Sprintf("Remplace la facture %s du %s", inv.Number, inv.IssueDate.Format("02/01/2006")), Actor: actor,
-		})
+		if !due {
+			if err := p.deliverNew(ctx, actor, credit.ID); err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("%s : annulée par l'avoir %s ; rien n'est plus dû d'après les faits d'aujourd'hui, pas de facture de remplacement", inv.Number, credit.Number), nil
+		}
+		repl, _, err = p.books.Finalise(ctx, d)
 	}
 	if err != nil {
 		return "", fmt.Errorf("replacement of %s: %w", inv.Number, err)
 	}
-	for _, id := range []int64{credit.ID, repl.ID} {
-		i, err := p.books.InvoiceByID(ctx, id)
-		if err != nil {
-			return "", err
-		}
-		if _, err := RenderAndStore(ctx, p.books, p.issuer, i, []string{document.FormatCII}, actor); err != nil {
-			return "", err
-		}
-		if err := p.EnqueueDeliver(ctx, id, ""); err != nil {
-			return "", err
-		}
+	if err := p.deliverNew(ctx, actor, credit.ID, repl.ID); err != nil {
+		return "", err
 	}
 	return fmt.Sprintf("%s : annulée par l'avoir %s et remplacée par la facture %s", inv.Number, credit.Number, repl.Number), nil
+}
+
+// replacementDraft is the invoice replacing a rejected one, computed from
+// today's facts (tariff, headcount, offer, dates, usage) and references,
+// not copied from the rejected invoice — which the buyer would reject
+// again; due is false when nothing is owed any more. Invoices not computed
+// from the tariff (interest) keep their lines.
+func (p *Pipeline) replacementDraft(ctx context.Context, inv store.Invoice, actor string) (d store.Draft, due bool, err error) {
+	issue := invoice.CivilDay(p.now())
+	refs, err := referencesFor(ctx, p.books, inv.EstablishmentID, issue.Year(), inv.Year)
+	if err != nil {
+		return d, false, err
+	}
+	if refs.CodeService == "" && refs.Engagement == "" {
+		// The books hold none: keep those the invoice carried, as filled
+		// in by hand, rather than drop them.
+		refs = store.References{CodeService: inv.CodeService, Engagement: inv.Engagement}
+	}
+	switch inv.Kind {
+	case invoice.KindContribution, invoice.KindOverage:
+		est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+		if err != nil {
+			return d, false, err
+		}
+		q, err := quote(ctx, p.books, p.cat, est, inv.Year, inv.Kind)
+		if err != nil {
+			return d, false, err
+		}
+		if quoteOutcome(q) != Issued {
+			return d, false, nil
+		}
+		d = draft(est, inv.Year, inv.Kind, issue, q, refs, inv.RunID, actor)
+	default:
+		d = store.Draft{Kind: inv.Kind, Year: inv.Year, EstablishmentID: inv.EstablishmentID, RunID: inv.RunID,
+			IssueDate: issue, DueDate: issue.Add(inv.DueDate.Sub(inv.IssueDate)), PeriodStart: deref(inv.PeriodStart), PeriodEnd: deref(inv.PeriodEnd),
+			Lines: inv.Lines, Statement: inv.Statement, CodeService: refs.CodeService, Engagement: refs.Engagement,
+			LatePaymentRegime: inv.LatePaymentRegime, Actor: actor}
+	}
+	d.ReplacesInvoiceID = &inv.ID
+	d.Note = fmt.Sprintf("Remplace la facture %s du %s", inv.Number, inv.IssueDate.Format("02/01/2006"))
+	return d, true, nil
+}
+
+// deliverNew renders and hands to delivery invoices just finalised.
+func (p *Pipeline) deliverNew(ctx context.Context, actor string, ids ...int64) error {
+	for _, id := range ids {
+		i, err := p.books.InvoiceByID(ctx, id)
+		if err != nil {
+			return err
+		}
+		if _, err := RenderAndStore(ctx, p.books, p.issuer, i, []string{document.FormatCII}, actor); err != nil {
+			return err
+		}
+		if err := p.EnqueueDeliver(ctx, id, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // recycle sends an A_RECYCLER invoice to the service the buyer now gives.
