@@ -69,7 +69,15 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 			items = append(items, store.RunItem{EstablishmentID: id, Outcome: string(o)})
 			continue
 		}
-		drafts = append(drafts, draft(est, pl.Year, kind, day, q, refs[id], &runID, p.actor))
+		d := draft(est, pl.Year, kind, day, q, refs[id], &runID, p.actor)
+		// Nothing numbered that cannot be rendered: this establishment
+		// fails, saying why, and takes no number; the others go on.
+		if err := checkRenderable(p.issuer, d, est, nil); err != nil {
+			p.Metrics.Inc("issue_failed")
+			items = append(items, store.RunItem{EstablishmentID: id, Outcome: outcomeFailed, Detail: err.Error()})
+			continue
+		}
+		drafts = append(drafts, d)
 	}
 	invs, _, err := p.books.FinaliseMany(ctx, drafts)
 	if err != nil {
