@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -9,8 +10,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/store/storetest"
@@ -176,4 +179,121 @@ func TestIssueBatchTakesNoNumberForAnUnrenderableInvoice(t *testing.T) {
 			t.Errorf("run item after the correction: %s, invoice %v", outcome, invID)
 		}
 	})
+}
+
+// BenchmarkIssueBatch is one batch task over the 40-establishment sample
+// on fresh SQLite books (the engine where the batch's own work weighs most):
+// quote, render check, finalise, render, record, deposit on the sandbox.
+func BenchmarkIssueBatch(b *testing.B) {
+	s := newStack(b, storetest.SQLite(b), sandbox.Faults{})
+	s.stopWorker()
+	ctx := context.Background()
+	for b.Loop() {
+		b.StopTimer()
+		books := storetest.SQLite(b)
+		loadSample(b, books)
+		p := *s.p
+		p.books = books
+		run, _, err := books.StartRun(ctx, billedYear, invoice.KindContribution, s.issueDay)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var ids []int64
+		if err := books.MissingRunItems(ctx, run.ID, func(id int64) error { ids = append(ids, id); return nil }); err != nil {
+			b.Fatal(err)
+		}
+		payload, _ := json.Marshal(IssueBatchPayload{RunID: run.ID, EstablishmentIDs: ids, Year: billedYear,
+			Kind: string(invoice.KindContribution), IssueDate: s.issueDay.Format("2006-01-02")})
+		b.StartTimer()
+		if err := p.HandleIssueBatch(ctx, asynq.NewTask(TypeIssueBatch, payload)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCheckRenderable is the check for one contribution invoice.
+func BenchmarkCheckRenderable(b *testing.B) {
+	books := storetest.SQLite(b)
+	loadSample(b, books)
+	ctx := context.Background()
+	est, err := books.EstablishmentBySIRET(ctx, "21299951000010")
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := quote(ctx, books, catalog(b), est, billedYear, invoice.KindContribution)
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := draft(est, billedYear, invoice.KindContribution, time.Date(billedYear, 3, 2, 0, 0, 0, 0, time.UTC), q, store.References{}, nil, "bench")
+	is := issuer(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := checkRenderable(is, d, est, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The provisional CII under the real number is, byte for byte, the CII
+// rendered with that number, for every invoice of the sample it is used
+// for; an overage invoice, whose statement attachment carries the number
+// inside its encoded content, is rendered again instead.
+func TestProvisionalCIIRenumbered(t *testing.T) {
+	books := storetest.SQLite(t)
+	loadSample(t, books)
+	ctx := context.Background()
+	cat, is := catalog(t), issuer(t)
+	var renumbered, again int
+	err := books.ForEachEstablishment(ctx, 2025, func(est store.Establishment) error {
+		for _, kind := range []invoice.Kind{invoice.KindContribution, invoice.KindOverage} {
+			q, err := quote(ctx, books, cat, est, 2025, kind)
+			if err != nil || quoteOutcome(q) != Issued {
+				continue
+			}
+			refs, err := referencesFor(ctx, books, est.ID, 2026, 2025)
+			if err != nil {
+				return err
+			}
+			d := draft(est, 2025, kind, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), q, refs, nil, "test")
+			pc, err := checkRenderable(is, d, est, nil)
+			if err != nil {
+				return err
+			}
+			inv, err := d.Provisional()
+			if err != nil {
+				return err
+			}
+			inv.Number = inv.Series + "-000042"
+			doc, err := buildDocument(is, inv, est, nil)
+			if err != nil {
+				return err
+			}
+			want, err := document.Render(doc, document.FormatCII)
+			if err != nil {
+				return err
+			}
+			got, ok := pc.numbered(inv.Number)
+			switch {
+			case !ok:
+				again++
+				if kind != invoice.KindOverage {
+					t.Errorf("%s %s: not renumberable", est.SIRET, kind)
+				}
+			case !bytes.Equal(got, want):
+				t.Errorf("%s %s: the renumbered CII differs from the one rendered with the number", est.SIRET, kind)
+			default:
+				renumbered++
+				if kind == invoice.KindOverage {
+					t.Errorf("%s: an overage invoice with its statement renumbered", est.SIRET)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if renumbered < 10 || again == 0 {
+		t.Errorf("%d renumbered, %d rendered again: the sample no longer covers both", renumbered, again)
+	}
 }
