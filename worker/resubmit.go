@@ -136,17 +136,31 @@ func (p *Pipeline) redeliver(ctx context.Context, inv store.Invoice) (string, er
 // the references now in the books. Each step checks whether an earlier
 // attempt did it already.
 func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor string) (string, error) {
+	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+	if err != nil {
+		return "", err
+	}
 	credit, err := p.books.CreditNoteCancelling(ctx, inv.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		issue := p.now().UTC()
-		credit, _, err = p.books.Finalise(ctx, store.Draft{
+		d := store.Draft{
 			Kind: invoice.KindCreditNote, Year: inv.Year, EstablishmentID: inv.EstablishmentID, RunID: inv.RunID,
 			IssueDate: issue, DueDate: issue, PeriodStart: deref(inv.PeriodStart), PeriodEnd: deref(inv.PeriodEnd),
 			Lines: inv.Lines, CodeService: inv.CodeService, Engagement: inv.Engagement,
 			OriginalInvoiceID: &inv.ID, CancelsInvoiceID: &inv.ID, LatePaymentRegime: inv.LatePaymentRegime,
 			Note:  fmt.Sprintf("Avoir annulant la facture %s du %s, rejetée par l'acheteur : %s", inv.Number, inv.IssueDate.Format("02/01/2006"), inv.StatusReason),
 			Actor: actor,
-		})
+		}
+		// Neither number is taken unless both documents can be rendered:
+		// a credit note without its replacement would leave the buyer
+		// with nothing to pay.
+		if _, err = checkRenderable(p.issuer, d, est, &inv); err == nil {
+			err = p.replacementRenderable(ctx, inv, est, actor)
+		}
+		if err != nil {
+			return "", fmt.Errorf("replace %s: %w", inv.Number, err)
+		}
+		credit, _, err = p.books.Finalise(ctx, d)
 	}
 	if err != nil {
 		return "", fmt.Errorf("credit note for %s: %w", inv.Number, err)
@@ -157,19 +171,14 @@ func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor
 	}
 	repl, err := p.books.InvoiceReplacing(ctx, inv.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		refs, rerr := p.books.ReferencesFor(ctx, inv.EstablishmentID, p.now().Year())
-		if rerr != nil {
-			return "", rerr
+		var d store.Draft
+		if d, err = p.replacementDraft(ctx, inv, actor); err != nil {
+			return "", err
 		}
-		issue := p.now().UTC()
-		due := issue.Add(inv.DueDate.Sub(inv.IssueDate))
-		repl, _, err = p.books.Finalise(ctx, store.Draft{
-			Kind: inv.Kind, Year: inv.Year, EstablishmentID: inv.EstablishmentID, RunID: inv.RunID,
-			IssueDate: issue, DueDate: due, PeriodStart: deref(inv.PeriodStart), PeriodEnd: deref(inv.PeriodEnd),
-			Lines: inv.Lines, Statement: inv.Statement, CodeService: refs.CodeService, Engagement: refs.Engagement,
-			ReplacesInvoiceID: &inv.ID, LatePaymentRegime: inv.LatePaymentRegime,
-			Note: fmt.Sprintf("Remplace la facture %s du %s", inv.Number, inv.IssueDate.Format("02/01/2006")), Actor: actor,
-		})
+		if _, err = checkRenderable(p.issuer, d, est, nil); err != nil {
+			return "", fmt.Errorf("replace %s: %w", inv.Number, err)
+		}
+		repl, _, err = p.books.Finalise(ctx, d)
 	}
 	if err != nil {
 		return "", fmt.Errorf("replacement of %s: %w", inv.Number, err)
@@ -187,6 +196,39 @@ func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor
 		}
 	}
 	return fmt.Sprintf("%s : annulée par l'avoir %s et remplacée par la facture %s", inv.Number, credit.Number, repl.Number), nil
+}
+
+// replacementDraft is the new invoice replacing a rejected one: the same
+// lines, the references now in the books, dated today.
+func (p *Pipeline) replacementDraft(ctx context.Context, inv store.Invoice, actor string) (store.Draft, error) {
+	refs, err := p.books.ReferencesFor(ctx, inv.EstablishmentID, p.now().Year())
+	if err != nil {
+		return store.Draft{}, err
+	}
+	issue := p.now().UTC()
+	due := issue.Add(inv.DueDate.Sub(inv.IssueDate))
+	return store.Draft{
+		Kind: inv.Kind, Year: inv.Year, EstablishmentID: inv.EstablishmentID, RunID: inv.RunID,
+		IssueDate: issue, DueDate: due, PeriodStart: deref(inv.PeriodStart), PeriodEnd: deref(inv.PeriodEnd),
+		Lines: inv.Lines, Statement: inv.Statement, CodeService: refs.CodeService, Engagement: refs.Engagement,
+		ReplacesInvoiceID: &inv.ID, LatePaymentRegime: inv.LatePaymentRegime,
+		Note: fmt.Sprintf("Remplace la facture %s du %s", inv.Number, inv.IssueDate.Format("02/01/2006")), Actor: actor,
+	}, nil
+}
+
+// replacementRenderable checks the replacement of a rejected invoice can be
+// rendered, unless it exists already.
+func (p *Pipeline) replacementRenderable(ctx context.Context, inv store.Invoice, est store.Establishment, actor string) error {
+	_, err := p.books.InvoiceReplacing(ctx, inv.ID)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	d, err := p.replacementDraft(ctx, inv, actor)
+	if err != nil {
+		return err
+	}
+	_, err = checkRenderable(p.issuer, d, est, nil)
+	return err
 }
 
 // recycle sends an A_RECYCLER invoice to the service the buyer now gives.
