@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/beevik/etree"
 	"github.com/chorusbill/chorusbill/invoice"
@@ -108,14 +107,6 @@ func subjectNotes(d Document) []subjectNote {
 	return out
 }
 
-// Chorus Pro's length limits (research/chorus-pro.md §3.3; BR-FR-CPRO-14,
-// -15, -41, -42, -43, -44).
-const (
-	xmlMaxReference = 50   // contract and engagement references, attachment names
-	xmlMaxName      = 99   // party names
-	xmlMaxText      = 1024 // notes, payment terms, item names
-)
-
 // checkXML checks a document before it is rendered as EN 16931 XML: what
 // Validate checks, then what EN 16931 or Chorus Pro would reject and the
 // model does not already rule out, so that the error names the field rather
@@ -130,6 +121,12 @@ func checkXML(d Document) error {
 	if d.CurrencyCode() != "EUR" {
 		bad("currency %s: chorusbill renders EUR invoices only (a foreign currency needs BT-6 and BT-111, BR-FR-CO-12)", d.CurrencyCode())
 	}
+	// Lengths: the table of limits.go, which the imports check too.
+	maxLen := func(what string, f Field, s string) {
+		if err := f.Check(s); err != nil {
+			bad("%s: %v", what, err)
+		}
+	}
 	for _, p := range []struct {
 		role  string
 		party Party
@@ -137,30 +134,27 @@ func checkXML(d Document) error {
 		if !xmlDigits(p.party.SIRET, 14) {
 			bad("%s SIRET %q is not 14 digits", p.role, p.party.SIRET)
 		}
-		if utf8.RuneCountInString(p.party.Name) > xmlMaxName {
-			bad("%s name is longer than %d characters (BR-FR-CPRO-43/44)", p.role, xmlMaxName)
-		}
+		maxLen(p.role+" name", FieldPartyName, p.party.Name)
+		maxLen(p.role+" address line 1", FieldAddressLine, p.party.Address.Line1)
+		maxLen(p.role+" address line 2", FieldAddressLine, p.party.Address.Line2)
+		maxLen(p.role+" city", FieldCity, p.party.Address.City)
 	}
-	maxLen := func(what, s string, n int) {
-		if utf8.RuneCountInString(s) > n {
-			bad("%s is longer than %d characters", what, n)
-		}
-	}
-	maxLen("contract reference (BT-12, BR-FR-CPRO-14)", d.Contract, xmlMaxReference)
-	maxLen("engagement number (BT-13, BR-FR-CPRO-15)", d.PurchaseOrder, xmlMaxReference)
-	maxLen("payment terms (BT-20, BR-FR-CPRO-35)", d.PaymentTerms, xmlMaxText)
-	maxLen("late-payment clause (BT-22, BR-FR-CPRO-42)", d.LatePaymentClause, xmlMaxText)
-	maxLen("recovery clause (BT-22, BR-FR-CPRO-42)", d.RecoveryClause, xmlMaxText)
-	maxLen("discount clause (BT-22, BR-FR-CPRO-42)", d.DiscountClause, xmlMaxText)
+	maxLen("code service (BT-10)", FieldCodeService, d.BuyerReference)
+	maxLen("contract reference (BT-12)", FieldContract, d.Contract)
+	maxLen("engagement number (BT-13)", FieldEngagement, d.PurchaseOrder)
+	maxLen("payment terms (BT-20)", FieldText, d.PaymentTerms)
+	maxLen("late-payment clause (BT-22)", FieldText, d.LatePaymentClause)
+	maxLen("recovery clause (BT-22)", FieldText, d.RecoveryClause)
+	maxLen("discount clause (BT-22)", FieldText, d.DiscountClause)
 	for i, n := range d.Notes {
-		maxLen(fmt.Sprintf("note %d (BT-22, BR-FR-CPRO-42)", i+1), n, xmlMaxText)
+		maxLen(fmt.Sprintf("note %d (BT-22)", i+1), FieldText, n)
 	}
 
 	if !xmlIdentifier(d.Number) {
 		bad("number %q: only letters, digits and + - _ / (BR-FR-02)", d.Number)
 	}
-	if d.Preceding != nil && (!xmlIdentifier(d.Preceding.Number) || len(d.Preceding.Number) > invoice.MaxNumberLength) {
-		bad("preceding invoice number %q (BT-25): at most %d letters, digits and + - _ / (BR-FR-02, BR-FR-CPRO-02)", d.Preceding.Number, invoice.MaxNumberLength)
+	if d.Preceding != nil && (!xmlIdentifier(d.Preceding.Number) || FieldNumber.Check(d.Preceding.Number) != nil) {
+		bad("preceding invoice number %q (BT-25): at most %d letters, digits and + - _ / (BR-FR-02, BR-FR-CPRO-02)", d.Preceding.Number, FieldNumber.Max())
 	}
 	if d.Kind == invoice.KindCreditNote && d.Totals.TTC.IsNegative() {
 		bad("a credit note (381) states positive amounts, as Chorus Pro requires; its total is %s", invoice.Format(d.Totals.TTC))
@@ -205,7 +199,7 @@ func checkXML(d Document) error {
 		if l.Label == "" {
 			bad("line %d: item name (BT-153)", n)
 		}
-		maxLen(fmt.Sprintf("line %d item name (BT-153, BR-FR-CPRO-31)", n), l.Label, xmlMaxText)
+		maxLen(fmt.Sprintf("line %d item name (BT-153)", n), FieldText, l.Label)
 		if l.Unit == "" {
 			bad("line %d: unit of measure (BT-130)", n)
 		}
@@ -231,7 +225,7 @@ func checkXML(d Document) error {
 		if a.Filename == "" || path.Ext(a.Filename) == "" {
 			bad("attachment %d: a file name with an extension (BT-125-2)", n)
 		}
-		maxLen(fmt.Sprintf("attachment %d file name (BR-FR-CPRO-41)", n), a.Filename, xmlMaxReference)
+		maxLen(fmt.Sprintf("attachment %d file name (BT-125-2)", n), FieldAttachmentName, a.Filename)
 		if !slices.Contains(xmlAttachmentTypes, a.MimeType) {
 			bad("attachment %d: MIME type %q is not one EN 16931 allows (BT-125-1, BR-CL-24: %s)", n, a.MimeType, strings.Join(xmlAttachmentTypes, ", "))
 		}

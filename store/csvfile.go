@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/shopspring/decimal"
 )
 
@@ -174,6 +175,17 @@ func (f *csvFile) done() error {
 }
 
 // Field parsers: each reports a problem on the row and returns ok=false.
+
+// fits checks a text field against the documents' length limit for what it
+// becomes on an invoice (document.Limits), so that nothing enters the books
+// that an invoice could not carry.
+func (f *csvFile) fits(line int, column, s string, field document.Field) bool {
+	if err := field.Check(s); err != nil {
+		f.fail(line, column, err.Error())
+		return false
+	}
+	return true
+}
 
 func (f *csvFile) date(line int, field, s string, required bool) (*time.Time, bool) {
 	if s == "" {

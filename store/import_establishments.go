@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/tariff"
 	"github.com/jmoiron/sqlx"
@@ -106,6 +107,17 @@ func parseEstablishment(f *csvFile, line int, get func(string) string, years []i
 	if e.Name == "" {
 		f.fail(line, "name", "is required")
 		ok = false
+	}
+	for _, c := range []struct {
+		column, value string
+		field         document.Field
+	}{
+		{"name", e.Name, document.FieldPartyName},
+		{"address_line1", e.AddressLine1, document.FieldAddressLine},
+		{"address_line2", e.AddressLine2, document.FieldAddressLine},
+		{"city", e.City, document.FieldCity},
+	} {
+		check(f.fits(line, c.column, c.value, c.field))
 	}
 	offer, err := tariff.ParseOffer(get("offer"))
 	if err != nil {

@@ -4,15 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"unicode/utf8"
 
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/jmoiron/sqlx"
-)
-
-// Chorus Pro's limits on the buyer references.
-const (
-	maxCodeService = 100
-	maxEngagement  = 50
 )
 
 // ImportReferences reads the buyer references an establishment gave for a
@@ -41,17 +35,13 @@ func (s *Store) ImportReferences(ctx context.Context, name string, in io.Reader,
 		year, okYear := f.integer(line, "year", get("year"), 2000, 2999)
 		code, eng := get("code_service"), get("engagement")
 		ok := okEst && okYear
-		switch {
-		case code == "" && eng == "":
+		if code == "" && eng == "" {
 			f.fail(line, "code_service", "code_service and engagement are both empty")
 			ok = false
-		case utf8.RuneCountInString(code) > maxCodeService:
-			f.fail(line, "code_service", fmt.Sprintf("longer than Chorus Pro's %d characters", maxCodeService))
-			ok = false
-		case utf8.RuneCountInString(eng) > maxEngagement:
-			f.fail(line, "engagement", fmt.Sprintf("longer than Chorus Pro's %d characters", maxEngagement))
-			ok = false
 		}
+		okCode := f.fits(line, "code_service", code, document.FieldCodeService)
+		okEng := f.fits(line, "engagement", eng, document.FieldEngagement)
+		ok = ok && okCode && okEng
 		if !ok {
 			return
 		}

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
+
+	"github.com/chorusbill/chorusbill/document"
 
 	"github.com/jmoiron/sqlx"
 )
@@ -83,10 +84,12 @@ func (s *Store) SetReferences(ctx context.Context, establishmentID int64, year i
 		return errors.New("set references: the actor is required for the audit trail")
 	case codeService == "" && engagement == "":
 		return errors.New("set references: code service and engagement are both empty")
-	case utf8.RuneCountInString(codeService) > maxCodeService:
-		return fmt.Errorf("code service longer than Chorus Pro's %d characters", maxCodeService)
-	case utf8.RuneCountInString(engagement) > maxEngagement:
-		return fmt.Errorf("engagement number longer than Chorus Pro's %d characters", maxEngagement)
+	}
+	if err := document.FieldCodeService.Check(codeService); err != nil {
+		return fmt.Errorf("set references: code service: %w", err)
+	}
+	if err := document.FieldEngagement.Check(engagement); err != nil {
+		return fmt.Errorf("set references: engagement number: %w", err)
 	}
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.timestamp()

@@ -52,8 +52,9 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	runID := pl.RunID
 	var (
-		items  []store.RunItem
-		drafts []store.Draft
+		items       []store.RunItem
+		drafts      []store.Draft
+		provisional []provisionalCII // of each draft
 	)
 	for _, id := range pl.EstablishmentIDs {
 		est, ok := ests[id]
@@ -75,28 +76,46 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 			items = append(items, store.RunItem{EstablishmentID: id, Outcome: string(o)})
 			continue
 		}
-		drafts = append(drafts, draft(est, pl.Year, kind, day, q, refs[id], &runID, p.actor))
+		d := draft(est, pl.Year, kind, day, q, refs[id], &runID, p.actor)
+		// Nothing numbered that cannot be rendered: this establishment
+		// fails, saying why, and takes no number; the others go on.
+		pc, err := checkRenderable(p.issuer, d, est, nil)
+		if err != nil {
+			p.Metrics.Inc("issue_failed")
+			items = append(items, store.RunItem{EstablishmentID: id, Outcome: outcomeFailed, Detail: err.Error()})
+			continue
+		}
+		drafts = append(drafts, d)
+		provisional = append(provisional, pc)
 	}
-	invs, _, err := p.books.FinaliseMany(ctx, drafts)
+	invs, created, err := p.books.FinaliseMany(ctx, drafts)
 	if err != nil {
 		return err
 	}
 	// The XML to deposit, kept with its checksum before it is sent. An
-	// invoice an earlier attempt moved on has its document already.
+	// invoice an earlier attempt moved on has its document already. A new
+	// invoice's is its provisional CII under its number when that is exact
+	// (provisionalCII.numbered), so that it is rendered once.
 	cii := make(map[int64][]byte, len(invs))
 	docs := make([]store.NewDocument, 0, len(invs))
-	for _, inv := range invs {
+	for i, inv := range invs {
 		items = append(items, store.RunItem{EstablishmentID: inv.EstablishmentID, Outcome: string(Issued), InvoiceID: &inv.ID, Detail: inv.Number})
 		if inv.State != invoice.StateFinalised {
 			continue
 		}
-		d, err := buildDocument(p.issuer, inv, ests[inv.EstablishmentID], nil)
-		if err != nil {
-			return err
+		var xml []byte
+		ok := false
+		if created[i] {
+			xml, ok = provisional[i].numbered(inv.Number)
 		}
-		xml, err := document.Render(d, document.FormatCII)
-		if err != nil {
-			return fmt.Errorf("render cii of %s: %w", inv.Number, err)
+		if !ok {
+			d, err := buildDocument(p.issuer, inv, ests[inv.EstablishmentID], nil)
+			if err != nil {
+				return err
+			}
+			if xml, err = document.Render(d, document.FormatCII); err != nil {
+				return fmt.Errorf("render cii of %s: %w", inv.Number, err)
+			}
 		}
 		cii[inv.ID] = xml
 		docs = append(docs, store.NewDocument{InvoiceID: inv.ID, Format: document.FormatCII, Content: xml})

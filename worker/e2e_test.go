@@ -32,7 +32,7 @@ import (
 func wallClock() time.Time { return time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC) }
 
 type stack struct {
-	t        *testing.T
+	t        testing.TB
 	books    *store.Store
 	sb       *sandbox.Server
 	p        *Pipeline
@@ -44,7 +44,7 @@ type stack struct {
 	mu       sync.Mutex
 }
 
-func newStack(t *testing.T, books *store.Store, faults sandbox.Faults, tune ...func(*Config)) *stack {
+func newStack(t testing.TB, books *store.Store, faults sandbox.Faults, tune ...func(*Config)) *stack {
 	t.Helper()
 	s := newStackOn(t, books, faults, redistest.Start(t), tune...)
 	s.startWorker()
@@ -52,7 +52,7 @@ func newStack(t *testing.T, books *store.Store, faults sandbox.Faults, tune ...f
 }
 
 // newStackOn is a stack on the Redis at redisAddr, its worker not started.
-func newStackOn(t *testing.T, books *store.Store, faults sandbox.Faults, redisAddr string, tune ...func(*Config)) *stack {
+func newStackOn(t testing.TB, books *store.Store, faults sandbox.Faults, redisAddr string, tune ...func(*Config)) *stack {
 	t.Helper()
 	ropt := asynq.RedisClientOpt{Addr: redisAddr}
 	sb, err := sandbox.New(sandbox.Config{

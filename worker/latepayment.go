@@ -73,14 +73,28 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 	}
 	issue := p.now().UTC()
 	pid := lp.PaymentID
-	out, created, err := p.books.Finalise(ctx, store.Draft{
+	d := store.Draft{
 		Kind: invoice.KindInterest, Year: lp.PaidOn.Year(), EstablishmentID: inv.EstablishmentID,
 		IssueDate: issue, DueDate: issue.Add(inv.DueDate.Sub(inv.IssueDate)),
 		PeriodStart: res.Due.AddDate(0, 0, 1), PeriodEnd: res.Paid, Lines: lines,
 		CodeService: inv.CodeService, Engagement: inv.Engagement, InterestPaymentID: &pid,
 		LatePaymentRegime: inv.LatePaymentRegime, Actor: p.actor,
 		Note: fmt.Sprintf("Intérêts de retard sur la facture %s", inv.Number),
-	})
+	}
+	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := checkRenderable(p.issuer, d, est, nil); err != nil {
+		// No number for an invoice that cannot be rendered: said once per
+		// worker, as a missing rate is; the daily pass tries again once
+		// the books are corrected.
+		if p.unrated.first(fmt.Sprintf("render:%d:%s", lp.InvoiceID, err)) {
+			p.log.Warn("late-payment interest not invoiced: the invoice cannot be rendered (said once)", "invoice", inv.Number, "error", err)
+		}
+		return nil, nil
+	}
+	out, created, err := p.books.Finalise(ctx, d)
 	if err != nil {
 		return nil, err
 	}

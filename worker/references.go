@@ -6,12 +6,7 @@ import (
 	"strings"
 
 	"github.com/chorusbill/chorusbill/chorus"
-)
-
-// Chorus Pro's limits on the buyer references an invoice carries.
-const (
-	maxCodeService = 100
-	maxEngagement  = 50
+	"github.com/chorusbill/chorusbill/document"
 )
 
 // ReferenceCode says what is wrong with an invoice's buyer references.
@@ -87,7 +82,8 @@ func (e *ReferenceProblem) Reason() Reason {
 	case RefsNoneGiven:
 		text = "Saisissez un code service, un numéro d'engagement, ou les deux."
 	case RefsTooLong:
-		text = fmt.Sprintf("Chorus Pro limite le code service à %d caractères et le numéro d'engagement à %d.", maxCodeService, maxEngagement)
+		text = fmt.Sprintf("Chorus Pro limite le code service à %d caractères et le numéro d'engagement à %d.",
+			document.FieldCodeService.Max(), document.FieldEngagement.Max())
 	default:
 		text = "Chorus Pro refuse ces références : " + e.Detail
 	}
@@ -138,7 +134,7 @@ func referencesInput(codeService, engagement string) *ReferenceProblem {
 	switch {
 	case codeService == "" && engagement == "":
 		return &ReferenceProblem{Code: RefsNoneGiven}
-	case len([]rune(codeService)) > maxCodeService || len([]rune(engagement)) > maxEngagement:
+	case document.FieldCodeService.Check(codeService) != nil || document.FieldEngagement.Check(engagement) != nil:
 		return &ReferenceProblem{Code: RefsTooLong}
 	}
 	return nil

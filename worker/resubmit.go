@@ -132,21 +132,35 @@ func (p *Pipeline) redeliver(ctx context.Context, inv store.Invoice) (string, er
 }
 
 // replace answers a buyer's rejection: a credit note cancelling the
-// rejected invoice, then a new invoice (new number) with the same lines and
-// the references now in the books. Each step checks whether an earlier
-// attempt did it already.
+// rejected invoice, then a new invoice (new number) computed from today's
+// facts and references. Each step checks whether an earlier attempt did it
+// already.
 func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor string) (string, error) {
+	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
+	if err != nil {
+		return "", err
+	}
 	credit, err := p.books.CreditNoteCancelling(ctx, inv.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		issue := p.now().UTC()
-		credit, _, err = p.books.Finalise(ctx, store.Draft{
+		d := store.Draft{
 			Kind: invoice.KindCreditNote, Year: inv.Year, EstablishmentID: inv.EstablishmentID, RunID: inv.RunID,
 			IssueDate: issue, DueDate: issue, PeriodStart: deref(inv.PeriodStart), PeriodEnd: deref(inv.PeriodEnd),
 			Lines: inv.Lines, CodeService: inv.CodeService, Engagement: inv.Engagement,
 			OriginalInvoiceID: &inv.ID, CancelsInvoiceID: &inv.ID, LatePaymentRegime: inv.LatePaymentRegime,
 			Note:  fmt.Sprintf("Avoir annulant la facture %s du %s, rejetée par l'acheteur : %s", inv.Number, inv.IssueDate.Format("02/01/2006"), inv.StatusReason),
 			Actor: actor,
-		})
+		}
+		// Neither number is taken unless both documents can be rendered:
+		// a credit note without its replacement would leave the buyer
+		// with nothing to pay.
+		if _, err = checkRenderable(p.issuer, d, est, &inv); err == nil {
+			err = p.replacementRenderable(ctx, inv, est, actor)
+		}
+		if err != nil {
+			return "", fmt.Errorf("replace %s: %w", inv.Number, err)
+		}
+		credit, _, err = p.books.Finalise(ctx, d)
 	}
 	if err != nil {
 		return "", fmt.Errorf("credit note for %s: %w", inv.Number, err)
@@ -162,16 +176,18 @@ func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor
 	}
 	repl, err := p.books.InvoiceReplacing(ctx, inv.ID)
 	if errors.Is(err, store.ErrNotFound) {
-		var d store.Draft
-		var due bool
-		if d, due, err = p.replacementDraft(ctx, inv, actor); err != nil {
-			return "", fmt.Errorf("replacement of %s: %w", inv.Number, err)
+		d, due, derr := p.replacementDraft(ctx, inv, actor)
+		if derr != nil {
+			return "", fmt.Errorf("replacement of %s: %w", inv.Number, derr)
 		}
 		if !due {
 			if err := p.deliverNew(ctx, actor, credit.ID); err != nil {
 				return "", err
 			}
 			return fmt.Sprintf("%s : annulée par l'avoir %s ; rien n'est plus dû d'après les faits d'aujourd'hui, pas de facture de remplacement", inv.Number, credit.Number), nil
+		}
+		if _, err = checkRenderable(p.issuer, d, est, nil); err != nil {
+			return "", fmt.Errorf("replace %s: %w", inv.Number, err)
 		}
 		repl, _, err = p.books.Finalise(ctx, d)
 	}
@@ -223,6 +239,21 @@ func (p *Pipeline) replacementDraft(ctx context.Context, inv store.Invoice, acto
 	d.ReplacesInvoiceID = &inv.ID
 	d.Note = fmt.Sprintf("Remplace la facture %s du %s", inv.Number, inv.IssueDate.Format("02/01/2006"))
 	return d, true, nil
+}
+
+// replacementRenderable checks the replacement of a rejected invoice can be
+// rendered, unless it exists already or nothing is owed any more.
+func (p *Pipeline) replacementRenderable(ctx context.Context, inv store.Invoice, est store.Establishment, actor string) error {
+	_, err := p.books.InvoiceReplacing(ctx, inv.ID)
+	if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	d, due, err := p.replacementDraft(ctx, inv, actor)
+	if err != nil || !due {
+		return err
+	}
+	_, err = checkRenderable(p.issuer, d, est, nil)
+	return err
 }
 
 // deliverNew renders and hands to delivery invoices just finalised.
