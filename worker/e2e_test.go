@@ -354,9 +354,42 @@ func TestE2EContributionYear(t *testing.T) {
 	if buyerRejected.ID == 0 {
 		t.Fatalf("no buyer rejection among %d rejected", len(rejected))
 	}
+	// Before re-submitting, a fact changes: the buyer's 2026 headcount is
+	// corrected. The replacement follows today's facts, not the rejected
+	// invoice's lines (issue 14, problem 4), and keeps its references.
+	rejEst, err := s.books.EstablishmentByID(ctx, buyerRejected.EstablishmentID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sample, _ := os.ReadFile("../fixtures/sample/establishments.csv")
+	var corrected []string
+	for i, l := range strings.Split(strings.TrimRight(string(sample), "\n"), "\n") {
+		if i == 0 || strings.HasPrefix(l, rejEst.SIRET+";") {
+			if i > 0 {
+				l = l[:strings.LastIndex(l, ";")+1] + "900" // a larger bracket
+			}
+			corrected = append(corrected, l)
+		}
+	}
+	if _, err := s.books.ImportEstablishments(ctx, "establishments.csv", strings.NewReader(strings.Join(corrected, "\n")+"\n"), catalog(t), "finance"); err != nil {
+		t.Fatal(err)
+	}
+	rejEst, _ = s.books.EstablishmentByID(ctx, buyerRejected.EstablishmentID)
+	wantQ, err := quote(ctx, s.books, catalog(t), rejEst, buyerRejected.Year, buyerRejected.Kind)
+	if err != nil {
+		t.Fatal(err)
+	}
 	msg, err := s.p.Resubmit(ctx, buyerRejected.Number, "erreur de service corrigée", "finance")
 	if err != nil {
 		t.Fatal(err)
+	}
+	trail, _ := s.books.AuditTrail(ctx, "invoice", buyerRejected.ID)
+	commented := false
+	for _, ev := range trail {
+		commented = commented || strings.Contains(ev.Reason, "motif : erreur de service corrigée")
+	}
+	if !commented {
+		t.Errorf("the operator's comment is in no audit row of %s: %+v", buyerRejected.Number, trail)
 	}
 	if _, err := s.p.Resubmit(ctx, buyerRejected.Number, "again", "finance"); err == nil {
 		t.Error("a cancelled invoice was resubmitted twice")
@@ -371,8 +404,11 @@ func TestE2EContributionYear(t *testing.T) {
 	if credit.Kind != invoice.KindCreditNote || !credit.TotalTTC.Equal(orig.TotalTTC) || credit.State != invoice.StateDelivered {
 		t.Errorf("credit note %s %s %s", credit.Number, credit.TotalTTC, credit.State)
 	}
-	if repl.Number == orig.Number || !repl.TotalTTC.Equal(orig.TotalTTC) || repl.State != invoice.StatePaid {
-		t.Errorf("replacement %s %s %s", repl.Number, repl.TotalTTC, repl.State)
+	if repl.Number == orig.Number || !repl.TotalHT.Equal(invoice.ComputeTotals(wantQ.Lines).HT) || repl.TotalTTC.Equal(orig.TotalTTC) || repl.State != invoice.StatePaid {
+		t.Errorf("replacement %s %s HT (today's facts: %s; rejected %s TTC) %s", repl.Number, repl.TotalHT, invoice.ComputeTotals(wantQ.Lines).HT, orig.TotalTTC, repl.State)
+	}
+	if repl.CodeService != orig.CodeService || repl.Engagement != orig.Engagement {
+		t.Errorf("replacement references %q/%q, rejected invoice's %q/%q", repl.CodeService, repl.Engagement, orig.CodeService, orig.Engagement)
 	}
 
 	// Late payments produce exactly one interest invoice each, at the
