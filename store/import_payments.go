@@ -26,6 +26,7 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 	seen := map[string]int{}
 	invoices := map[string]Invoice{}
 	checks := map[int64]*paymentCheck{}
+	today := s.Today()
 	err = f.each(func(line int, get func(string) string) {
 		res.Rows++
 		number := get("invoice_number")
@@ -65,7 +66,7 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 		check, ok := checks[inv.ID]
 		if !ok {
 			var err error
-			if check, err = s.newPaymentCheck(ctx, s.db, inv.ID); err != nil {
+			if check, err = s.newPaymentCheck(ctx, s.db, inv.ID, today); err != nil {
 				f.fail(line, "invoice_number", err.Error())
 				return
 			}
@@ -93,7 +94,7 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, p := range payments {
-			out, err := s.addPayment(ctx, tx, p, false, actor)
+			out, err := s.addPayment(ctx, tx, p, false, today, actor)
 			if err != nil {
 				return err
 			}

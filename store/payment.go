@@ -46,11 +46,11 @@ type PaymentOutcome struct {
 // remains due an *OverpaymentError. With settles, p.Amount is ignored and
 // what remains due is recorded (Chorus Pro's MISE_EN_PAIEMENT settles the
 // invoice): nothing when nothing remains.
-func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles bool, actor string) (PaymentOutcome, error) {
+func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles bool, today time.Time, actor string) (PaymentOutcome, error) {
 	if err := s.lockInvoice(ctx, tx, p.InvoiceID); err != nil {
 		return PaymentOutcome{}, err
 	}
-	check, err := s.newPaymentCheck(ctx, tx, p.InvoiceID)
+	check, err := s.newPaymentCheck(ctx, tx, p.InvoiceID, today)
 	if err != nil {
 		return PaymentOutcome{}, err
 	}
@@ -141,11 +141,11 @@ func (s *Store) payments(ctx context.Context, q sqlx.QueryerContext, invoiceID i
 }
 
 // RecordPayment records a payment in its own transaction, under the rules of
-// every payment (SamePayment, no overpayment, no future date); a repeat is
-// linked, not added.
-func (s *Store) RecordPayment(ctx context.Context, p Payment, actor string) (out PaymentOutcome, err error) {
+// every payment (SamePayment, no overpayment, no date after the Paris day of
+// now — the caller's civil clock); a repeat is linked, not added.
+func (s *Store) RecordPayment(ctx context.Context, p Payment, now time.Time, actor string) (out PaymentOutcome, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		out, err = s.addPayment(ctx, tx, p, false, actor)
+		out, err = s.addPayment(ctx, tx, p, false, CivilDayInParis(now), actor)
 		return err
 	})
 	return out, err
@@ -154,10 +154,11 @@ func (s *Store) RecordPayment(ctx context.Context, p Payment, actor string) (out
 // RecordSettlement records that an invoice was paid in full on p.PaidOn
 // (Chorus Pro's MISE_EN_PAIEMENT): a payment of what remains due, nothing if
 // the books already hold the money (a bank import came first), and
-// recognised as the same payment when the bank file comes after.
-func (s *Store) RecordSettlement(ctx context.Context, p Payment, actor string) (out PaymentOutcome, err error) {
+// recognised as the same payment when the bank file comes after. now is the
+// caller's civil clock, as for RecordPayment.
+func (s *Store) RecordSettlement(ctx context.Context, p Payment, now time.Time, actor string) (out PaymentOutcome, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		out, err = s.addPayment(ctx, tx, p, true, actor)
+		out, err = s.addPayment(ctx, tx, p, true, CivilDayInParis(now), actor)
 		return err
 	})
 	return out, err

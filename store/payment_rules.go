@@ -80,9 +80,15 @@ var paris = func() *time.Location {
 }()
 
 // Today is the books' civil day: the date in Paris on the store's clock, at
-// midnight UTC like the DATE columns.
+// midnight UTC like the DATE columns. The importer dates "today" with it.
 func (s *Store) Today() time.Time {
-	return invoice.CivilDay(s.now().In(paris))
+	return CivilDayInParis(s.now())
+}
+
+// CivilDayInParis is the date in Paris at instant now, at midnight UTC like
+// the DATE columns: the "today" payments may not come after.
+func CivilDayInParis(now time.Time) time.Time {
+	return invoice.CivilDay(now.In(paris))
 }
 
 // paymentCheck is what the books already hold for one invoice, to judge a
@@ -130,8 +136,9 @@ func (c *paymentCheck) judge(p Payment) (*Payment, error) {
 }
 
 // newPaymentCheck reads an invoice and its payments through q (a
-// transaction, so that the judgement holds when the payment is written).
-func (s *Store) newPaymentCheck(ctx context.Context, q sqlx.QueryerContext, invoiceID int64) (*paymentCheck, error) {
+// transaction, so that the judgement holds when the payment is written);
+// today is the civil day no payment may come after.
+func (s *Store) newPaymentCheck(ctx context.Context, q sqlx.QueryerContext, invoiceID int64, today time.Time) (*paymentCheck, error) {
 	var row invoiceRow
 	if err := sqlx.GetContext(ctx, q, &row, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE id = ?`), invoiceID); err != nil {
 		return nil, fmt.Errorf("read invoice #%d: %w", invoiceID, err)
@@ -140,5 +147,5 @@ func (s *Store) newPaymentCheck(ctx context.Context, q sqlx.QueryerContext, invo
 	if err != nil {
 		return nil, err
 	}
-	return &paymentCheck{inv: row.invoice(), payments: payments, today: s.Today()}, nil
+	return &paymentCheck{inv: row.invoice(), payments: payments, today: today}, nil
 }

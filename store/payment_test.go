@@ -117,7 +117,7 @@ func TestOnePaymentWhateverItsSource(t *testing.T) {
 				added := 0
 				for i, st := range o.steps {
 					if st.chorus {
-						out, err := s.RecordSettlement(ctx, Payment{InvoiceID: inv.ID, PaidOn: date("2025-03-10"), Source: PaymentChorus, Reference: "Chorus Pro 42"}, "worker")
+						out, err := s.RecordSettlement(ctx, Payment{InvoiceID: inv.ID, PaidOn: date("2025-03-10"), Source: PaymentChorus, Reference: "Chorus Pro 42"}, time.Now(), "worker")
 						if err != nil {
 							t.Fatalf("step %d: %v", i, err)
 						}
@@ -215,7 +215,7 @@ func TestRecordPaymentRules(t *testing.T) {
 	forEachEngine(t, func(t *testing.T, s *Store) {
 		inv := paymentInvoice(t, s, "73282932000074", "230.00", 3)
 		pay := func(on time.Time, amount string, ref string) error {
-			_, err := s.RecordPayment(ctx, Payment{InvoiceID: inv.ID, PaidOn: on, Amount: decimal.RequireFromString(amount), Source: PaymentDashboard, Reference: ref}, "finance")
+			_, err := s.RecordPayment(ctx, Payment{InvoiceID: inv.ID, PaidOn: on, Amount: decimal.RequireFromString(amount), Source: PaymentDashboard, Reference: ref}, time.Now(), "finance")
 			return err
 		}
 		var over *OverpaymentError
@@ -225,6 +225,20 @@ func TestRecordPaymentRules(t *testing.T) {
 		var future *FuturePaymentError
 		if err := pay(s.Today().AddDate(0, 0, 1), "69.00", ""); !errors.As(err, &future) {
 			t.Errorf("dated tomorrow: %v, want a *FuturePaymentError", err)
+		}
+		// Today is the caller's civil clock, in Paris: 23:30 UTC on 11 March
+		// is already 12 March there.
+		for _, c := range []struct {
+			now    time.Time
+			future bool
+		}{
+			{time.Date(2025, 3, 11, 12, 0, 0, 0, time.UTC), true},
+			{time.Date(2025, 3, 11, 23, 30, 0, 0, time.UTC), false},
+		} {
+			_, err := s.RecordPayment(ctx, Payment{InvoiceID: inv.ID, PaidOn: date("2025-03-12"), Amount: decimal.RequireFromString("690.00"), Source: PaymentDashboard}, c.now, "finance")
+			if got := errors.As(err, &future); got != c.future {
+				t.Errorf("paid 2025-03-12, now %s: %v, want future=%v", c.now, err, c.future)
+			}
 		}
 		if err := pay(s.Today(), "40.00", "A"); err != nil {
 			t.Errorf("40 € today: %v", err)
@@ -236,7 +250,7 @@ func TestRecordPaymentRules(t *testing.T) {
 			t.Errorf("29 € left: %v", err)
 		}
 		// Settled in full already: Chorus Pro's MISE_EN_PAIEMENT adds nothing.
-		out, err := s.RecordSettlement(ctx, Payment{InvoiceID: inv.ID, PaidOn: date("2025-05-02"), Source: PaymentChorus, Reference: "Chorus Pro 7"}, "worker")
+		out, err := s.RecordSettlement(ctx, Payment{InvoiceID: inv.ID, PaidOn: date("2025-05-02"), Source: PaymentChorus, Reference: "Chorus Pro 7"}, time.Now(), "worker")
 		if err != nil || out.Added {
 			t.Errorf("settlement of a paid invoice: %+v %v", out, err)
 		}

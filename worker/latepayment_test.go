@@ -110,7 +110,7 @@ func TestInterestIndemnityOncePerInvoice(t *testing.T) {
 			{"2025-04-10", "604.00", "VIR-2"},
 		} {
 			if _, err := s.RecordPayment(ctx, store.Payment{InvoiceID: inv.ID, PaidOn: civil(p.on), Amount: decimal.RequireFromString(p.amount),
-				Source: store.PaymentImported, Reference: p.ref}, "test"); err != nil {
+				Source: store.PaymentImported, Reference: p.ref}, time.Now(), "test"); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -156,7 +156,7 @@ func TestInterestPendingOnUnofficialRate(t *testing.T) {
 			{"2026-08-20", "604.00", "VIR-2"},
 		} {
 			if _, err := s.RecordPayment(ctx, store.Payment{InvoiceID: inv.ID, PaidOn: civil(p.on), Amount: decimal.RequireFromString(p.amount),
-				Source: store.PaymentImported, Reference: p.ref}, "test"); err != nil {
+				Source: store.PaymentImported, Reference: p.ref}, time.Now(), "test"); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -167,7 +167,7 @@ func (p *Pipeline) trackStatus(ctx context.Context, inv store.Invoice) (bool, er
 		// What remains due, once: a bank import of the same money, before
 		// or after, is recognised as this payment (store.SamePayment).
 		_, err := p.books.RecordSettlement(ctx, store.Payment{InvoiceID: inv.ID, PaidOn: paid,
-			Source: store.PaymentChorus, Reference: fmt.Sprintf("Chorus Pro %d", *inv.ChorusInvoiceID)}, p.actor)
+			Source: store.PaymentChorus, Reference: fmt.Sprintf("Chorus Pro %d", *inv.ChorusInvoiceID)}, p.now(), p.actor)
 		if err != nil {
 			return false, err
 		}
