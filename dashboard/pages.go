@@ -216,6 +216,18 @@ type workView struct {
 	Mailed  map[int64]store.AuditEvent
 	Today   time.Time
 	Heading string
+	// Pending lists the late payments whose interest invoice waits for a
+	// rate (overdue list only).
+	Pending []pendingInterest
+}
+
+// pendingInterest is a late payment whose interest is pending: a semester
+// it needs has no rate, or only an unofficial one.
+type pendingInterest struct {
+	Number, EstablishmentName string
+	DueDate, PaidOn           time.Time
+	Base                      decimal.Decimal
+	Reason                    string
 }
 
 type workRow struct {
@@ -229,13 +241,22 @@ type workRow struct {
 }
 
 func (s *Server) workList(w http.ResponseWriter, r *http.Request, name, title string, f store.WorkFilter, decorate func(*workRow)) {
+	v, err := s.workData(r, title, f, decorate)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, name, title, v)
+}
+
+// workData reads a work list, each row decorated.
+func (s *Server) workData(r *http.Request, title string, f store.WorkFilter, decorate func(*workRow)) (workView, error) {
 	lq := parseListQuery(r)
 	lf := lq.filter()
 	f.Query, f.Year, f.Sort = lf.Query, lf.Year, lf.Sort
 	rows, err := s.books.WorkList(r.Context(), f)
 	if err != nil {
-		s.serverError(w, r, err)
-		return
+		return workView{}, err
 	}
 	v := workView{Query: lq, Today: s.today(), Heading: title}
 	for _, row := range rows {
@@ -247,7 +268,7 @@ func (s *Server) workList(w http.ResponseWriter, r *http.Request, name, title st
 		v.Rows = append(v.Rows, wr)
 		v.Total = v.Total.Add(row.TotalTTC)
 	}
-	s.render(w, r, http.StatusOK, name, title, v)
+	return v, nil
 }
 
 func (s *Server) workAwaiting(w http.ResponseWriter, r *http.Request) {
@@ -267,16 +288,75 @@ func (s *Server) workSuspended(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) workOverdue(w http.ResponseWriter, r *http.Request) {
 	today := s.today()
-	s.workList(w, r, "overdue", "Factures en retard de paiement", store.WorkFilter{
-		OverdueOn: today, Sort: "due"}, func(wr *workRow) {
+	title := "Factures en retard de paiement"
+	v, err := s.workData(r, title, store.WorkFilter{OverdueOn: today, Sort: "due"}, func(wr *workRow) {
 		wr.DaysLate = int(today.Sub(wr.DueDate).Hours() / 24)
 		res, err := s.interest(wr.Invoice, wr.Due, today)
 		if err != nil {
-			wr.Note = "taux inconnu pour la période : intérêts non calculés"
+			wr.Note = interestNote(err)
 			return
 		}
 		wr.Interest, wr.DaysLate = euros(res.Total), res.Days
 	})
+	if err == nil {
+		v.Pending, err = s.pendingInterest(r.Context())
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.render(w, r, http.StatusOK, "overdue", title, v)
+}
+
+// interestNote says why interest could not be computed: pending on a
+// missing or unofficial rate (with the semester), or another error.
+func interestNote(err error) string {
+	var missing *invoice.MissingRateError
+	if errors.As(err, &missing) {
+		return "intérêts en attente : " + missing.Reason()
+	}
+	return "intérêts non calculés : " + err.Error()
+}
+
+// pendingInterest lists the late payments whose interest invoice waits for
+// a rate: what the worker leaves aside until the table is updated.
+func (s *Server) pendingInterest(ctx context.Context) ([]pendingInterest, error) {
+	late, err := s.books.LatePaymentsWithoutInterest(ctx)
+	if err != nil || len(late) == 0 {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(late))
+	for _, lp := range late {
+		ids = append(ids, lp.InvoiceID)
+	}
+	invs, err := s.books.InvoicesByIDs(ctx, ids)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	var out []pendingInterest
+	for _, lp := range late {
+		inv, ok := invs[lp.InvoiceID]
+		if !ok {
+			continue
+		}
+		_, err := s.interest(inv, lp.Base(), lp.PaidOn)
+		var missing *invoice.MissingRateError
+		if !errors.As(err, &missing) {
+			continue // billed by the next interest pass, or below the minimum
+		}
+		name, ok := names[inv.EstablishmentID]
+		if !ok {
+			est, err := s.books.EstablishmentByID(ctx, inv.EstablishmentID)
+			if err != nil {
+				return nil, err
+			}
+			name, names[inv.EstablishmentID] = est.Name, est.Name
+		}
+		out = append(out, pendingInterest{Number: inv.Number, EstablishmentName: name, DueDate: inv.DueDate, PaidOn: lp.PaidOn,
+			Base: lp.Base(), Reason: missing.Reason()})
+	}
+	return out, nil
 }
 
 // interest is what an unpaid amount has accrued since the due date, under
@@ -470,6 +550,12 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 		v.Paid = v.Paid.Add(p.Amount)
 		if ib, err := s.books.InterestFor(ctx, p.ID); err == nil {
 			v.InterestBills = append(v.InterestBills, ib)
+		} else if p.PaidOn.After(inv.DueDate) && inv.Kind.BearsInterest() {
+			// A late payment without its interest invoice: say when it
+			// waits for a rate.
+			if _, err := s.interest(inv, p.Amount, p.PaidOn); err != nil {
+				v.InterestNote = interestNote(err)
+			}
 		}
 	}
 	v.Due = inv.TotalTTC.Sub(v.Paid)
@@ -479,7 +565,7 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 	if invoice.Overdue(inv.State, inv.Kind, inv.DueDate, v.Due, v.Today) {
 		res, err := s.interest(inv, v.Due, v.Today)
 		if err != nil {
-			v.InterestNote = "taux inconnu pour la période : intérêts non calculés"
+			v.InterestNote = interestNote(err)
 		} else {
 			v.InterestToday, v.DaysLate = euros(res.Total), res.Days
 		}

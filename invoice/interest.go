@@ -105,6 +105,11 @@ func RecoveryIndemnity() decimal.Decimal {
 	return decimal.New(4000, -Cents)
 }
 
+// LineCodeIndemnity is the line code of the recovery indemnity on an
+// interest invoice: the books look for it to bill the indemnity once per
+// invoice paid late, however many late payments it had.
+const LineCodeIndemnity = "recovery-indemnity"
+
 // amountPrecision is the number of decimal places of InterestPeriod.Amount.
 const amountPrecision = 16
 

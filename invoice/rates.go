@@ -103,15 +103,22 @@ type RateTable struct {
 	what  string // what the rates are, for error messages: "legal interest rate"
 	first Semester
 	rates []decimal.Decimal // rates[i] is the rate of first + i semesters
+	// unofficial[i] marks a rate not (yet) confirmed by an official text:
+	// kept in the table for reference, never charged.
+	unofficial []bool
 }
 
-// MissingRateError reports a semester for which a RateTable has no rate. It is
-// never papered over with a neighbouring rate: a missing rate must be added to
-// the fixture from the official arrêté.
+// MissingRateError reports a semester for which a RateTable has no rate to
+// charge: none at all, or one marked unofficial. It is never papered over
+// with a neighbouring rate: interest that needs it is pending until the
+// table carries the official rate from the arrêté.
 type MissingRateError struct {
 	Semester Semester
 	// What names the rate, e.g. "legal interest rate".
 	What string
+	// Unofficial is true when the table has a rate for the semester but
+	// marks it unofficial (status column).
+	Unofficial bool
 }
 
 // Error implements error.
@@ -120,11 +127,31 @@ func (e *MissingRateError) Error() string {
 	if what == "" {
 		what = "rate"
 	}
+	if e.Unofficial {
+		return fmt.Sprintf("the %s of semester %s is marked unofficial: interest waits for the official rate", what, e.Semester)
+	}
 	return fmt.Sprintf("no %s known for semester %s", what, e.Semester)
 }
 
+// Reason says in French why interest is pending, for the finance team:
+// "taux d'intérêt légal 2026-S2 non officiel".
+func (e *MissingRateError) Reason() string {
+	what := "taux"
+	switch e.What {
+	case legalWhat:
+		what = "taux d'intérêt légal"
+	case ecbWhat:
+		what = "taux BCE"
+	}
+	if e.Unofficial {
+		return fmt.Sprintf("%s %s non officiel", what, e.Semester)
+	}
+	return fmt.Sprintf("%s %s inconnu", what, e.Semester)
+}
+
 // Rate returns the rate, in percent per year, of semester s, or a
-// *MissingRateError when the table does not cover s.
+// *MissingRateError when the table does not cover s or marks its rate
+// unofficial.
 func (t *RateTable) Rate(s Semester) (decimal.Decimal, error) {
 	if t == nil || len(t.rates) == 0 || !s.Valid() {
 		return decimal.Decimal{}, &MissingRateError{Semester: s, What: t.description()}
@@ -132,6 +159,9 @@ func (t *RateTable) Rate(s Semester) (decimal.Decimal, error) {
 	i := s.index() - t.first.index()
 	if i < 0 || i >= len(t.rates) {
 		return decimal.Decimal{}, &MissingRateError{Semester: s, What: t.description()}
+	}
+	if t.unofficial[i] {
+		return decimal.Decimal{}, &MissingRateError{Semester: s, What: t.description(), Unofficial: true}
 	}
 	return t.rates[i], nil
 }
@@ -153,13 +183,30 @@ func (t *RateTable) description() string {
 	return t.what
 }
 
+// The names of the two tables, in error messages.
+const (
+	legalWhat = "legal interest rate"
+	ecbWhat   = "ECB main refinancing rate"
+)
+
+// statusColumn is the optional column that marks a row "official" (the
+// default, also when empty) or "unofficial" (kept for reference, never
+// charged: interest needing it is pending).
+const statusColumn = "status"
+
+// Row statuses of the status column.
+const (
+	StatusOfficial   = "official"
+	StatusUnofficial = "unofficial"
+)
+
 // ParseLegalRates reads the French legal interest rate table (columns
-// semester, start, end, autres_cas_pct; others such as particulier_pct are
-// checked when present but not kept). The "autres cas" rate is the one that
+// semester, start, end, autres_cas_pct, optional status; others such as
+// particulier_pct are checked when present but not kept). The "autres cas" rate is the one that
 // applies when the creditor is a legal person, as a syndicate is. name is used
 // in error messages only.
 func ParseLegalRates(name string, r io.Reader) (*RateTable, error) {
-	return parseRateTable(name, r, "legal interest rate", "autres_cas_pct", "particulier_pct")
+	return parseRateTable(name, r, legalWhat, "autres_cas_pct", "particulier_pct")
 }
 
 // ParseECBRates reads the table of the ECB main refinancing rate in force on
@@ -258,11 +305,22 @@ func parseRateTable(name string, r io.Reader, what, rateColumn string, optional 
 		if err != nil {
 			return nil, fieldErr(rateColumn, "%v", err)
 		}
+		unofficial := false
+		if _, ok := cols[statusColumn]; ok {
+			switch st := strings.ToLower(get(statusColumn)); st {
+			case "", StatusOfficial:
+			case StatusUnofficial:
+				unofficial = true
+			default:
+				return nil, fieldErr(statusColumn, "%q is neither %q nor %q", get(statusColumn), StatusOfficial, StatusUnofficial)
+			}
+		}
 
 		if len(t.rates) == 0 {
 			t.first = sem
 		}
 		t.rates = append(t.rates, rate)
+		t.unofficial = append(t.unofficial, unofficial)
 		seen[sem] = line
 		prevLine = line
 	}

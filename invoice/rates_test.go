@@ -197,7 +197,6 @@ func TestRateFixtures(t *testing.T) {
 		{legal, Semester{2025, 1}, "3.71"},
 		{legal, Semester{2025, 2}, "2.76"},
 		{legal, Semester{2026, 1}, "2.62"},
-		{legal, Semester{2026, 2}, "2.75"},
 		{ecb, Semester{2016, 1}, "0.05"},
 		{ecb, Semester{2016, 2}, "0"},
 		{ecb, Semester{2023, 1}, "2.50"},
@@ -215,5 +214,59 @@ func TestRateFixtures(t *testing.T) {
 	}
 	if _, err := ecb.Rate(Semester{2026, 2}); err == nil {
 		t.Error("ECB rate for 2026-S2 found, want a MissingRateError (unknown)")
+	}
+	// Issue 14: the unofficial 2026-S2 legal rate is in the table, never charged.
+	var missing *MissingRateError
+	if _, err := legal.Rate(Semester{2026, 2}); !errors.As(err, &missing) || !missing.Unofficial {
+		t.Errorf("legal Rate(2026-S2) error = %v, want a MissingRateError marked unofficial", err)
+	}
+}
+
+func TestUnofficialRates(t *testing.T) {
+	const header = "semester,start,end,particulier_pct,autres_cas_pct,status\n"
+	in := header +
+		"2026-S1,2026-01-01,2026-06-30,6.67,2.62,official\n" +
+		"2026-S2,2026-07-01,2026-12-31,6.84,2.75,unofficial\n" +
+		"2027-S1,2027-01-01,2027-06-30,6.50,2.50,\n"
+	tab, err := ParseLegalRates("legal.csv", strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		sem        Semester
+		rate       string // "" when the rate must not be charged
+		reason     string
+		message    string
+		unofficial bool
+	}{
+		{Semester{2026, 1}, "2.62", "", "", false},
+		{Semester{2026, 2}, "", "taux d'intérêt légal 2026-S2 non officiel",
+			"the legal interest rate of semester 2026-S2 is marked unofficial: interest waits for the official rate", true},
+		{Semester{2027, 1}, "2.5", "", "", false}, // empty status: official
+		{Semester{2027, 2}, "", "taux d'intérêt légal 2027-S2 inconnu", "no legal interest rate known for semester 2027-S2", false},
+	}
+	for _, tt := range tests {
+		got, err := tab.Rate(tt.sem)
+		if tt.rate != "" {
+			if err != nil || got.String() != tt.rate {
+				t.Errorf("Rate(%s) = %s, %v; want %s", tt.sem, got, err, tt.rate)
+			}
+			continue
+		}
+		var missing *MissingRateError
+		if !errors.As(err, &missing) || missing.Unofficial != tt.unofficial || missing.Reason() != tt.reason || err.Error() != tt.message {
+			t.Errorf("Rate(%s) error = %v (%+v), want %q / %q", tt.sem, err, missing, tt.message, tt.reason)
+		}
+	}
+	// Interest over an unofficial semester is pending, not computed.
+	_, err = LegalInterest(decimal.RequireFromString("1104.00"), day("2026-06-14"), day("2026-07-20"), tab, Basis365)
+	var missing *MissingRateError
+	if !errors.As(err, &missing) || !missing.Unofficial || missing.Semester != (Semester{2026, 2}) {
+		t.Errorf("LegalInterest across 2026-S2 = %v, want pending on the unofficial 2026-S2 rate", err)
+	}
+
+	_, err = ParseLegalRates("legal.csv", strings.NewReader(header+"2026-S1,2026-01-01,2026-06-30,6.67,2.62,maybe\n"))
+	if want := `legal.csv:2: field status: "maybe" is neither "official" nor "unofficial"`; err == nil || err.Error() != want {
+		t.Errorf("bad status: %v, want %q", err, want)
 	}
 }

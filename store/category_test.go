@@ -59,7 +59,7 @@ func TestOverviewAgreesWithOverdueList(t *testing.T) {
 						amount = decimal.RequireFromString(v.paid)
 					}
 					if _, err := s.RecordPayment(ctx, Payment{InvoiceID: inv.ID, PaidOn: issue.AddDate(0, 0, 5), Amount: amount,
-						Source: PaymentImported, Reference: fmt.Sprint("VIR", n)}, "test"); err != nil {
+						Source: PaymentImported, Reference: fmt.Sprint("VIR", n)}, time.Now(), "test"); err != nil {
 						t.Fatal(err)
 					}
 				}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -11,6 +12,10 @@ import (
 
 // ImportPayments reads payments received (invoice_number, paid_on, amount,
 // and an optional reference) and records the new ones, in one transaction.
+// A payment the books already hold, from this or another source, is
+// recognised (SamePayment) and counted unchanged; an amount above what
+// remains due, or a date after today, refuses the whole file with the line
+// and field at fault.
 func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, actor string) (ImportResult, error) {
 	res := ImportResult{File: name}
 	f, err := openCSV(name, in, []string{"invoice_number", "paid_on", "amount"}, []string{"reference"})
@@ -20,6 +25,8 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 	var payments []Payment
 	seen := map[string]int{}
 	invoices := map[string]Invoice{}
+	checks := map[int64]*paymentCheck{}
+	today := s.Today()
 	err = f.each(func(line int, get func(string) string) {
 		res.Rows++
 		number := get("invoice_number")
@@ -53,6 +60,30 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 		if f.repeated(seen, key, line, "invoice_number", "the same payment is already on line %d") {
 			return
 		}
+		// The rules of every payment, against the books and the lines
+		// above: a repeat is kept once, an overpayment or a future date
+		// refuses the file.
+		check, ok := checks[inv.ID]
+		if !ok {
+			var err error
+			if check, err = s.newPaymentCheck(ctx, s.db, inv.ID, today); err != nil {
+				f.fail(line, "invoice_number", err.Error())
+				return
+			}
+			checks[inv.ID] = check
+		}
+		same, err := check.judge(p)
+		var future *FuturePaymentError
+		switch {
+		case errors.As(err, &future):
+			f.fail(line, "paid_on", err.Error())
+			return
+		case err != nil:
+			f.fail(line, "amount", err.Error())
+			return
+		case same == nil:
+			check.payments = append(check.payments, p)
+		}
 		payments = append(payments, p)
 	})
 	if err != nil {
@@ -63,11 +94,11 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		for _, p := range payments {
-			added, err := s.addPayment(ctx, tx, p, actor)
+			out, err := s.addPayment(ctx, tx, p, false, today, actor)
 			if err != nil {
 				return err
 			}
-			if added {
+			if out.Added {
 				res.Added++
 			} else {
 				res.Unchanged++

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/fixtures"
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/tariff"
 	"github.com/shopspring/decimal"
 )
@@ -176,13 +177,19 @@ func TestImportRejectsBadFiles(t *testing.T) {
 	cases := badCases(t)
 	forEachEngine(t, func(t *testing.T, s *Store) {
 		importSample(t, s)
-		// The payments files pay CT2025-000001..3.
-		for _, siret := range []string{"21299951000010", "19290263300010", "19560820300012"} {
+		// The payments files pay CT2025-000001..3 in full: 1 104, 4 140 and
+		// 2 415 € TTC (more would be an overpayment).
+		for i, siret := range []string{"21299951000010", "19290263300010", "19560820300012"} {
 			e, err := s.EstablishmentBySIRET(ctx, siret)
 			if err != nil {
 				t.Fatal(err)
 			}
 			d := contributionDraft(t, e.ID, 2025, 12)
+			unit := []string{"920.00", "3450.00", "2012.50"}[i]
+			if d.Lines[0], err = invoice.NewLine("contribution-bouquet", "Contribution", decimal.NewFromInt(12), invoice.UnitMonth,
+				decimal.RequireFromString(unit), decimal.NewFromInt(12), invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)}); err != nil {
+				t.Fatal(err)
+			}
 			d.IssueDate = time.Date(2025, 2, 1, 0, 0, 0, 0, time.UTC)
 			d.DueDate = d.IssueDate.AddDate(0, 0, 30)
 			if _, _, err := s.Finalise(ctx, d); err != nil {

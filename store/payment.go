@@ -26,35 +26,110 @@ type Payment struct {
 
 // Payment sources.
 const (
-	PaymentImported = "import"
-	PaymentChorus   = "chorus"
+	PaymentImported  = "import"
+	PaymentChorus    = "chorus"
+	PaymentDashboard = "dashboard"
 )
 
-// addPayment records a payment unless the same one (invoice, date, amount,
-// reference) is already there; it reports whether it added it.
-func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, actor string) (bool, error) {
+// PaymentOutcome says what the books did with a payment offered to them.
+type PaymentOutcome struct {
+	// Added is true when the payment was recorded.
+	Added bool
+	// Same is the payment already held that this one repeats (SamePayment),
+	// when it was not added for that reason.
+	Same *Payment
+}
+
+// addPayment records p unless the books already hold it (SamePayment: the
+// repeat is linked to the payment held by an audit row, not added). A
+// payment dated in the future is a *FuturePaymentError, one above what
+// remains due an *OverpaymentError. With settles, p.Amount is ignored and
+// what remains due is recorded (Chorus Pro's MISE_EN_PAIEMENT settles the
+// invoice): nothing when nothing remains.
+func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles bool, today time.Time, actor string) (PaymentOutcome, error) {
+	if err := s.lockInvoice(ctx, tx, p.InvoiceID); err != nil {
+		return PaymentOutcome{}, err
+	}
+	check, err := s.newPaymentCheck(ctx, tx, p.InvoiceID, today)
+	if err != nil {
+		return PaymentOutcome{}, err
+	}
+	if settles {
+		p.Amount = check.remaining()
+		if !p.Amount.IsPositive() {
+			if len(check.payments) == 0 {
+				return PaymentOutcome{}, nil // nothing was due
+			}
+			// Already received in full: say so once, as for a repeat.
+			last := check.payments[len(check.payments)-1]
+			return PaymentOutcome{Same: &last}, s.auditRepeat(ctx, tx, p, last, actor)
+		}
+	}
+	same, err := check.judge(p)
+	if err != nil {
+		return PaymentOutcome{}, fmt.Errorf("payment of %s € on %s to invoice %s: %w", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), check.inv.Number, err)
+	}
+	if same != nil {
+		if same.Source == p.Source && same.Reference == p.Reference && same.PaidOn.Equal(invoice.CivilDay(p.PaidOn)) {
+			return PaymentOutcome{Same: same}, nil // the very same line again: nothing to say
+		}
+		return PaymentOutcome{Same: same}, s.auditRepeat(ctx, tx, p, *same, actor)
+	}
 	cents, err := toCents(p.Amount)
 	if err != nil {
-		return false, err
+		return PaymentOutcome{}, err
 	}
-	res, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO payments (invoice_id, paid_on, amount_cents, source, reference, created_at)
-		VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (invoice_id, paid_on, amount_cents, reference) DO NOTHING`),
-		p.InvoiceID, nullDate(p.PaidOn), cents, p.Source, p.Reference, s.timestamp())
-	if err != nil {
-		return false, fmt.Errorf("record payment: %w", err)
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO payments (invoice_id, paid_on, amount_cents, source, reference, created_at)
+		VALUES (?, ?, ?, ?, ?, ?)`),
+		p.InvoiceID, nullDate(p.PaidOn), cents, p.Source, p.Reference, s.timestamp()); err != nil {
+		return PaymentOutcome{}, fmt.Errorf("record payment: %w", err)
 	}
-	n, err := res.RowsAffected()
-	if err != nil || n == 0 {
-		return false, err
-	}
-	return true, s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: "payment",
+	return PaymentOutcome{Added: true}, s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: "payment",
 		Reason: fmt.Sprintf("%s € received on %s (%s %s)", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), p.Source, p.Reference)})
+}
+
+// actionPaymentRepeat is the audit action of a payment recognised as one
+// already held.
+const actionPaymentRepeat = "payment-repeat"
+
+// auditRepeat links a repeated payment to the one held, once: offering the
+// same file again adds no second row.
+func (s *Store) auditRepeat(ctx context.Context, tx *sqlx.Tx, p, held Payment, actor string) error {
+	reason := fmt.Sprintf("%s € on %s (%s %s) is payment #%d of %s € on %s (%s %s): not added again",
+		p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), p.Source, p.Reference,
+		held.ID, held.Amount.StringFixed(2), held.PaidOn.Format(time.DateOnly), held.Source, held.Reference)
+	var n int
+	if err := tx.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM audit_events WHERE entity = 'invoice' AND entity_id = ? AND action = ? AND reason = ?`),
+		p.InvoiceID, actionPaymentRepeat, reason); err != nil {
+		return fmt.Errorf("look for repeated payment: %w", err)
+	}
+	if n > 0 {
+		return nil
+	}
+	return s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: actionPaymentRepeat, Reason: reason})
+}
+
+// lockInvoice locks an invoice's row until tx ends (PostgreSQL; SQLite has
+// one writer at a time), so that two payments are judged one after the other.
+func (s *Store) lockInvoice(ctx context.Context, tx *sqlx.Tx, id int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	var got int64
+	if err := tx.GetContext(ctx, &got, s.rebind(`SELECT id FROM invoices WHERE id = ? FOR UPDATE`), id); err != nil {
+		return fmt.Errorf("lock invoice #%d: %w", id, err)
+	}
+	return nil
 }
 
 // Payments lists the payments of an invoice, oldest first.
 func (s *Store) Payments(ctx context.Context, invoiceID int64) ([]Payment, error) {
+	return s.payments(ctx, s.db, invoiceID)
+}
+
+func (s *Store) payments(ctx context.Context, q sqlx.QueryerContext, invoiceID int64) ([]Payment, error) {
 	var out []Payment
-	if err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT id, invoice_id, paid_on, amount_cents, source, reference, created_at
+	if err := sqlx.SelectContext(ctx, q, &out, s.rebind(`SELECT id, invoice_id, paid_on, amount_cents, source, reference, created_at
 		FROM payments WHERE invoice_id = ? ORDER BY paid_on, id`), invoiceID); err != nil {
 		return nil, fmt.Errorf("read payments of invoice #%d: %w", invoiceID, err)
 	}
@@ -65,14 +140,28 @@ func (s *Store) Payments(ctx context.Context, invoiceID int64) ([]Payment, error
 	return out, nil
 }
 
-// RecordPayment records a payment in its own transaction; the same payment
-// recorded twice is kept once. It reports whether it was added.
-func (s *Store) RecordPayment(ctx context.Context, p Payment, actor string) (added bool, err error) {
+// RecordPayment records a payment in its own transaction, under the rules of
+// every payment (SamePayment, no overpayment, no date after the Paris day of
+// now — the caller's civil clock); a repeat is linked, not added.
+func (s *Store) RecordPayment(ctx context.Context, p Payment, now time.Time, actor string) (out PaymentOutcome, err error) {
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		added, err = s.addPayment(ctx, tx, p, actor)
+		out, err = s.addPayment(ctx, tx, p, false, CivilDayInParis(now), actor)
 		return err
 	})
-	return added, err
+	return out, err
+}
+
+// RecordSettlement records that an invoice was paid in full on p.PaidOn
+// (Chorus Pro's MISE_EN_PAIEMENT): a payment of what remains due, nothing if
+// the books already hold the money (a bank import came first), and
+// recognised as the same payment when the bank file comes after. now is the
+// caller's civil clock, as for RecordPayment.
+func (s *Store) RecordSettlement(ctx context.Context, p Payment, now time.Time, actor string) (out PaymentOutcome, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		out, err = s.addPayment(ctx, tx, p, true, CivilDayInParis(now), actor)
+		return err
+	})
+	return out, err
 }
 
 // markPaidIfSettled moves an invoice paid in full to paid, where its state
@@ -115,13 +204,39 @@ type LatePayment struct {
 	PaidOn    time.Time `db:"paid_on"`
 	Cents     int64     `db:"amount_cents"`
 	DueDate   time.Time `db:"due_date"`
+	// BaseCents is what interest is charged on: the payment, but never more
+	// than what remained due on the invoice when it came (the payments
+	// before it, by date, deducted) — a sum received twice or too much
+	// feeds no interest.
+	BaseCents int64 `db:"-"`
+	// IndemnityBilled is true when an interest invoice for the same
+	// invoice already carries the recovery indemnity, owed once per invoice.
+	IndemnityBilled bool `db:"indemnity_billed"`
 }
 
+// Base is BaseCents in euros.
+func (lp LatePayment) Base() decimal.Decimal { return fromCents(lp.BaseCents) }
+
+// indemnityBilledSQL tells whether an interest invoice (not cancelled) for
+// the invoice whose id is given as %s carries the recovery indemnity.
+const indemnityBilledSQL = `EXISTS (SELECT 1 FROM invoices x JOIN payments q ON q.id = x.interest_payment_id
+		JOIN invoice_lines l ON l.invoice_id = x.id
+		WHERE q.invoice_id = %s AND l.code = '` + invoice.LineCodeIndemnity + `' AND x.` + notCancelled + `)`
+
 // LatePaymentsWithoutInterest lists the late payments of invoices whose kind
-// bears interest (invoice.InterestBearingKinds) that no interest invoice bills yet.
+// bears interest (invoice.InterestBearingKinds) that no interest invoice bills
+// yet, with the base interest is charged on; a payment with nothing left due
+// under it (a repeat recorded before the books recognised repeats) is left out.
 func (s *Store) LatePaymentsWithoutInterest(ctx context.Context) ([]LatePayment, error) {
-	var out []LatePayment
-	err := s.db.SelectContext(ctx, &out, `SELECT p.invoice_id, p.id AS payment_id, p.paid_on, p.amount_cents, i.due_date
+	var rows []struct {
+		LatePayment
+		Total  int64 `db:"total_ttc_cents"`
+		Before int64 `db:"before_cents"`
+	}
+	err := s.db.SelectContext(ctx, &rows, `SELECT p.invoice_id, p.id AS payment_id, p.paid_on, p.amount_cents, i.due_date, i.total_ttc_cents,
+		(SELECT COALESCE(SUM(b.amount_cents), 0) FROM payments b WHERE b.invoice_id = p.invoice_id
+			AND (b.paid_on < p.paid_on OR (b.paid_on = p.paid_on AND b.id < p.id))) AS before_cents,
+		`+fmt.Sprintf(indemnityBilledSQL, "p.invoice_id")+` AS indemnity_billed
 		FROM payments p JOIN invoices i ON i.id = p.invoice_id
 		WHERE p.paid_on > i.due_date AND i.kind IN (`+sqlList(invoice.InterestBearingKinds())+`)
 		  AND NOT EXISTS (SELECT 1 FROM invoices x WHERE x.interest_payment_id = p.id)
@@ -129,8 +244,24 @@ func (s *Store) LatePaymentsWithoutInterest(ctx context.Context) ([]LatePayment,
 	if err != nil {
 		return nil, fmt.Errorf("late payments: %w", err)
 	}
-	for i := range out {
-		out[i].PaidOn, out[i].DueDate = out[i].PaidOn.UTC(), out[i].DueDate.UTC()
+	out := make([]LatePayment, 0, len(rows))
+	for _, r := range rows {
+		lp := r.LatePayment
+		lp.PaidOn, lp.DueDate = lp.PaidOn.UTC(), lp.DueDate.UTC()
+		lp.BaseCents = min(lp.Cents, max(r.Total-r.Before, 0))
+		if lp.BaseCents > 0 {
+			out = append(out, lp)
+		}
 	}
 	return out, nil
+}
+
+// IndemnityBilled reports whether an interest invoice for invoice id already
+// carries the recovery indemnity (owed once per invoice, CCP D2192-35).
+func (s *Store) IndemnityBilled(ctx context.Context, id int64) (bool, error) {
+	var billed bool
+	if err := s.db.GetContext(ctx, &billed, s.rebind(`SELECT `+fmt.Sprintf(indemnityBilledSQL, "?")), id); err != nil {
+		return false, fmt.Errorf("indemnity billed for invoice #%d: %w", id, err)
+	}
+	return billed, nil
 }

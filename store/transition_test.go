@@ -131,8 +131,8 @@ func TestDocumentsAndPayments(t *testing.T) {
 		paid := time.Date(2025, 3, 20, 0, 0, 0, 0, time.UTC)
 		p := Payment{InvoiceID: inv.ID, PaidOn: paid, Amount: decimal.RequireFromString("2415.00"), Source: PaymentImported, Reference: "VIR-1"}
 		for i, want := range []bool{true, false} {
-			added, err := s.RecordPayment(ctx, p, "finance")
-			if err != nil || added != want {
+			out, err := s.RecordPayment(ctx, p, time.Now(), "finance")
+			if added := out.Added; err != nil || added != want {
 				t.Errorf("record %d: added=%v %v", i, added, err)
 			}
 		}

@@ -133,7 +133,7 @@ func TestDashboardQueries(t *testing.T) {
 			t.Fatal(err)
 		}
 		if _, err := s.RecordPayment(ctx, store.Payment{InvoiceID: inv.ID, PaidOn: issue.AddDate(0, 0, 10), Amount: decimal.RequireFromString("200.00"),
-			Source: store.PaymentImported, Reference: "VIR1"}, "test"); err != nil {
+			Source: store.PaymentImported, Reference: "VIR1"}, time.Now(), "test"); err != nil {
 			t.Fatal(err)
 		}
 		for _, tc := range []struct {

@@ -35,20 +35,37 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 	if err != nil {
 		return nil, err
 	}
-	amount := decimal.New(lp.Cents, -2)
+	// Interest on min(paid, what remained due): a repeat or an excess
+	// feeds none.
+	amount := lp.Base()
 	res, err := invoice.LateInterest(inv.LatePaymentRegime, amount, inv.DueDate, lp.PaidOn, p.rates)
 	if err != nil {
 		var missing *invoice.MissingRateError
 		if errors.As(err, &missing) {
-			// Said once per worker: the daily run meets it again until a
-			// human adds the rate, and the dashboard's overdue list and the
-			// invoice's page show it meanwhile.
-			if p.unrated.first(fmt.Sprintf("%d:%s", lp.InvoiceID, missing.Error())) {
-				p.log.Warn("late-payment interest not computed: no rate known (said once; the dashboard lists it)", "invoice", inv.Number, "error", err)
+			// Pending until the table carries the official rate: said once
+			// per semester and worker (every late payment that needs it
+			// waits on the same fix), and the dashboard's overdue list
+			// shows each one with the reason meanwhile.
+			if p.unrated.first(missing.What + " " + missing.Semester.String()) {
+				p.log.Warn("late-payment interest pending: rate missing or unofficial (said once per semester; the dashboard's overdue list shows each late payment)",
+					"semester", missing.Semester.String(), "reason", missing.Reason(), "first_invoice", inv.Number, "error", err)
 			}
-			return nil, nil // a human must add the rate; retrying will not help
+			return nil, nil // a human must add or confirm the rate; retrying will not help
 		}
 		return nil, err
+	}
+	if res.Indemnity.IsPositive() {
+		// The indemnity is owed once per invoice paid late, not once per
+		// late payment: asked again here, as an earlier payment of this
+		// pass may just have billed it.
+		billed, err := p.books.IndemnityBilled(ctx, inv.ID)
+		if err != nil {
+			return nil, err
+		}
+		if billed {
+			res.Indemnity = decimal.New(0, -invoice.Cents)
+			res.Total = res.Interest
+		}
 	}
 	if res.Total.LessThan(p.cfg.InterestMinimum) {
 		return nil, nil
@@ -64,7 +81,7 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 	}
 	lines := []invoice.Line{line}
 	if res.Indemnity.IsPositive() {
-		ind, err := invoice.NewLine("recovery-indemnity", "Indemnité forfaitaire pour frais de recouvrement (art. D2192-35 CCP)",
+		ind, err := invoice.NewLine(invoice.LineCodeIndemnity, "Indemnité forfaitaire pour frais de recouvrement (art. D2192-35 CCP)",
 			decimal.NewFromInt(1), invoice.UnitOne, res.Indemnity, decimal.NewFromInt(1), outside)
 		if err != nil {
 			return nil, err
@@ -79,7 +96,7 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 		PeriodStart: res.Due.AddDate(0, 0, 1), PeriodEnd: res.Paid, Lines: lines,
 		CodeService: inv.CodeService, Engagement: inv.Engagement, InterestPaymentID: &pid,
 		LatePaymentRegime: inv.LatePaymentRegime, Actor: p.actor,
-		Note: fmt.Sprintf("Intérêts de retard sur la facture %s", inv.Number),
+		Note: fmt.Sprintf("Intérêts de retard sur la facture %s. %s", inv.Number, res.Computation()),
 	}
 	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
 	if err != nil {

@@ -115,7 +115,7 @@ type Pipeline struct {
 	now    func() time.Time
 	wall   func() time.Time
 	buyers *buyerCache
-	// unrated holds the late payments already said to lack a rate.
+	// unrated holds the semesters already said to lack an official rate.
 	unrated *saidOnce
 	// unmarked holds the task types already said to come without the
 	// identity of their books.

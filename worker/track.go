@@ -164,8 +164,10 @@ func (p *Pipeline) trackStatus(ctx context.Context, inv store.Invoice) (bool, er
 		if d, ok := statusDate(h, st); ok {
 			paid = d
 		}
-		_, err := p.books.RecordPayment(ctx, store.Payment{InvoiceID: inv.ID, PaidOn: paid, Amount: inv.TotalTTC,
-			Source: store.PaymentChorus, Reference: fmt.Sprintf("Chorus Pro %d", *inv.ChorusInvoiceID)}, p.actor)
+		// What remains due, once: a bank import of the same money, before
+		// or after, is recognised as this payment (store.SamePayment).
+		_, err := p.books.RecordSettlement(ctx, store.Payment{InvoiceID: inv.ID, PaidOn: paid,
+			Source: store.PaymentChorus, Reference: fmt.Sprintf("Chorus Pro %d", *inv.ChorusInvoiceID)}, p.now(), p.actor)
 		if err != nil {
 			return false, err
 		}

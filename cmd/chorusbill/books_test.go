@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -189,8 +190,9 @@ func TestOverdue(t *testing.T) {
 	if err == nil && (rows[0].Interest != invoice.Format(want.Total) || rows[0].DaysLate != want.Days) {
 		t.Errorf("interest %s after %d days, want %s after %d", rows[0].Interest, rows[0].DaysLate, invoice.Format(want.Total), want.Days)
 	}
-	if err != nil && !strings.Contains(rows[0].Note, "no legal interest rate") {
-		t.Errorf("a missing rate must be said: %+v", rows[0])
+	var missing *invoice.MissingRateError
+	if err != nil && (!errors.As(err, &missing) || !strings.Contains(rows[0].Note, "interest pending: ") || !strings.Contains(rows[0].Note, missing.Error())) {
+		t.Errorf("a missing or unofficial rate must be said (%v): %+v", err, rows[0])
 	}
 	// The paid one moved to paid.
 	code, out, _ = runCLI(t, environ, "invoices", "show", numbers[0], "--json")

@@ -65,7 +65,9 @@ func listOverdue(ctx context.Context, c *cli, year int, asJSON bool) error {
 			row := overdueJSON{Number: inv.Number, DueDate: inv.DueDate.Format(time.DateOnly), Due: invoice.Format(due),
 				DaysLate: int(today.Sub(inv.DueDate).Hours() / 24), Regime: string(inv.LatePaymentRegime)}
 			if err != nil {
-				row.Note = err.Error() // a semester with no known rate: say so, never guess
+				// A semester with no rate, or only an unofficial one: the
+				// interest is pending; say so, never guess.
+				row.Note = "interest pending: " + err.Error()
 			} else {
 				row.Interest, row.DaysLate = invoice.Format(res.Total), res.Days
 			}
