@@ -50,13 +50,17 @@ func (d *Deliberation) Contribution(e Establishment, year int) (Quote, error) {
 }
 
 func (d *Deliberation) newQuote(kind invoice.Kind, e Establishment, year int, b Bracket) Quote {
+	term := d.PaymentTermDays
+	if e.PaymentTermDays > 0 {
+		term = e.PaymentTermDays
+	}
 	return Quote{
 		Kind:            kind,
 		Year:            year,
 		Offer:           e.Offer,
 		Headcount:       e.Headcount,
 		Bracket:         b,
-		PaymentTermDays: d.PaymentTermDays,
+		PaymentTermDays: term,
 		Deliberation:    d.Reference,
 	}
 }

@@ -19,6 +19,9 @@ type Establishment struct {
 	// TerminationReceived is the day a termination request was received
 	// (zero: none).
 	TerminationReceived time.Time
+	// PaymentTermDays is the establishment's own payment term; zero: the
+	// deliberation's.
+	PaymentTermDays int
 }
 
 // HasStart reports whether the establishment's start is known.

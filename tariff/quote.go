@@ -29,7 +29,9 @@ type Quote struct {
 	Totals    invoice.Totals
 	// Free is true when the tariff makes the establishment free: no invoice
 	// is issued, but the run reports it.
-	Free            bool
+	Free bool
+	// PaymentTermDays is the invoice's payment term, in days from its date:
+	// the establishment's own, else the deliberation's.
 	PaymentTermDays int
 	// Deliberation is the reference of the deliberation applied.
 	Deliberation string
