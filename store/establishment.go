@@ -28,8 +28,11 @@ type Establishment struct {
 	TerminationReceived *time.Time `db:"termination_received"`
 	OnChorus            bool       `db:"on_chorus"`
 	LatePaymentRegime   string     `db:"late_payment_regime"`
-	CreatedAt           time.Time  `db:"created_at"`
-	UpdatedAt           time.Time  `db:"updated_at"`
+	// PaymentTermDays is the establishment's own payment term in days; nil:
+	// the deliberation's.
+	PaymentTermDays *int      `db:"payment_term_days"`
+	CreatedAt       time.Time `db:"created_at"`
+	UpdatedAt       time.Time `db:"updated_at"`
 	// Headcounts by year; loaded by EstablishmentBySIRET, filled for one
 	// year by ForEachEstablishment.
 	Headcounts map[int]int `db:"-"`
@@ -51,6 +54,9 @@ func (e Establishment) Tariff(year int) (tariff.Establishment, error) {
 	if e.TerminationReceived != nil {
 		t.TerminationReceived = tariff.Day(*e.TerminationReceived)
 	}
+	if e.PaymentTermDays != nil {
+		t.PaymentTermDays = *e.PaymentTermDays
+	}
 	return t, nil
 }
 
@@ -59,7 +65,7 @@ func (e Establishment) Regime() invoice.Regime { return invoice.Regime(e.LatePay
 
 const establishmentColumns = `e.id, e.siret, e.name, e.address_line1, e.address_line2, e.postcode, e.city, e.offer,
 	e.existing_user, e.convention_received, e.termination_received, e.on_chorus, e.late_payment_regime,
-	e.created_at, e.updated_at`
+	e.payment_term_days, e.created_at, e.updated_at`
 
 // EstablishmentBySIRET reads one establishment with all its headcounts.
 func (s *Store) EstablishmentBySIRET(ctx context.Context, siret string) (Establishment, error) {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/chorusbill/chorusbill/document"
@@ -21,7 +22,7 @@ func establishmentRequired() []string { return []string{"siret", "name", "offer"
 
 func establishmentOptional() []string {
 	return []string{"address_line1", "address_line2", "postcode", "city", "convention_received",
-		"termination_received", "on_chorus", "late_payment_regime"}
+		"termination_received", "on_chorus", "late_payment_regime", "payment_term_days"}
 }
 
 var headcountColumn = regexp.MustCompile(`^headcount_(\d{4})$`)
@@ -151,6 +152,8 @@ func parseEstablishment(f *csvFile, line int, get func(string) string, years []i
 		ok = false
 	} else {
 		e.LatePaymentRegime = string(r)
+		e.PaymentTermDays, good = paymentTerm(f, line, get("payment_term_days"), r)
+		check(good)
 	}
 	for _, y := range years {
 		col := fmt.Sprintf("headcount_%d", y)
@@ -174,6 +177,25 @@ func parseEstablishment(f *csvFile, line int, get func(string) string, years []i
 		}
 	}
 	return e, ok
+}
+
+// paymentTerm reads an establishment's own payment term: empty is the
+// deliberation's (nil); otherwise a whole number of days the law allows it
+// under its late-payment regime (invoice.CheckPaymentTerm).
+func paymentTerm(f *csvFile, line int, s string, r invoice.Regime) (*int, bool) {
+	if s == "" {
+		return nil, true
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		f.fail(line, "payment_term_days", fmt.Sprintf("%q is not a whole number of days", s))
+		return nil, false
+	}
+	if err := invoice.CheckPaymentTerm(n, r); err != nil {
+		f.fail(line, "payment_term_days", err.Error())
+		return nil, false
+	}
+	return &n, true
 }
 
 type storedEstablishment struct {
@@ -214,14 +236,14 @@ func (s *Store) upsertEstablishments(ctx context.Context, tx *sqlx.Tx, records [
 	now := s.timestamp()
 	var changed []Establishment
 	inserts := s.newBatcher(tx, `INSERT INTO establishments (siret, name, address_line1, address_line2, postcode, city, offer,
-		existing_user, convention_received, termination_received, on_chorus, late_payment_regime, created_at, updated_at)`, "")
+		existing_user, convention_received, termination_received, on_chorus, late_payment_regime, payment_term_days, created_at, updated_at)`, "")
 	for _, e := range records {
 		old, ok := existing[e.SIRET]
 		switch {
 		case !ok:
 			res.Added++
 			if err := inserts.add(ctx, e.SIRET, e.Name, e.AddressLine1, e.AddressLine2, e.Postcode, e.City, e.Offer,
-				e.Existing, dateArg(e.ConventionReceived), dateArg(e.TerminationReceived), e.OnChorus, e.LatePaymentRegime, now, now); err != nil {
+				e.Existing, dateArg(e.ConventionReceived), dateArg(e.TerminationReceived), e.OnChorus, e.LatePaymentRegime, e.PaymentTermDays, now, now); err != nil {
 				return fmt.Errorf("add establishments: %w", err)
 			}
 		case sameEstablishment(old, e):
@@ -238,9 +260,9 @@ func (s *Store) upsertEstablishments(ctx context.Context, tx *sqlx.Tx, records [
 	for _, e := range changed {
 		if _, err := tx.ExecContext(ctx, s.rebind(`UPDATE establishments SET name = ?, address_line1 = ?, address_line2 = ?, postcode = ?,
 			city = ?, offer = ?, existing_user = ?, convention_received = ?, termination_received = ?, on_chorus = ?,
-			late_payment_regime = ?, updated_at = ? WHERE id = ?`),
+			late_payment_regime = ?, payment_term_days = ?, updated_at = ? WHERE id = ?`),
 			e.Name, e.AddressLine1, e.AddressLine2, e.Postcode, e.City, e.Offer, e.Existing, dateArg(e.ConventionReceived),
-			dateArg(e.TerminationReceived), e.OnChorus, e.LatePaymentRegime, now, e.ID); err != nil {
+			dateArg(e.TerminationReceived), e.OnChorus, e.LatePaymentRegime, e.PaymentTermDays, now, e.ID); err != nil {
 			return fmt.Errorf("update establishment %s: %w", e.SIRET, err)
 		}
 		if err := s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "establishment", EntityID: e.ID, Action: "import", Reason: "changed by " + res.File}); err != nil {
@@ -274,7 +296,7 @@ func (s *Store) upsertEstablishments(ctx context.Context, tx *sqlx.Tx, records [
 func sameEstablishment(old storedEstablishment, e Establishment) bool {
 	if old.Name != e.Name || old.AddressLine1 != e.AddressLine1 || old.AddressLine2 != e.AddressLine2 ||
 		old.Postcode != e.Postcode || old.City != e.City || old.Offer != e.Offer || old.Existing != e.Existing ||
-		old.OnChorus != e.OnChorus || old.LatePaymentRegime != e.LatePaymentRegime ||
+		old.OnChorus != e.OnChorus || old.LatePaymentRegime != e.LatePaymentRegime || !sameTerm(old.PaymentTermDays, e.PaymentTermDays) ||
 		!sameDate(old.ConventionReceived, e.ConventionReceived) || !sameDate(old.TerminationReceived, e.TerminationReceived) {
 		return false
 	}
@@ -284,6 +306,13 @@ func sameEstablishment(old storedEstablishment, e Establishment) bool {
 		}
 	}
 	return true
+}
+
+func sameTerm(a, b *int) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
 }
 
 func sameDate(a, b *time.Time) bool {
