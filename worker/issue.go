@@ -63,7 +63,8 @@ func quoteOutcome(q tariff.Quote) Outcome {
 }
 
 // draft is the invoice a due quote makes, dated issueDate (a civil date)
-// and due after the deliberation's payment term.
+// and due after the quote's payment term: the establishment's own, else the
+// deliberation's.
 func draft(est store.Establishment, year int, kind invoice.Kind, issueDate time.Time, q tariff.Quote, refs store.References, runID *int64, actor string) store.Draft {
 	issue := tariff.Day(issueDate)
 	return store.Draft{
