@@ -420,6 +420,7 @@ func (s *Server) workPostal(w http.ResponseWriter, r *http.Request) {
 // printBatch is the PDF of the postal invoices listed (same filter), each
 // on a fresh sheet, for the print shop.
 func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
+	p, _ := userFrom(r.Context())
 	lq := parseListQuery(r)
 	rows, err := s.postalRows(r.Context(), lq, r.URL.Query().Get("a_envoyer") == "1")
 	if err != nil {
@@ -430,21 +431,18 @@ func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusNotFound, "Aucune facture à imprimer pour cette sélection.")
 		return
 	}
-	docs := make([]document.Document, 0, len(rows))
+	invs := make([]store.Invoice, 0, len(rows))
 	for _, row := range rows {
 		inv, err := s.books.InvoiceByID(r.Context(), row.ID)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		d, err := worker.BuildDocument(r.Context(), s.books, s.cfg.Issuer, inv)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		docs = append(docs, d)
+		invs = append(invs, inv)
 	}
-	pdf, err := document.RenderBatch(docs)
+	// Each invoice's PDF is kept with its checksum, and the batch's goes
+	// in the audit trail, before the batch is handed out.
+	pdf, err := worker.PrintBatch(r.Context(), s.books, s.cfg.Issuer, invs, p.Actor())
 	if err != nil {
 		s.serverError(w, r, err)
 		return

@@ -59,7 +59,7 @@ func ciiHeader(h *etree.Element, d Document) {
 	xmlText(h, "ram:ID", d.Number)
 	xmlText(h, "ram:TypeCode", d.Kind.TypeCode())
 	udtDate(h.CreateElement("ram:IssueDateTime"), ciiDate(d.IssueDate))
-	for _, n := range d.Notes {
+	for _, n := range xmlNotes(d) {
 		if n != "" {
 			xmlText(h.CreateElement("ram:IncludedNote"), "ram:Content", n)
 		}

@@ -9,14 +9,16 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// Address is a postal address, laid out as French mail expects it.
+// Address is a postal address, laid out as French mail expects it. Its
+// JSON form is that of an invoice's frozen parties (store.Parties): its keys
+// are kept when fields are renamed.
 type Address struct {
-	Line1    string `yaml:"line1"`
-	Line2    string `yaml:"line2"`
-	Postcode string `yaml:"postcode"`
-	City     string `yaml:"city"`
+	Line1    string `yaml:"line1" json:"line1,omitempty"`
+	Line2    string `yaml:"line2" json:"line2,omitempty"`
+	Postcode string `yaml:"postcode" json:"postcode,omitempty"`
+	City     string `yaml:"city" json:"city,omitempty"`
 	// Country is the ISO 3166-1 alpha-2 code; empty means FR.
-	Country string `yaml:"country"`
+	Country string `yaml:"country" json:"country,omitempty"`
 }
 
 // CountryCode returns the country, FR by default.
@@ -29,15 +31,15 @@ func (a Address) CountryCode() string {
 
 // Party is the seller or the buyer of an invoice.
 type Party struct {
-	Name string `yaml:"name"`
+	Name string `yaml:"name" json:"name,omitempty"`
 	// SIRET identifies the party (legal registration, scheme 0009) and is
 	// its electronic address on Chorus Pro.
-	SIRET string `yaml:"siret"`
+	SIRET string `yaml:"siret" json:"siret,omitempty"`
 	// VATNumber is the intra-EU VAT number (FR + key + SIREN), if any.
-	VATNumber string  `yaml:"vat_number"`
-	Address   Address `yaml:"address"`
-	Email     string  `yaml:"email"`
-	Phone     string  `yaml:"phone"`
+	VATNumber string  `yaml:"vat_number" json:"vat_number,omitempty"`
+	Address   Address `yaml:"address" json:"address"`
+	Email     string  `yaml:"email" json:"email,omitempty"`
+	Phone     string  `yaml:"phone" json:"phone,omitempty"`
 }
 
 // SIREN is the first nine digits of the SIRET.
@@ -50,9 +52,9 @@ func (p Party) SIREN() string {
 
 // BankAccount is where the buyer pays (payment means 30, credit transfer).
 type BankAccount struct {
-	IBAN   string `yaml:"iban"`
-	BIC    string `yaml:"bic"`
-	Holder string `yaml:"holder"`
+	IBAN   string `yaml:"iban" json:"iban,omitempty"`
+	BIC    string `yaml:"bic" json:"bic,omitempty"`
+	Holder string `yaml:"holder" json:"holder,omitempty"`
 }
 
 // Attachment is an additional supporting document carried inside the XML
@@ -83,6 +85,10 @@ type Document struct {
 	PurchaseOrder string
 	// Contract is the convention the invoice bills under (BT-12).
 	Contract string
+	// Convention is the convention's reference, stated as a note (BT-22)
+	// in the XML and in the references block of the PDF; zero for an
+	// invoice finalised without one.
+	Convention Convention
 	// PeriodStart and PeriodEnd (inclusive) are the service period billed
 	// (BT-73, BT-74); zero when not applicable.
 	PeriodStart, PeriodEnd time.Time

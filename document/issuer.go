@@ -11,14 +11,29 @@ import (
 // Issuer is who issues the invoices: the seller's identity and bank account,
 // and the convention invoices bill under.
 type Issuer struct {
-	Seller   Party       `yaml:"seller"`
-	Bank     BankAccount `yaml:"bank"`
-	Contract string      `yaml:"contract"`
+	Seller Party       `yaml:"seller"`
+	Bank   BankAccount `yaml:"bank"`
+	// Convention is the convention's reference: its number is the contract
+	// reference (BT-12) and its deliberation is stated on every document.
+	Convention Convention `yaml:"convention"`
+	// Contract is the contract reference (BT-12) of an issuer file that
+	// names no convention (files written before convention existed).
+	Contract string `yaml:"contract"`
+}
+
+// ContractReference is the contract reference the invoices carry (BT-12):
+// the convention's number, else the older contract field.
+func (is Issuer) ContractReference() string {
+	if is.Convention.Number != "" {
+		return is.Convention.Number
+	}
+	return is.Contract
 }
 
 // ParseIssuer reads and checks an issuer file (fixtures/issuer.yaml is the
 // embedded default): a SIRET and an IBAN with valid check digits, a full
-// postal address, the convention's name.
+// postal address, the convention's reference (number, deliberation and its
+// date; an older file may name only a contract).
 func ParseIssuer(name string, data []byte) (Issuer, error) {
 	var is Issuer
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -42,8 +57,13 @@ func ParseIssuer(name string, data []byte) (Issuer, error) {
 		return is, fmt.Errorf("%s: seller.address needs line1, postcode and city", name)
 	case is.Bank.BIC == "":
 		return is, fmt.Errorf("%s: bank.bic is required", name)
-	case is.Contract == "":
-		return is, fmt.Errorf("%s: contract is required", name)
+	case is.Convention.IsZero() && is.Contract == "":
+		return is, fmt.Errorf("%s: convention is required (number, deliberation, deliberation_date)", name)
+	}
+	if !is.Convention.IsZero() {
+		if err := is.Convention.check(); err != nil {
+			return is, fmt.Errorf("%s: %w", name, err)
+		}
 	}
 	return is, nil
 }

@@ -197,7 +197,10 @@ func (w *docWriter) references(top float64) float64 {
 	if d.PurchaseOrder != "" {
 		rows = append(rows, kv{"N° d'engagement", d.PurchaseOrder})
 	}
-	if d.Contract != "" {
+	switch {
+	case !d.Convention.IsZero():
+		rows = append(rows, kv{"Convention", "n° " + d.Convention.Number + ", " + d.Convention.Approval()})
+	case d.Contract != "":
 		rows = append(rows, kv{"Contrat", d.Contract})
 	}
 	if !d.PeriodStart.IsZero() && !d.PeriodEnd.IsZero() {

@@ -58,7 +58,7 @@ func RenderUBL(d Document) ([]byte, error) {
 		xmlText(root, "cbc:DueDate", ublDate(d.DueDate))
 		xmlText(root, "cbc:InvoiceTypeCode", d.Kind.TypeCode())
 	}
-	for _, n := range d.Notes {
+	for _, n := range xmlNotes(d) {
 		xmlOptional(root, "cbc:Note", n)
 	}
 	for _, n := range subjectNotes(d) {

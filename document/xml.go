@@ -92,6 +92,15 @@ const (
 // subjectNote is a note with its subject code.
 type subjectNote struct{ code, text string }
 
+// xmlNotes are the free-text notes of the XML (BT-22): the convention's
+// reference first, when there is one, then the invoice's own notes.
+func xmlNotes(d Document) []string {
+	if d.Convention.IsZero() {
+		return d.Notes
+	}
+	return append([]string{d.Convention.Mention()}, d.Notes...)
+}
+
 // subjectNotes lists the coded mentions of a document, in a fixed order.
 func subjectNotes(d Document) []subjectNote {
 	var out []subjectNote
@@ -146,7 +155,7 @@ func checkXML(d Document) error {
 	maxLen("late-payment clause (BT-22)", FieldText, d.LatePaymentClause)
 	maxLen("recovery clause (BT-22)", FieldText, d.RecoveryClause)
 	maxLen("discount clause (BT-22)", FieldText, d.DiscountClause)
-	for i, n := range d.Notes {
+	for i, n := range xmlNotes(d) {
 		maxLen(fmt.Sprintf("note %d (BT-22)", i+1), FieldText, n)
 	}
 

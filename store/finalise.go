@@ -41,6 +41,11 @@ type Draft struct {
 	InterestPaymentID *int64
 	LatePaymentRegime invoice.Regime
 	Note              string
+	// Parties are the seller, buyer and convention as the invoice states
+	// them, frozen by the finalising INSERT. Every path that issues sets
+	// them (worker.checkRenderable, from the issuer and the establishment);
+	// nil stores none, and the documents then follow the live books.
+	Parties *Parties
 	// Actor is who finalises it, for the audit trail ("billing-run", a user…).
 	Actor string
 }
@@ -342,9 +347,9 @@ func (s *Store) insertInvoice(ctx context.Context, tx *sqlx.Tx, d Draft, t invoi
 const draftColumns = `kind, series, seq, number, year, establishment_id, run_id,
 	issue_date, due_date, period_start, period_end, total_ht_cents, total_vat_cents, total_ttc_cents, state,
 	code_service, engagement, original_invoice_id, cancels_invoice_id, replaces_invoice_id, interest_payment_id,
-	late_payment_regime, note, finalised_at, updated_at`
+	late_payment_regime, note, finalised_at, updated_at, parties_json`
 
-const draftPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+const draftPlaceholders = `?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 
 // draftRowArgs gives the values of a draft finalised under number.
 func draftRowArgs(d Draft, t invoice.Totals, series string, seq int64, number string, now time.Time) ([]any, error) {
@@ -360,8 +365,12 @@ func draftRowArgs(d Draft, t invoice.Totals, series string, seq int64, number st
 	if regime == "" {
 		regime = invoice.RegimeLegal
 	}
+	parties, err := marshalParties(d.Parties)
+	if err != nil {
+		return nil, fmt.Errorf("invoice %s: %w", number, err)
+	}
 	return []any{string(d.Kind), series, seq, number, d.Year, d.EstablishmentID, d.RunID,
 		nullDate(d.IssueDate), nullDate(d.DueDate), nullDate(d.PeriodStart), nullDate(d.PeriodEnd), cents[0], cents[1], cents[2],
 		string(invoice.StateFinalised), d.CodeService, d.Engagement, d.OriginalInvoiceID, d.CancelsInvoiceID, d.ReplacesInvoiceID,
-		d.InterestPaymentID, string(regime), d.Note, now, now}, nil
+		d.InterestPaymentID, string(regime), d.Note, now, now, parties}, nil
 }

@@ -49,6 +49,11 @@ type Invoice struct {
 	PaidOn      *time.Time
 	FinalisedAt time.Time
 	UpdatedAt   time.Time
+	// Parties are the seller, buyer and convention frozen at finalisation;
+	// nil for an invoice finalised before they were (migration 0014).
+	Parties *Parties
+	// partiesErr is why the stored parties could not be read.
+	partiesErr error
 	// Lines and Statement are loaded by InvoiceByNumber and InvoiceByID.
 	Lines     []invoice.Line
 	Statement []invoice.StatementRow
@@ -88,16 +93,19 @@ type invoiceRow struct {
 	Note              string     `db:"note"`
 	FinalisedAt       time.Time  `db:"finalised_at"`
 	UpdatedAt         time.Time  `db:"updated_at"`
+	PartiesJSON       *string    `db:"parties_json"`
 }
 
 const invoiceColumns = `id, kind, series, seq, number, year, establishment_id, run_id, issue_date, due_date,
 	period_start, period_end, total_ht_cents, total_vat_cents, total_ttc_cents, state, channel,
 	code_service, engagement, chorus_flow_number, chorus_invoice_id, chorus_status,
 	original_invoice_id, cancels_invoice_id, replaces_invoice_id, interest_payment_id, status_reason, paid_on,
-	late_payment_regime, note, finalised_at, updated_at`
+	late_payment_regime, note, finalised_at, updated_at, parties_json`
 
 func (r invoiceRow) invoice() Invoice {
+	parties, err := unmarshalParties(r.PartiesJSON)
 	return Invoice{
+		Parties: parties, partiesErr: err,
 		ID: r.ID, Kind: invoice.Kind(r.Kind), Series: r.Series, Seq: r.Seq, Number: r.Number, Year: r.Year,
 		EstablishmentID: r.EstablishmentID, RunID: r.RunID, IssueDate: r.IssueDate.UTC(), DueDate: r.DueDate.UTC(),
 		PeriodStart: utcPtr(r.PeriodStart), PeriodEnd: utcPtr(r.PeriodEnd),
@@ -109,6 +117,20 @@ func (r invoiceRow) invoice() Invoice {
 		LatePaymentRegime: invoice.Regime(r.LatePaymentRegime),
 		Note:              r.Note, FinalisedAt: r.FinalisedAt.UTC(), UpdatedAt: r.UpdatedAt.UTC(),
 	}
+}
+
+// FrozenParties returns the parties frozen at finalisation; frozen is false
+// for an invoice finalised before they were. An error means the stored
+// snapshot cannot be read: its documents must not be rendered from
+// anything else.
+func (inv Invoice) FrozenParties() (p Parties, frozen bool, err error) {
+	if inv.partiesErr != nil {
+		return Parties{}, false, fmt.Errorf("invoice %s: %w", inv.Number, inv.partiesErr)
+	}
+	if inv.Parties == nil {
+		return Parties{}, false, nil
+	}
+	return *inv.Parties, true, nil
 }
 
 func utcPtr(t *time.Time) *time.Time {

@@ -34,6 +34,14 @@ func (d Draft) Provisional() (Invoice, error) {
 		OriginalInvoiceID: d.OriginalInvoiceID, CancelsInvoiceID: d.CancelsInvoiceID, ReplacesInvoiceID: d.ReplacesInvoiceID,
 		InterestPaymentID: d.InterestPaymentID, LatePaymentRegime: d.LatePaymentRegime, Note: d.Note,
 	}
+	// The parties as stored: through their JSON and back.
+	stored, err := marshalParties(d.Parties)
+	if err == nil {
+		inv.Parties, err = unmarshalParties(stored)
+	}
+	if err != nil {
+		return Invoice{}, fmt.Errorf("provisional %s: %w", number, err)
+	}
 	if inv.LatePaymentRegime == "" {
 		inv.LatePaymentRegime = invoice.RegimeLegal
 	}

@@ -79,7 +79,7 @@ func (p *Pipeline) HandleIssueBatch(ctx context.Context, t *asynq.Task) error {
 		d := draft(est, pl.Year, kind, day, q, refs[id], &runID, p.actor)
 		// Nothing numbered that cannot be rendered: this establishment
 		// fails, saying why, and takes no number; the others go on.
-		pc, err := checkRenderable(p.issuer, d, est, nil)
+		pc, err := checkRenderable(p.issuer, &d, est, nil)
 		if err != nil {
 			p.Metrics.Inc("issue_failed")
 			items = append(items, store.RunItem{EstablishmentID: id, Outcome: outcomeFailed, Detail: err.Error()})

@@ -19,12 +19,20 @@ type documentBooks interface {
 }
 
 // BuildDocument gathers what an invoice's documents show: the stored
-// invoice as finalised, its buyer, the issuer, the invoice a credit note
-// corrects. Every figure comes from the books; nothing is recomputed.
+// invoice as finalised, its parties as frozen then, the invoice a credit
+// note corrects. Every figure and every name comes from the books as they
+// were at finalisation; nothing is recomputed, and a later import of the
+// establishments or change of the issuer changes no rendering. Only an
+// invoice finalised before the parties were frozen (migration 0014) reads
+// its buyer from the live establishment and its seller from is.
 func BuildDocument(ctx context.Context, books documentBooks, is document.Issuer, inv store.Invoice) (document.Document, error) {
-	est, err := books.EstablishmentByID(ctx, inv.EstablishmentID)
-	if err != nil {
+	var est store.Establishment
+	if _, frozen, err := inv.FrozenParties(); err != nil {
 		return document.Document{}, fmt.Errorf("document %s: %w", inv.Number, err)
+	} else if !frozen {
+		if est, err = books.EstablishmentByID(ctx, inv.EstablishmentID); err != nil {
+			return document.Document{}, fmt.Errorf("document %s: %w", inv.Number, err)
+		}
 	}
 	var orig *store.Invoice
 	if inv.OriginalInvoiceID != nil {
@@ -37,14 +45,23 @@ func BuildDocument(ctx context.Context, books documentBooks, is document.Issuer,
 	return buildDocument(is, inv, est, orig)
 }
 
-// buildDocument is BuildDocument once the buyer and the corrected invoice
-// (for a credit note) are read.
+// buildDocument is BuildDocument once the corrected invoice (for a credit
+// note) is read. The parties are the invoice's frozen ones; is and est are
+// read only for an invoice finalised before migration 0014 froze them,
+// whose documents follow the live issuer and establishment as they always
+// did (there is nothing else to render them from).
 func buildDocument(is document.Issuer, inv store.Invoice, est store.Establishment, orig *store.Invoice) (document.Document, error) {
+	parties, frozen, err := inv.FrozenParties()
+	if err != nil {
+		return document.Document{}, fmt.Errorf("document %s: %w", inv.Number, err)
+	}
+	if !frozen {
+		parties = *partiesOf(is, est)
+	}
 	d := document.Document{
 		Kind: inv.Kind, Number: inv.Number, IssueDate: inv.IssueDate, DueDate: inv.DueDate,
-		Seller: is.Seller, Bank: is.Bank, Contract: is.Contract,
-		Buyer: document.Party{Name: est.Name, SIRET: est.SIRET,
-			Address: document.Address{Line1: est.AddressLine1, Line2: est.AddressLine2, Postcode: est.Postcode, City: est.City}},
+		Seller: parties.Seller, Bank: parties.Bank, Contract: parties.Contract, Convention: parties.Convention,
+		Buyer:          parties.Buyer,
 		BuyerReference: inv.CodeService, PurchaseOrder: inv.Engagement,
 		Lines: inv.Lines, Totals: invoice.ComputeTotals(inv.Lines), Statement: inv.Statement,
 		PaidAmount:        decimal.Zero,

@@ -102,7 +102,7 @@ func (p *Pipeline) issueInterest(ctx context.Context, lp store.LatePayment) (*st
 	if err != nil {
 		return nil, err
 	}
-	if _, err := checkRenderable(p.issuer, d, est, nil); err != nil {
+	if _, err := checkRenderable(p.issuer, &d, est, nil); err != nil {
 		// No number for an invoice that cannot be rendered: said once per
 		// worker, as a missing rate is; the daily pass tries again once
 		// the books are corrected.

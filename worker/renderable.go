@@ -43,7 +43,15 @@ func (c provisionalCII) numbered(number string) (xml []byte, ok bool) {
 // and rendered as the CII deposited on Chorus Pro, by the same builder and
 // renderer as after numbering — not a second validator. orig is the invoice
 // a credit note corrects, nil otherwise. The error wraps ErrUnrenderable.
-func checkRenderable(is document.Issuer, d store.Draft, est store.Establishment, orig *store.Invoice) (provisionalCII, error) {
+//
+// It also fixes the parties the invoice will state (d.Parties, when not set
+// already: the issuer and the establishment as they are now), so that what
+// is checked here is what finalisation freezes and every later rendering
+// shows.
+func checkRenderable(is document.Issuer, d *store.Draft, est store.Establishment, orig *store.Invoice) (provisionalCII, error) {
+	if d.Parties == nil {
+		d.Parties = partiesOf(is, est)
+	}
 	inv, err := d.Provisional()
 	var (
 		doc document.Document

@@ -228,7 +228,7 @@ func BenchmarkCheckRenderable(b *testing.B) {
 	is := issuer(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := checkRenderable(is, d, est, nil); err != nil {
+		if _, err := checkRenderable(is, &d, est, nil); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -255,7 +255,7 @@ func TestProvisionalCIIRenumbered(t *testing.T) {
 				return err
 			}
 			d := draft(est, 2025, kind, time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC), q, refs, nil, "test")
-			pc, err := checkRenderable(is, d, est, nil)
+			pc, err := checkRenderable(is, &d, est, nil)
 			if err != nil {
 				return err
 			}

@@ -154,7 +154,7 @@ func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor
 		// Neither number is taken unless both documents can be rendered:
 		// a credit note without its replacement would leave the buyer
 		// with nothing to pay.
-		if _, err = checkRenderable(p.issuer, d, est, &inv); err == nil {
+		if _, err = checkRenderable(p.issuer, &d, est, &inv); err == nil {
 			err = p.replacementRenderable(ctx, inv, est, actor)
 		}
 		if err != nil {
@@ -186,7 +186,7 @@ func (p *Pipeline) replace(ctx context.Context, inv store.Invoice, reason, actor
 			}
 			return fmt.Sprintf("%s : annulée par l'avoir %s ; rien n'est plus dû d'après les faits d'aujourd'hui, pas de facture de remplacement", inv.Number, credit.Number), nil
 		}
-		if _, err = checkRenderable(p.issuer, d, est, nil); err != nil {
+		if _, err = checkRenderable(p.issuer, &d, est, nil); err != nil {
 			return "", fmt.Errorf("replace %s: %w", inv.Number, err)
 		}
 		repl, _, err = p.books.Finalise(ctx, d)
@@ -252,7 +252,7 @@ func (p *Pipeline) replacementRenderable(ctx context.Context, inv store.Invoice,
 	if err != nil || !due {
 		return err
 	}
-	_, err = checkRenderable(p.issuer, d, est, nil)
+	_, err = checkRenderable(p.issuer, &d, est, nil)
 	return err
 }
 
