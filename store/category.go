@@ -25,6 +25,11 @@ func sqlList[T ~string](values []T) string {
 // credit note (the condition of the once-per-year index).
 const notCancelled = "state <> '" + string(invoice.StateCancelled) + "'"
 
+// notComplement selects the year's one invoice of its kind, leaving out the
+// complementary invoices that name the invoice they complete (the other
+// condition of the once-per-year index).
+const notComplement = "original_invoice_id IS NULL"
+
 // overdueSQL is invoice.Overdue over invoices aliased i, left-joined with
 // the sum of their payments as p.paid; it takes one argument, the civil day
 // (dayArg). The overview's overdue totals and the overdue work list both

@@ -85,7 +85,9 @@ func validateDraft(d Draft) error {
 // A contribution or overage already finalised for the same establishment,
 // year and kind is returned as it is, with created false: a repeated task
 // never bills twice, and the database's unique index guarantees it even when
-// two workers race.
+// two workers race. A complementary invoice (one naming the invoice it
+// completes, OriginalInvoiceID) is not that one invoice: see
+// ApplyCorrection.
 func (s *Store) Finalise(ctx context.Context, d Draft) (inv Invoice, created bool, err error) {
 	if err := validateDraft(d); err != nil {
 		return Invoice{}, false, err
@@ -95,8 +97,9 @@ func (s *Store) Finalise(ctx context.Context, d Draft) (inv Invoice, created boo
 	if err != nil {
 		return Invoice{}, false, err
 	}
+	once := onePerYear(d.Kind) && d.OriginalInvoiceID == nil
 	for attempt := 0; attempt < 3; attempt++ {
-		if onePerYear(d.Kind) {
+		if once {
 			existing, err := s.invoiceOnce(ctx, s.db, d.EstablishmentID, d.Year, d.Kind)
 			if err == nil {
 				return existing, false, nil
@@ -132,7 +135,7 @@ func (s *Store) Finalise(ctx context.Context, d Draft) (inv Invoice, created boo
 			inv, err := s.InvoiceByID(ctx, id)
 			return inv, true, err
 		}
-		if onePerYear(d.Kind) && isUniqueViolation(err) {
+		if once && isUniqueViolation(err) {
 			continue // another worker finalised it first: return theirs
 		}
 		return Invoice{}, false, fmt.Errorf("finalise %s %d for establishment #%d: %w", d.Kind, d.Year, d.EstablishmentID, err)
@@ -190,7 +193,7 @@ func (s *Store) finaliseMany(ctx context.Context, tx *sqlx.Tx, drafts []Draft, i
 	for i, d := range drafts {
 		ids[i] = d.EstablishmentID
 	}
-	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE year = ? AND kind = ? AND `+notCancelled+` AND establishment_id IN (?)`,
+	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE year = ? AND kind = ? AND `+notCancelled+` AND `+notComplement+` AND establishment_id IN (?)`,
 		year, string(kind), ids)
 	if err != nil {
 		return err

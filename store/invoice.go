@@ -163,7 +163,7 @@ func nullDate(t time.Time) *time.Time {
 
 func (s *Store) invoiceOnce(ctx context.Context, q sqlx.QueryerContext, establishmentID int64, year int, kind invoice.Kind) (Invoice, error) {
 	var r invoiceRow
-	err := sqlx.GetContext(ctx, q, &r, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE establishment_id = ? AND year = ? AND kind = ? AND `+notCancelled),
+	err := sqlx.GetContext(ctx, q, &r, s.rebind(`SELECT `+invoiceColumns+` FROM invoices WHERE establishment_id = ? AND year = ? AND kind = ? AND `+notCancelled+` AND `+notComplement),
 		establishmentID, year, string(kind))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Invoice{}, ErrNotFound

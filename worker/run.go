@@ -80,7 +80,10 @@ func (p *Pipeline) enqueueRun(ctx context.Context, year int, kind invoice.Kind, 
 // that they are tried again, and enqueues one issue-batch task per block
 // of IssueBatch establishment ids holding those that have no outcome in
 // the run, so that running it again (a new request, a repeated task, a
-// reconcile after Redis lost its queue) only fills gaps.
+// reconcile after Redis lost its queue) only fills gaps; and one
+// correct-batch task per block of the establishments already invoiced, so
+// that each request reconciles what is invoiced with what today's facts
+// say is owed.
 func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	var pl RunPayload
 	if err := decode(t, &pl); err != nil {
@@ -143,10 +146,18 @@ func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	if missing == 0 {
-		return p.books.FinishRun(ctx, run.ID)
+	// Establishments already invoiced are checked against today's facts:
+	// a termination, a corrected headcount… is corrected (correct.go).
+	checked, err := p.enqueueCorrections(ctx, run.ID, pl.Year, kind, pl.Stamp, size)
+	if err != nil {
+		return err
 	}
-	p.log.Info("billing run enqueued", "year", pl.Year, "kind", kind, "run", run.ID, "establishments", total, "enqueued", missing, "failed_before", retried)
+	if missing == 0 {
+		if err := p.books.FinishRun(ctx, run.ID); err != nil {
+			return err
+		}
+	}
+	p.log.Info("billing run enqueued", "year", pl.Year, "kind", kind, "run", run.ID, "establishments", total, "enqueued", missing, "failed_before", retried, "checked", checked)
 	return nil
 }
 

@@ -21,6 +21,7 @@ func (p *Pipeline) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeKick, p.HandleKick)
 	mux.HandleFunc(TypeRun, p.HandleRun)
 	mux.HandleFunc(TypeIssueBatch, p.HandleIssueBatch)
+	mux.HandleFunc(TypeCorrectBatch, p.HandleCorrectBatch)
 	mux.HandleFunc(TypeTrackBatch, p.HandleTrackBatch)
 	mux.HandleFunc(TypeDeliver, p.HandleDeliver)
 	mux.HandleFunc(TypeTrack, p.HandleTrack)

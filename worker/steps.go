@@ -49,6 +49,8 @@ func StepName(typ string) string {
 		return "lancement des runs"
 	case TypeIssueBatch:
 		return "émission des factures"
+	case TypeCorrectBatch:
+		return "corrections (avoirs, compléments)"
 	case TypeDeliver:
 		return "dépôt Chorus Pro"
 	case TypeTrack, TypeTrackBatch:

@@ -71,6 +71,7 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 			fmt.Fprintf(c.stdout, "the %s run %d exists: %d establishment(s) not billed yet (added since), %d failed before (tried again)\n", k, year, g.Missing, g.Failed)
 		}
 	}
+	asked := time.Now().Add(-time.Second)
 	taskID, err := s.Pipeline.RequestRun(ctx, year, k, day)
 	if err != nil {
 		return err
@@ -99,6 +100,30 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	writeSummary(c.stdout, sum)
+	return writeCorrections(ctx, s.Books, year, k, asked, c.stdout)
+}
+
+// writeCorrections says what the request corrected (credit notes,
+// complementary invoices) and what it proposes for a human to confirm.
+func writeCorrections(ctx context.Context, books *store.Store, year int, k invoice.Kind, since time.Time, w io.Writer) error {
+	list, err := books.Corrections(ctx, store.CorrectionApplied, store.CorrectionProposed)
+	if err != nil {
+		return err
+	}
+	applied, proposed := 0, 0
+	for _, c := range list {
+		if c.Year != year || c.Kind != k || c.CreatedAt.Before(since) {
+			continue
+		}
+		if c.State == store.CorrectionApplied {
+			applied++
+			fmt.Fprintf(w, "  corrected: %s — %s\n", c.EstablishmentName, c.Reason)
+		} else {
+			proposed++
+			fmt.Fprintf(w, "  to confirm (correction #%d): %s — %s\n", c.ID, c.EstablishmentName, c.Reason)
+		}
+	}
+	fmt.Fprintf(w, "corrections: %d made, %d proposed for a human to confirm\n", applied, proposed)
 	return nil
 }
 
