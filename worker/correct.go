@@ -294,8 +294,8 @@ func (p *Pipeline) applyCorrection(ctx context.Context, a assessment, actor, com
 	if err != nil {
 		return CorrectResult{}, fmt.Errorf("correction of %s %d for %s: %w", a.kind, a.year, a.est.SIRET, err)
 	}
-	for _, d := range drafts {
-		if _, err := checkRenderable(p.issuer, d, a.est, a.main); err != nil {
+	for i := range drafts { // checkRenderable freezes each draft's parties too
+		if _, err := checkRenderable(p.issuer, &drafts[i], a.est, a.main); err != nil {
 			return CorrectResult{}, fmt.Errorf("correction of %s %d for %s: %w", a.kind, a.year, a.est.SIRET, err)
 		}
 	}
