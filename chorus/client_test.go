@@ -427,7 +427,20 @@ func TestDepositsUnderFaultsExactlyOnce(t *testing.T) {
 
 // depositOnce is the reconcile-before-redeposit loop the worker uses.
 func depositOnce(ctx context.Context, c *chorus.Client, number string, file []byte) error {
+	search := false // after an uncertain outcome, search before depositing again
 	for attempt := 0; attempt < 20; attempt++ {
+		if search {
+			found, serr := c.FindInvoices(ctx, chorus.SearchCriteria{Number: number})
+			if chorus.IsTransient(serr) {
+				continue // the worker's task is retried, searching first again
+			}
+			if serr != nil {
+				return fmt.Errorf("%s: reconcile: %w", number, serr)
+			}
+			if len(found) > 0 {
+				return nil // it was applied: do not deposit again
+			}
+		}
 		_, err := c.Deposit(ctx, chorus.Deposit{Filename: number + ".xml", Content: file, Syntax: chorus.SyntaxeCII16B})
 		if err == nil {
 			return nil
@@ -435,13 +448,7 @@ func depositOnce(ctx context.Context, c *chorus.Client, number string, file []by
 		if !chorus.IsUncertain(err) && !chorus.IsTransient(err) {
 			return fmt.Errorf("%s: %w", number, err)
 		}
-		found, serr := c.FindInvoices(ctx, chorus.SearchCriteria{Number: number})
-		if serr != nil {
-			return fmt.Errorf("%s: reconcile: %w", number, serr)
-		}
-		if len(found) > 0 {
-			return nil // it was applied: do not deposit again
-		}
+		search = true
 	}
 	return fmt.Errorf("%s: not deposited after 20 attempts", number)
 }

@@ -260,7 +260,7 @@ func (s *Server) workData(r *http.Request, title string, f store.WorkFilter, dec
 	}
 	v := workView{Query: lq, Today: s.today(), Heading: title}
 	for _, row := range rows {
-		wr := workRow{WorkRow: row, Due: row.TotalTTC.Sub(row.Paid)}
+		wr := workRow{WorkRow: row, Due: row.Due()}
 		wr.Plan, _ = resubmitPlan(row.Invoice)
 		if decorate != nil {
 			decorate(&wr)
@@ -380,7 +380,7 @@ func (s *Server) postalRows(ctx context.Context, lq listQuery, onlyUnmailed bool
 	}
 	var out []workRow
 	for _, row := range rows {
-		wr := workRow{WorkRow: row, Due: row.TotalTTC.Sub(row.Paid)}
+		wr := workRow{WorkRow: row, Due: row.Due()}
 		if e, ok := mailed[row.ID]; ok {
 			if onlyUnmailed {
 				continue
@@ -556,7 +556,11 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 			}
 		}
 	}
-	v.Due = inv.TotalTTC.Sub(v.Paid)
+	credited, err := s.books.Credited(ctx, inv.ID)
+	if err != nil {
+		return v, err
+	}
+	v.Due = inv.TotalTTC.Sub(credited).Sub(v.Paid)
 	if inv.State.Terminal() || !inv.Kind.Payable() {
 		v.Due = decimal.Zero
 	}

@@ -30,11 +30,23 @@ const notCancelled = "state <> '" + string(invoice.StateCancelled) + "'"
 // condition of the once-per-year index).
 const notComplement = "original_invoice_id IS NULL"
 
-// overdueSQL is invoice.Overdue over invoices aliased i, left-joined with
-// the sum of their payments as p.paid; it takes one argument, the civil day
-// (dayArg). The overview's overdue totals and the overdue work list both
-// select with it.
+// settlementJoins join invoices aliased i with what settles them: the sum
+// of their payments as p.paid, and of the credit notes that reduce them
+// without cancelling them (corrections for the difference) as c.credited.
+// What remains due on an invoice is total − credited − paid, whoever asks
+// (the overview, the work lists, overdueSQL).
+var settlementJoins = `LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS paid FROM payments GROUP BY invoice_id) p ON p.invoice_id = i.id
+		LEFT JOIN (SELECT original_invoice_id AS invoice_id, SUM(total_ttc_cents) AS credited FROM invoices
+			WHERE kind = '` + string(invoice.KindCreditNote) + `' AND cancels_invoice_id IS NULL AND original_invoice_id IS NOT NULL AND ` + notCancelled + `
+			GROUP BY original_invoice_id) c ON c.invoice_id = i.id`
+
+// dueSQL is what remains due on invoice i (see settlementJoins).
+const dueSQL = "(i.total_ttc_cents - COALESCE(c.credited, 0) - COALESCE(p.paid, 0))"
+
+// overdueSQL is invoice.Overdue over invoices aliased i, with
+// settlementJoins; it takes one argument, the civil day (dayArg). The
+// overview's overdue totals and the overdue work list both select with it.
 func overdueSQL() string {
 	return "i.state IN (" + sqlList(invoice.OpenStates()) + ") AND i.kind IN (" + sqlList(invoice.PayableKinds()) +
-		") AND i.due_date < ? AND i.total_ttc_cents > COALESCE(p.paid, 0)"
+		") AND i.due_date < ? AND " + dueSQL + " > 0"
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/jmoiron/sqlx"
 	"github.com/shopspring/decimal"
 )
 
@@ -36,12 +37,12 @@ func (s *Store) Money(ctx context.Context, today time.Time) (MoneyTotals, error)
 	// (still owed once deposited again or replaced); overdue only the open
 	// ones, as the overdue list.
 	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT
-		SUM(i.total_ttc_cents) AS invoiced,
+		SUM(i.total_ttc_cents - COALESCE(c.credited, 0)) AS invoiced,
 		SUM(COALESCE(p.paid, 0)) AS collected,
-		SUM(CASE WHEN i.state NOT IN (`+sqlList(invoice.TerminalStates())+`) AND i.total_ttc_cents > COALESCE(p.paid, 0) THEN i.total_ttc_cents - COALESCE(p.paid, 0) ELSE 0 END) AS outstanding,
-		SUM(CASE WHEN `+overdueSQL()+` THEN i.total_ttc_cents - COALESCE(p.paid, 0) ELSE 0 END) AS overdue,
+		SUM(CASE WHEN i.state NOT IN (`+sqlList(invoice.TerminalStates())+`) AND `+dueSQL+` > 0 THEN `+dueSQL+` ELSE 0 END) AS outstanding,
+		SUM(CASE WHEN `+overdueSQL()+` THEN `+dueSQL+` ELSE 0 END) AS overdue,
 		COUNT(CASE WHEN `+overdueSQL()+` THEN 1 END) AS overdue_count
-		FROM invoices i LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS paid FROM payments GROUP BY invoice_id) p ON p.invoice_id = i.id
+		FROM invoices i `+settlementJoins+`
 		WHERE i.kind IN (`+sqlList(invoice.PayableKinds())+`) AND i.`+notCancelled), dayArg(today), dayArg(today))
 	if err != nil {
 		return MoneyTotals{}, fmt.Errorf("money totals: %w", err)
@@ -58,3 +59,22 @@ func (s *Store) Money(ctx context.Context, today time.Time) (MoneyTotals, error)
 
 // dayArg is a civil day as the DATE columns hold it.
 func dayArg(t time.Time) time.Time { return invoice.CivilDay(t) }
+
+// creditedSQL sums the credit notes that reduce invoice ? without
+// cancelling it (see settlementJoins).
+const creditedSQL = `SELECT COALESCE(SUM(total_ttc_cents), 0) FROM invoices
+	WHERE original_invoice_id = ? AND kind = '` + string(invoice.KindCreditNote) + `' AND cancels_invoice_id IS NULL AND ` + notCancelled
+
+// Credited is what credit notes for a difference took off an invoice
+// without cancelling it: what is due on it is its total less this.
+func (s *Store) Credited(ctx context.Context, invoiceID int64) (decimal.Decimal, error) {
+	return s.credited(ctx, s.db, invoiceID)
+}
+
+func (s *Store) credited(ctx context.Context, q sqlx.QueryerContext, invoiceID int64) (decimal.Decimal, error) {
+	var cents int64
+	if err := sqlx.GetContext(ctx, q, &cents, s.rebind(creditedSQL), invoiceID); err != nil {
+		return decimal.Zero, fmt.Errorf("credit notes of invoice #%d: %w", invoiceID, err)
+	}
+	return fromCents(cents), nil
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
@@ -186,7 +187,11 @@ func (s *Store) markPaidIfSettled(ctx context.Context, id int64, actor string) e
 			last = p.PaidOn
 		}
 	}
-	if paid.LessThan(inv.TotalTTC) {
+	credited, err := s.Credited(ctx, id)
+	if err != nil {
+		return err
+	}
+	if paid.Add(credited).LessThan(inv.TotalTTC) {
 		return nil
 	}
 	_, err = s.Apply(ctx, id, inv.State, Change{To: invoice.StatePaid, PaidOn: &last, Actor: actor, Reason: "paiement importé"})
@@ -230,10 +235,12 @@ const indemnityBilledSQL = `EXISTS (SELECT 1 FROM invoices x JOIN payments q ON 
 func (s *Store) LatePaymentsWithoutInterest(ctx context.Context) ([]LatePayment, error) {
 	var rows []struct {
 		LatePayment
-		Total  int64 `db:"total_ttc_cents"`
-		Before int64 `db:"before_cents"`
+		Total    int64 `db:"total_ttc_cents"`
+		Credited int64 `db:"credited_cents"`
+		Before   int64 `db:"before_cents"`
 	}
 	err := s.db.SelectContext(ctx, &rows, `SELECT p.invoice_id, p.id AS payment_id, p.paid_on, p.amount_cents, i.due_date, i.total_ttc_cents,
+		(`+strings.Replace(creditedSQL, "original_invoice_id = ?", "original_invoice_id = p.invoice_id", 1)+`) AS credited_cents,
 		(SELECT COALESCE(SUM(b.amount_cents), 0) FROM payments b WHERE b.invoice_id = p.invoice_id
 			AND (b.paid_on < p.paid_on OR (b.paid_on = p.paid_on AND b.id < p.id))) AS before_cents,
 		`+fmt.Sprintf(indemnityBilledSQL, "p.invoice_id")+` AS indemnity_billed
@@ -248,7 +255,7 @@ func (s *Store) LatePaymentsWithoutInterest(ctx context.Context) ([]LatePayment,
 	for _, r := range rows {
 		lp := r.LatePayment
 		lp.PaidOn, lp.DueDate = lp.PaidOn.UTC(), lp.DueDate.UTC()
-		lp.BaseCents = min(lp.Cents, max(r.Total-r.Before, 0))
+		lp.BaseCents = min(lp.Cents, max(r.Total-r.Credited-r.Before, 0))
 		if lp.BaseCents > 0 {
 			out = append(out, lp)
 		}

@@ -96,6 +96,8 @@ func CivilDayInParis(now time.Time) time.Time {
 type paymentCheck struct {
 	inv      Invoice
 	payments []Payment
+	// credited is what credit notes for a difference took off the invoice.
+	credited decimal.Decimal
 	today    time.Time
 }
 
@@ -110,7 +112,7 @@ func (c *paymentCheck) received() decimal.Decimal {
 
 // remaining is what is still due, never below zero.
 func (c *paymentCheck) remaining() decimal.Decimal {
-	r := c.inv.TotalTTC.Sub(c.received())
+	r := c.inv.TotalTTC.Sub(c.credited).Sub(c.received())
 	if r.IsNegative() {
 		return fromCents(0)
 	}
@@ -147,5 +149,9 @@ func (s *Store) newPaymentCheck(ctx context.Context, q sqlx.QueryerContext, invo
 	if err != nil {
 		return nil, err
 	}
-	return &paymentCheck{inv: row.invoice(), payments: payments, today: today}, nil
+	credited, err := s.credited(ctx, q, invoiceID)
+	if err != nil {
+		return nil, err
+	}
+	return &paymentCheck{inv: row.invoice(), payments: payments, credited: credited, today: today}, nil
 }

@@ -105,7 +105,8 @@ type RunSummary struct {
 	Items    int
 	Outcomes map[string]int
 	States   map[string]int
-	// Invoiced is the total TTC of the run's invoices not cancelled.
+	// Invoiced is the total TTC of the run's invoices less its credit notes
+	// (a cancelled invoice counts, against the credit note cancelling it).
 	Invoiced decimal.Decimal
 	// Collected is what was received against them.
 	Collected decimal.Decimal
@@ -151,7 +152,7 @@ func (s *Store) Summary(ctx context.Context, runID int64) (RunSummary, error) {
 		Collected *int64 `db:"collected"`
 	}
 	if err := s.db.GetContext(ctx, &money, s.rebind(`SELECT
-		(SELECT SUM(total_ttc_cents) FROM invoices WHERE run_id = ? AND `+notCancelled+`) AS invoiced,
+		(SELECT SUM(CASE WHEN kind = '`+string(invoice.KindCreditNote)+`' THEN -total_ttc_cents ELSE total_ttc_cents END) FROM invoices WHERE run_id = ?) AS invoiced,
 		(SELECT SUM(p.amount_cents) FROM payments p JOIN invoices i ON i.id = p.invoice_id WHERE i.run_id = ?) AS collected`), runID, runID); err != nil {
 		return sum, fmt.Errorf("summary of run %d: %w", runID, err)
 	}

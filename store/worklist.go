@@ -35,7 +35,13 @@ type WorkRow struct {
 	EstablishmentName string
 	SIRET             string
 	Paid              decimal.Decimal
+	// Credited is what credit notes for a difference took off the invoice
+	// (corrections), without cancelling it.
+	Credited decimal.Decimal
 }
+
+// Due is what remains due: the total less what was credited and paid.
+func (r WorkRow) Due() decimal.Decimal { return r.TotalTTC.Sub(r.Credited).Sub(r.Paid) }
 
 var workSorts = map[string]string{
 	"number": "i.series, i.seq",
@@ -88,9 +94,10 @@ func (s *Store) WorkList(ctx context.Context, f WorkFilter) ([]WorkRow, error) {
 		}
 		order = strings.Join(parts, ", ")
 	}
-	q := `SELECT ` + prefixed("i.", invoiceColumns) + `, e.name AS est_name, e.siret AS est_siret, COALESCE(p.paid, 0) AS paid_cents
+	q := `SELECT ` + prefixed("i.", invoiceColumns) + `, e.name AS est_name, e.siret AS est_siret, COALESCE(p.paid, 0) AS paid_cents,
+		COALESCE(c.credited, 0) AS credited_cents
 		FROM invoices i JOIN establishments e ON e.id = i.establishment_id
-		LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS paid FROM payments GROUP BY invoice_id) p ON p.invoice_id = i.id`
+		` + settlementJoins
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -102,16 +109,17 @@ func (s *Store) WorkList(ctx context.Context, f WorkFilter) ([]WorkRow, error) {
 	q += fmt.Sprintf(" LIMIT %d", limit)
 	var rows []struct {
 		invoiceRow
-		Name  string `db:"est_name"`
-		SIRET string `db:"est_siret"`
-		Paid  int64  `db:"paid_cents"`
+		Name     string `db:"est_name"`
+		SIRET    string `db:"est_siret"`
+		Paid     int64  `db:"paid_cents"`
+		Credited int64  `db:"credited_cents"`
 	}
 	if err := s.db.SelectContext(ctx, &rows, s.rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("work list: %w", err)
 	}
 	out := make([]WorkRow, len(rows))
 	for i, r := range rows {
-		out[i] = WorkRow{Invoice: r.invoiceRow.invoice(), EstablishmentName: r.Name, SIRET: r.SIRET, Paid: fromCents(r.Paid)}
+		out[i] = WorkRow{Invoice: r.invoiceRow.invoice(), EstablishmentName: r.Name, SIRET: r.SIRET, Paid: fromCents(r.Paid), Credited: fromCents(r.Credited)}
 	}
 	return out, nil
 }

@@ -410,6 +410,18 @@ func TestE2EContributionYear(t *testing.T) {
 	if repl.CodeService != orig.CodeService || repl.Engagement != orig.Engagement {
 		t.Errorf("replacement references %q/%q, rejected invoice's %q/%q", repl.CodeService, repl.Engagement, orig.CodeService, orig.Engagement)
 	}
+	// The run's amount invoiced counts the replacement, not the rejected
+	// invoice and its credit note: what is billed now.
+	current := decimal.Zero
+	all, _ := s.books.ListInvoices(ctx, store.InvoiceFilter{Year: billedYear})
+	for _, inv := range all {
+		if inv.RunID != nil && *inv.RunID == run.ID && inv.Kind != invoice.KindCreditNote && inv.State != invoice.StateCancelled {
+			current = current.Add(inv.TotalTTC)
+		}
+	}
+	if sum, err := s.books.Summary(ctx, run.ID); err != nil || !sum.Invoiced.Equal(current) {
+		t.Errorf("run invoiced %s, want %s (%v)", sum.Invoiced, current, err)
+	}
 
 	// Late payments produce exactly one interest invoice each, at the
 	// legal rate; a second pass adds none.
