@@ -139,10 +139,11 @@ func TestE2ETwoDeploymentsOneRedis(t *testing.T) {
 	t.Cleanup(func() { insp.Close() })
 	// B's worker alone: A's run is archived with the reason, not run.
 	b.startWorker()
-	runID, err := a.p.RequestRun(ctx, billedYear, invoice.KindContribution, a.issueDay)
+	req, err := a.p.RequestRun(ctx, billedYear, invoice.KindContribution, a.issueDay)
 	if err != nil {
 		t.Fatal(err)
 	}
+	runID := req.TaskID
 	if !strings.HasPrefix(runID, idA+":run:contribution:2026") {
 		t.Fatalf("A's run task %s does not name A's books", runID)
 	}

@@ -34,27 +34,35 @@ func (p *Pipeline) EnqueueRun(ctx context.Context, year int, kind invoice.Kind, 
 	return err
 }
 
-// RequestRun asks for a billing run of a year and kind and returns its
-// task's id. Each request acts: the first bills every establishment, a
-// later one bills those the run has not billed yet — added since, or
-// failed once, their cause perhaps fixed — and nothing twice. issueDate is
-// today or later: a later day schedules the run for that day; an earlier
-// one is refused (PastIssueDateError).
-func (p *Pipeline) RequestRun(ctx context.Context, year int, kind invoice.Kind, issueDate time.Time) (string, error) {
+// RunRequest is a run asked for: its task's id, and the stamp its tasks'
+// ids end with (the run's issue and correction batches), by which a
+// caller can tell when the request's work is done.
+type RunRequest struct {
+	TaskID, Stamp string
+}
+
+// RequestRun asks for a billing run of a year and kind. Each request acts:
+// the first bills every establishment, a later one bills those the run has
+// not billed yet — added since, or failed once, their cause perhaps fixed —
+// and nothing twice, and checks the invoiced ones against today's facts
+// (corrections). issueDate is today or later: a later day schedules the run
+// for that day; an earlier one is refused (PastIssueDateError).
+func (p *Pipeline) RequestRun(ctx context.Context, year int, kind invoice.Kind, issueDate time.Time) (RunRequest, error) {
 	// A year no deliberation covers would only fail each establishment one
 	// by one: refuse the run itself, saying which years are covered.
 	if p.cat != nil {
 		if _, err := p.cat.For(year); err != nil {
-			return "", fmt.Errorf("%s run %d: %w", kind, year, err)
+			return RunRequest{}, fmt.Errorf("%s run %d: %w", kind, year, err)
 		}
 	}
 	now := p.now()
 	today, day := invoice.CivilDay(now), invoice.CivilDay(issueDate)
 	if day.Before(today) {
-		return "", &PastIssueDateError{Day: day, Today: today}
+		return RunRequest{}, &PastIssueDateError{Day: day, Today: today}
 	}
 	stamp := fmt.Sprintf(":q%d", p.wall().UnixNano())
-	return p.enqueueRun(ctx, year, kind, day, stamp, day.Sub(now))
+	id, err := p.enqueueRun(ctx, year, kind, day, stamp, day.Sub(now))
+	return RunRequest{TaskID: id, Stamp: stamp}, err
 }
 
 // enqueueRun enqueues a run task under an id ending in stamp, which its

@@ -72,7 +72,7 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 		}
 	}
 	asked := time.Now().Add(-time.Second)
-	taskID, err := s.Pipeline.RequestRun(ctx, year, k, day)
+	req, err := s.Pipeline.RequestRun(ctx, year, k, day)
 	if err != nil {
 		return err
 	}
@@ -88,14 +88,19 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	if !wait {
 		return nil
 	}
-	// The books still show the previous request's outcome: wait first for
-	// a worker to take this one.
-	if err := waitForTask(ctx, s, worker.QueueCritical, taskID, c.stdout); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithTimeout(ctx, deadline)
 	defer cancel()
-	sum, err := waitForRun(ctx, s.Books, year, k, c.stdout, troublesOf(s), nil)
+	// The books still show the previous request's outcome: wait first for
+	// a worker to take this one, then for its batches (issue, corrections)
+	// to be done; then for the invoices they made to settle.
+	if err := waitForTask(ctx, s, worker.QueueCritical, req.TaskID, c.stdout); err != nil {
+		return err
+	}
+	troubles := troublesOf(s)
+	if err := waitForStamped(ctx, s, worker.QueueDefault, req.Stamp, c.stdout, troubles); err != nil {
+		return err
+	}
+	sum, err := waitForRun(ctx, s.Books, year, k, c.stdout, troubles, nil)
 	if err != nil {
 		return err
 	}
@@ -153,6 +158,68 @@ func waitForTask(ctx context.Context, s *app.Stack, queue, id string, w io.Write
 			return fmt.Errorf("waiting for a worker to take the run: %w", err)
 		}
 	}
+}
+
+// waitForStamped waits until no task whose id ends in stamp (a run
+// request's issue and correction batches) waits or runs in queue, saying
+// meanwhile why work does not move (troubles), as waitForRun does.
+func waitForStamped(ctx context.Context, s *app.Stack, queue, stamp string, w io.Writer, troubles troubleReader) error {
+	insp := asynq.NewInspector(s.Redis)
+	defer insp.Close()
+	told := map[string]string{}
+	failing := 0
+	for poll := 0; ; poll++ {
+		if troubles != nil && poll%4 == 0 {
+			failing = sayTroubles(ctx, w, troubles, told)
+		}
+		n, err := countStamped(insp, queue, stamp)
+		if err != nil {
+			return fmt.Errorf("waiting for the run's batches: %w", err)
+		}
+		if n == 0 {
+			if poll > 0 {
+				fmt.Fprintln(w)
+			}
+			return nil
+		}
+		alert := ""
+		if failing > 0 {
+			alert = fmt.Sprintf(" — %d étape(s) en échec, voir ci-dessus", failing)
+		}
+		fmt.Fprintf(w, "\rlots de la demande en cours : %d%s  ", n, alert)
+		if err := sleepCtx(ctx, 250*time.Millisecond); err != nil {
+			fmt.Fprintln(w)
+			return fmt.Errorf("waiting for the run's batches (%d to do): %w", n, err)
+		}
+	}
+}
+
+// countStamped counts the tasks of queue not done yet whose id ends in
+// stamp.
+func countStamped(insp *asynq.Inspector, queue, stamp string) (int, error) {
+	n := 0
+	for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){
+		insp.ListPendingTasks, insp.ListActiveTasks, insp.ListScheduledTasks, insp.ListRetryTasks,
+	} {
+		for page := 1; ; page++ {
+			tasks, err := list(queue, asynq.PageSize(1000), asynq.Page(page))
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				break
+			}
+			if err != nil {
+				return 0, err
+			}
+			for _, t := range tasks {
+				if strings.HasSuffix(t.ID, stamp) {
+					n++
+				}
+			}
+			if len(tasks) < 1000 {
+				break
+			}
+		}
+	}
+	return n, nil
 }
 
 // troubleReader reads the steps of the pipeline failing now.
