@@ -186,23 +186,31 @@ func (s *Store) Gaps(ctx context.Context, runID int64) (RunGaps, error) {
 	return g, nil
 }
 
-// RunItemFailed is the outcome of an establishment a run could not bill
-// (its cause named in the item's detail).
-const RunItemFailed = "failed"
+// Outcomes of an establishment a run billed nothing for: it failed (its
+// cause named in the item's detail), it is free, or nothing is due.
+const (
+	RunItemFailed     = "failed"
+	RunItemFree       = "free"
+	RunItemNothingDue = "nothing_due"
+)
 
-// ReopenRun forgets a run's failed outcomes, so that they are tried again
-// as gaps, and marks the run running if it had finished; it returns how
-// many failed outcomes it forgot.
+// ReopenRun forgets a run's outcomes that billed nothing — failed, free,
+// nothing due — so that they are computed again from today's facts as
+// gaps (a cause fixed, a headcount corrected upwards, a convention signed
+// late), and marks the run running if it had finished; it returns how many
+// failed outcomes it forgot. (Establishments already invoiced are checked
+// by the corrections instead.)
 func (s *Store) ReopenRun(ctx context.Context, runID int64) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		res, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM run_items WHERE run_id = ? AND outcome = ?`), runID, RunItemFailed)
-		if err != nil {
+		if err := tx.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM run_items WHERE run_id = ? AND outcome = ?`), runID, RunItemFailed); err != nil {
 			return err
 		}
-		m, _ := res.RowsAffected()
-		n = int(m)
-		_, err = tx.ExecContext(ctx, s.rebind(`UPDATE billing_runs SET state = 'running', finished_at = NULL WHERE id = ? AND state = 'finished'`), runID)
+		if _, err := tx.ExecContext(ctx, s.rebind(`DELETE FROM run_items WHERE run_id = ? AND outcome IN (?, ?, ?)`),
+			runID, RunItemFailed, RunItemFree, RunItemNothingDue); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.rebind(`UPDATE billing_runs SET state = 'running', finished_at = NULL WHERE id = ? AND state = 'finished'`), runID)
 		return err
 	})
 	if err != nil {

@@ -20,9 +20,9 @@ const (
 	// Issued: an invoice was finalised (or had been, by an earlier attempt).
 	Issued Outcome = "issued"
 	// Free: the tariff makes the establishment free; no invoice.
-	Free Outcome = "free"
+	Free Outcome = store.RunItemFree
 	// NothingDue: no month of service, or usage within the allowances.
-	NothingDue Outcome = "nothing_due"
+	NothingDue Outcome = store.RunItemNothingDue
 )
 
 // quote computes what an establishment owes for a year and kind.

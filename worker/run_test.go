@@ -16,8 +16,9 @@ import (
 )
 
 // Asking for a run again bills what it has not billed: an establishment
-// added since (a late joiner) and one that failed (its headcount missing)
-// once its cause is fixed; each dated the day it is issued, not the run's
+// added since (a late joiner), one that failed (its headcount missing)
+// once its cause is fixed, and one that was free until its headcount was
+// corrected; each dated the day it is issued, not the run's
 // first day; numbers stay gap-free; nothing is billed twice. A past issue
 // date is refused. (Issue 14, problems 2 and 3: the second request was
 // swallowed by the first one's retained task id, and a late joiner's
@@ -77,13 +78,23 @@ func TestRunAskedAgainFillsGaps(t *testing.T) {
 			t.Fatalf("outcomes %v: want the establishment without headcount failed", sum.Outcomes)
 		}
 		before, _ := books.ListInvoices(ctx, store.InvoiceFilter{Year: billedYear})
+		freeBefore := sum.Outcomes["free"]
 
 		// Ten days on: the headcount arrives, and a late joiner.
 		if err := s.sb.Advance(10 * 24 * time.Hour); err != nil {
 			t.Fatal(err)
 		}
 		joiner := validSIRET(t, "2129995200001")
-		imp(append(lines, joiner+";Commune de Nouvelle-Adhésion;Mairie;;29000;Quimper;bouquet;non;2026-01-10;;non;legal;80;80"))
+		// And a free establishment's headcount is corrected: 5 agents, not 0.
+		const wasFree = "25229622300016" // SIVS de Plouguernével, teletransmission
+		var fixed []string
+		for _, l := range lines {
+			if strings.HasPrefix(l, wasFree+";") {
+				l = l[:strings.LastIndex(l, ";")+1] + "5"
+			}
+			fixed = append(fixed, l)
+		}
+		imp(append(fixed, joiner+";Commune de Nouvelle-Adhésion;Mairie;;29000;Quimper;bouquet;non;2026-01-10;;non;legal;80;80"))
 		if err := s.p.EnqueueRun(ctx, billedYear, invoice.KindContribution, first); !errors.As(err, new(*PastIssueDateError)) {
 			t.Fatalf("a run dated %s, ten days back: %v", first.Format(time.DateOnly), err)
 		}
@@ -92,12 +103,12 @@ func TestRunAskedAgainFillsGaps(t *testing.T) {
 			t.Fatal(err)
 		}
 		sum = wait(run, len(lines))
-		if sum.Outcomes["failed"] != 0 {
-			t.Fatalf("after the fix, outcomes %v", sum.Outcomes)
+		if sum.Outcomes["failed"] != 0 || sum.Outcomes["free"] != freeBefore-1 {
+			t.Fatalf("after the fix, outcomes %v (free before: %d)", sum.Outcomes, freeBefore)
 		}
 		after, _ := books.ListInvoices(ctx, store.InvoiceFilter{Year: billedYear})
-		if len(after) != len(before)+2 {
-			t.Fatalf("%d invoices before, %d after: want the two gaps billed", len(before), len(after))
+		if len(after) != len(before)+3 {
+			t.Fatalf("%d invoices before, %d after: want the two gaps and the free establishment now due billed", len(before), len(after))
 		}
 		per := map[int64]int{}
 		for i, inv := range after {
