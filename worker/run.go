@@ -74,7 +74,7 @@ func (p *Pipeline) enqueueRun(ctx context.Context, year int, kind invoice.Kind, 
 	if in > 0 {
 		opts = append(opts, asynq.ProcessIn(in))
 	}
-	if err := p.enqueue(ctx, TypeRun, RunPayload{Year: year, Kind: string(kind), IssueDate: day.Format(time.DateOnly), Stamp: stamp}, id, opts...); err != nil {
+	if err := p.enqueue(ctx, TypeRun, RunPayload{Year: year, Kind: string(kind), IssueDate: day.Format(time.DateOnly), Stamp: stamp, Recompute: true}, id, opts...); err != nil {
 		return "", err
 	}
 	books, err := p.books.Identity(ctx)
@@ -84,8 +84,10 @@ func (p *Pipeline) enqueueRun(ctx context.Context, year int, kind invoice.Kind, 
 	return booksTaskID(books, id), nil // the id the queue knows it by
 }
 
-// HandleRun records the run in the books, forgets its failed outcomes so
-// that they are tried again, and enqueues one issue-batch task per block
+// HandleRun records the run in the books; for a request (Recompute, not a
+// reconcile, which only finishes what is under way) forgets the outcomes
+// that billed nothing — failed, free, nothing due — so that they are
+// computed again from today's facts; and enqueues one issue-batch task per block
 // of IssueBatch establishment ids holding those that have no outcome in
 // the run, so that running it again (a new request, a repeated task, a
 // reconcile after Redis lost its queue) only fills gaps; and one
@@ -112,9 +114,11 @@ func (p *Pipeline) HandleRun(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	retried, err := p.books.ReopenRun(ctx, run.ID)
-	if err != nil {
-		return err
+	retried := 0
+	if pl.Recompute {
+		if retried, err = p.books.ReopenRun(ctx, run.ID); err != nil {
+			return err
+		}
 	}
 	total, err := p.books.CountEstablishments(ctx)
 	if err != nil {

@@ -42,9 +42,14 @@ type RunPayload struct {
 	Year      int    `json:"year"`
 	Kind      string `json:"kind"`
 	IssueDate string `json:"issue_date"` // YYYY-MM-DD
-	// Stamp, set by the reconciler, makes the issue tasks' ids new, so that
-	// tasks orphaned by a killed worker do not block their replacements.
+	// Stamp makes the issue tasks' ids new: each request's (RequestRun, the
+	// daily kick), and the reconciler's, so that tasks orphaned by a killed
+	// worker do not block their replacements.
 	Stamp string `json:"stamp,omitempty"`
+	// Recompute, set by a request (not by the reconciler, which only
+	// finishes what is under way), has the run compute again what it billed
+	// nothing for: failed, free, nothing due.
+	Recompute bool `json:"recompute,omitempty"`
 }
 
 // IssueBatchPayload asks to bill a batch of establishments in a run.
