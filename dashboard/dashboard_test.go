@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,6 +24,7 @@ func (e *env) routes() []struct{ method, path string } {
 		{"GET", "/courrier"},
 		{"GET", "/courrier/lot.pdf"},
 		{"GET", "/retards"},
+		{"GET", "/corrections"},
 		{"GET", "/recherche?q=commune"},
 		{"GET", "/factures/" + e.awaiting},
 		{"GET", "/factures/" + e.awaiting + "/documents/pdf"},
@@ -35,6 +37,8 @@ func (e *env) routes() []struct{ method, path string } {
 		{"POST", "/factures/" + e.awaiting + "/references"},
 		{"POST", "/factures/" + e.rejected + "/resoumettre"},
 		{"POST", "/courrier/envoi"},
+		{"POST", fmt.Sprintf("/corrections/%d/confirmer", e.correction)},
+		{"POST", fmt.Sprintf("/corrections/%d/ecarter", e.correction)},
 		{"POST", "/queues/api/queues/default:pause"},
 	}
 }
@@ -213,6 +217,8 @@ func TestViewerCannotChangeAnything(t *testing.T) {
 		{"/factures/" + e.awaiting + "/references", url.Values{"engagement": {"EJ-2026-0042"}}},
 		{"/factures/" + e.rejected + "/resoumettre", url.Values{"confirmer": {"oui"}, "etat": {"rejected/REJETEE"}}},
 		{"/courrier/envoi", url.Values{"facture": {e.postal}, "date": {"2026-03-01"}}},
+		{fmt.Sprintf("/corrections/%d/confirmer", e.correction), url.Values{"commentaire": {"ok"}}},
+		{fmt.Sprintf("/corrections/%d/ecarter", e.correction), url.Values{"commentaire": {"non"}}},
 	} {
 		if w := e.do("POST", tc.path, e.viewer, tc.form); w.Code != http.StatusForbidden {
 			t.Errorf("viewer POST %s: %d", tc.path, w.Code)

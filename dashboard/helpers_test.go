@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -39,6 +40,9 @@ type fakeActions struct {
 	p     *worker.Pipeline
 	mu    sync.Mutex
 	calls []resubmitCall
+	// correctionErr, when set, is what ConfirmCorrection and
+	// DismissCorrection answer (nothing is recorded then).
+	correctionErr error
 }
 
 func (f *fakeActions) record(c resubmitCall) {
@@ -62,6 +66,26 @@ func (f *fakeActions) FillReferences(ctx context.Context, number, code, eng, act
 
 func (f *fakeActions) MarkMailed(ctx context.Context, numbers []string, day time.Time, actor string) ([]string, error) {
 	return f.p.MarkMailed(ctx, numbers, day, actor)
+}
+
+// ConfirmCorrection records the confirmation (number "correction #ID",
+// reason "confirm: COMMENT") and says it did.
+func (f *fakeActions) ConfirmCorrection(_ context.Context, id int64, actor, comment string) (string, error) {
+	return f.decide(id, "confirm", actor, comment)
+}
+
+// DismissCorrection records the dismissal like ConfirmCorrection.
+func (f *fakeActions) DismissCorrection(_ context.Context, id int64, actor, comment string) (string, error) {
+	return f.decide(id, "dismiss", actor, comment)
+}
+
+func (f *fakeActions) decide(id int64, what, actor, comment string) (string, error) {
+	if f.correctionErr != nil {
+		return "", f.correctionErr
+	}
+	number := "correction #" + strconv.FormatInt(id, 10)
+	f.record(resubmitCall{number, what + ": " + comment, actor})
+	return number + " : " + what, nil
 }
 
 // discardQueue accepts every task.
@@ -121,6 +145,8 @@ type env struct {
 	operator *http.Cookie
 	// invoice numbers by role
 	awaiting, rejected, platformRejected, postal, overdue, suspended string
+	// correction is a proposal on the overdue (delivered) invoice.
+	correction int64
 }
 
 const testPassword = "correct horse battery"
@@ -195,6 +221,15 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 		store.Change{To: invoice.StateDeposited}, store.Change{To: invoice.StateDelivered, ChorusStatus: s("MISE_A_DISPOSITION")})
 	e.suspended = mk(ests[5], "3450.00", recent, store.Change{To: invoice.StateDelivering}, store.Change{To: invoice.StateDeposited},
 		store.Change{To: invoice.StateDelivered, ChorusStatus: s("SUSPENDUE"), StatusReason: s("Merci de joindre le bon de commande")})
+
+	ov := e.invoice(e.overdue)
+	c, _, err := books.ProposeCorrection(ctx, store.Correction{EstablishmentID: ov.EstablishmentID, Year: 2025, Kind: invoice.KindContribution,
+		Basis: strconv.FormatInt(ov.ID, 10), InvoiceID: ov.ID, Owed: decimal.RequireFromString("2012.50"), Invoiced: ov.TotalHT,
+		OwedTTC: decimal.RequireFromString("2415.00"), InvoicedTTC: ov.TotalTTC, Reason: "effectif 2025 corrigé : 30 → 45"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.correction = c.ID
 
 	for name, role := range map[string]string{"victor": store.RoleViewer, "olivia": store.RoleOperator} {
 		h, err := HashPassword(testPassword)

@@ -42,7 +42,9 @@ type overviewView struct {
 	QueueErr string
 	// Work is how many invoices wait in each work list.
 	Awaiting, Rejected, Suspended, Postal, Overdue int
-	Console                                        bool
+	// Corrections is how many corrections wait for a human.
+	Corrections int
+	Console     bool
 	// Inspected tells whether the queues could be looked at.
 	Inspected bool
 	// Troubles are the steps of the pipeline failing now, with their last
@@ -90,6 +92,11 @@ func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
 		return v, err
 	}
 	v.Postal = len(postal)
+	proposed, err := s.books.Corrections(ctx, store.CorrectionProposed)
+	if err != nil {
+		return v, err
+	}
+	v.Corrections = len(proposed)
 	if v.Queues, err = s.queueHealth(); err != nil {
 		s.log.Warn("queue health", "error", err)
 		v.QueueErr = "Files d'attente injoignables (Redis)."

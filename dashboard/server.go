@@ -30,6 +30,8 @@ type Actions interface {
 	Resubmit(ctx context.Context, number, reason, actor string) (string, error)
 	FillReferences(ctx context.Context, number, codeService, engagement, actor string) (string, error)
 	MarkMailed(ctx context.Context, numbers []string, day time.Time, actor string) ([]string, error)
+	ConfirmCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
+	DismissCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
 }
 
 // QueueInspector reads the queues' health (an *asynq.Inspector).
@@ -166,6 +168,7 @@ func (s *Server) routes() http.Handler {
 	user("GET /courrier", s.workPostal)
 	user("GET /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)
+	user("GET /corrections", s.workCorrections)
 	user("GET /recherche", s.search)
 	user("GET /factures/{number}", s.invoicePage)
 	user("GET /factures/{number}/documents/{format}", s.document)
@@ -174,6 +177,8 @@ func (s *Server) routes() http.Handler {
 	op("POST /factures/{number}/references", s.setReferences)
 	op("POST /factures/{number}/resoumettre", s.resubmit)
 	op("POST /courrier/envoi", s.markMailed)
+	op("POST /corrections/{id}/confirmer", s.confirmCorrection)
+	op("POST /corrections/{id}/ecarter", s.dismissCorrection)
 	if s.cfg.Redis != nil {
 		viewer, operator := s.queueConsoles()
 		mux.Handle("/queues/", s.requireUser(s.queueConsole(viewer, operator)))

@@ -52,6 +52,7 @@ func commands() []command {
 		{"sandbox", "serve a local Chorus Pro (for the demo and the tests)", runSandbox},
 		{"work", "run a worker: issue, deliver and track invoices, and the scheduler", runWork},
 		{"run", "ask for a yearly billing run (contributions or overage), optionally wait for it", runRun},
+		{"corrections", "list the corrections to confirm (facts changed after invoicing), confirm or dismiss one", runCorrections},
 		{"resubmit", "deliver again, replace, recycle or complete an invoice the finance team fixed", runResubmit},
 		{"serve", "serve the finance dashboard (runs, work lists, invoices, queue console)", runServe},
 		{"users", "manage the dashboard's users: add, passwd, disable, list", runUsers},
@@ -128,9 +129,9 @@ func (c *cli) help(w io.Writer) {
 	cmds := commands()
 	sort.Slice(cmds, func(i, j int) bool { return cmds[i].name < cmds[j].name })
 	for _, cmd := range cmds {
-		fmt.Fprintf(w, "  %-10s %s\n", cmd.name, cmd.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", cmd.name, cmd.summary)
 	}
-	fmt.Fprintf(w, "  %-10s %s\n", "help", "list the commands, or show one: chorusbill help COMMAND")
+	fmt.Fprintf(w, "  %-11s %s\n", "help", "list the commands, or show one: chorusbill help COMMAND")
 	fmt.Fprintln(w, "\nEnvironment:")
 	for _, v := range app.Variables() {
 		if len(v[0]) > 28 {
