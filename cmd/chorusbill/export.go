@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,7 +100,7 @@ func runExport(ctx context.Context, c *cli, args []string) error {
 }
 
 func exportBatch(ctx context.Context, c *cli, s *store.Store, is document.Issuer, invoices []store.Invoice, out string, year int) error {
-	var docs []document.Document
+	var post []store.Invoice
 	for _, inv := range invoices {
 		est, err := s.EstablishmentByID(ctx, inv.EstablishmentID)
 		if err != nil {
@@ -108,17 +109,15 @@ func exportBatch(ctx context.Context, c *cli, s *store.Store, is document.Issuer
 		if est.OnChorus && inv.Channel != "postal" {
 			continue
 		}
-		d, err := worker.BuildDocument(ctx, s, is, inv)
-		if err != nil {
-			return err
-		}
-		docs = append(docs, d)
+		post = append(post, inv)
 	}
-	if len(docs) == 0 {
+	if len(post) == 0 {
 		fmt.Fprintln(c.stdout, "no invoice to post in this selection")
 		return nil
 	}
-	pdf, err := document.RenderBatch(docs)
+	// As the dashboard prints: each invoice's PDF stored with its checksum,
+	// and the batch's checksum in each one's audit trail.
+	pdf, err := worker.PrintBatch(ctx, s, is, post, "cli:export")
 	if err != nil {
 		return err
 	}
@@ -130,6 +129,7 @@ func exportBatch(ctx context.Context, c *cli, s *store.Store, is document.Issuer
 	if err := os.WriteFile(path, pdf, 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(c.stdout, "%s  %d invoice(s) to post, %d bytes\n", path, len(docs), len(pdf))
+	sum := sha256.Sum256(pdf)
+	fmt.Fprintf(c.stdout, "%s  %d invoice(s) to post, %d bytes  sha256 %x (recorded in each invoice's audit trail)\n", path, len(post), len(pdf), sum)
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -93,6 +94,37 @@ func TestExport(t *testing.T) {
 	}
 	if !strings.Contains(stdout, fmt.Sprintf("  %d invoice(s) to post", postal)) {
 		t.Errorf("print batch holds the wrong number of invoices (want %d): %q", postal, stdout)
+	}
+	// Printed as the dashboard prints: the batch's checksum is in the audit
+	// trail of each invoice it holds.
+	batch, err := os.ReadFile(filepath.Join(out, "print-batch-2025.pdf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256(batch))
+	if !strings.Contains(stdout, "sha256 "+sum) {
+		t.Errorf("print batch checksum not said: %q", stdout)
+	}
+	s, err = store.Open(ctx, environ[envDatabaseURL]) // closed above, before the commands ran
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	all, err := s.ListInvoices(ctx, store.InvoiceFilter{})
+	if err != nil || len(all) == 0 {
+		t.Fatalf("invoices: %d, %v", len(all), err)
+	}
+	recorded := 0
+	for _, inv := range all {
+		trail, _ := s.AuditTrail(ctx, "invoice", inv.ID)
+		for _, ev := range trail {
+			if strings.Contains(ev.Reason, sum) {
+				recorded++
+			}
+		}
+	}
+	if recorded != postal {
+		t.Errorf("the batch's checksum is in %d audit trails, want %d", recorded, postal)
 	}
 	if code, _, errOut := runCLI(t, environ, "invoices", "export", "--format", "docx", "--out", out); code != 2 || !strings.Contains(errOut, "--format must be one of") {
 		t.Errorf("bad format: %d %q", code, errOut)
