@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/tariff"
 	"github.com/shopspring/decimal"
 )
 
@@ -73,13 +74,15 @@ func parseDecimal(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
-// usageFlag collects repeated --usage CODE=QTY.
-type usageFlag map[string]decimal.Decimal
+// usageFlag collects repeated --usage CODE=QTY, the quantities as typed:
+// how to read one (a count or a measure) is the service's to say, once the
+// deliberation is known (quantities).
+type usageFlag map[string]string
 
 func (u usageFlag) String() string {
 	var parts []string
 	for k, v := range u {
-		parts = append(parts, k+"="+v.String())
+		parts = append(parts, k+"="+v)
 	}
 	return strings.Join(parts, ",")
 }
@@ -93,12 +96,32 @@ func (u usageFlag) Set(s string) error {
 	if _, dup := u[code]; dup {
 		return fmt.Errorf("service %s is given twice", code)
 	}
-	d, err := parseDecimal(qty)
-	if err != nil {
-		return fmt.Errorf("quantity of %s: %w", code, err)
-	}
-	u[code] = d
+	u[code] = strings.TrimSpace(qty)
 	return nil
+}
+
+// quantities reads the quantities as the services of d read them (the
+// usage import's rule: "1,500" SMS is ambiguous, not 1.5).
+func (u usageFlag) quantities(d *tariff.Deliberation) (map[string]decimal.Decimal, error) {
+	out := make(map[string]decimal.Decimal, len(u))
+	for code, text := range u {
+		svc, ok := d.Service(code)
+		if !ok {
+			// Left to the overage, which names the services it knows.
+			q, err := parseDecimal(text)
+			if err != nil {
+				return nil, fmt.Errorf("--usage %s: %w", code, err)
+			}
+			out[code] = q
+			continue
+		}
+		q, err := svc.ParseQuantity(text)
+		if err != nil {
+			return nil, fmt.Errorf("--usage %s: %w", code, err)
+		}
+		out[code] = q
+	}
+	return out, nil
 }
 
 func frenchDate(t time.Time) string { return t.Format("02/01/2006") }

@@ -99,7 +99,7 @@ func TestQuoteErrors(t *testing.T) {
 		{"teletransmission 20+", []string{"--year", "2025", "--headcount", "20", "--offer", "teletransmission", "--existing"}, 1, "must take the bouquet"},
 		{"year past the convention", []string{"--year", "2030", "--headcount", "5", "--existing"}, 1, "year 2030 is outside the convention"},
 		{"unknown service", []string{"--kind", "overage", "--year", "2025", "--headcount", "5", "--usage", "fax=3"}, 1, "usage fax: unknown service code"},
-		{"negative quantity", []string{"--kind", "overage", "--year", "2025", "--headcount", "5", "--usage", "rdv-sms=-4"}, 1, "quantity -4 is negative"},
+		{"negative quantity", []string{"--kind", "overage", "--year", "2025", "--headcount", "5", "--usage", "rdv-sms=-4"}, 2, "--usage rdv-sms: -4 is negative"},
 		{"impossible date", []string{"--year", "2025", "--headcount", "5", "--received", "2025-02-30"}, 2, `"2025-02-30" is not a valid date`},
 		{"no start", []string{"--year", "2025", "--headcount", "5"}, 2, "--received DATE or --existing is required"},
 		{"no headcount", []string{"--year", "2025", "--existing"}, 2, "--headcount is required"},
@@ -107,6 +107,8 @@ func TestQuoteErrors(t *testing.T) {
 		{"bad kind", []string{"--year", "2025", "--existing", "--headcount", "3", "--kind", "interest"}, 2, "--kind must be contribution or overage"},
 		{"duplicate usage", []string{"--kind", "overage", "--year", "2025", "--headcount", "5", "--usage", "rdv-sms=1", "--usage", "rdv-sms=2"}, 2, "service rdv-sms is given twice"},
 		{"bad quantity", []string{"--kind", "overage", "--year", "2025", "--headcount", "5", "--usage", "rdv-sms=lots"}, 2, `"lots" is not a number`},
+		{"ambiguous count", []string{"--kind", "overage", "--year", "2025", "--headcount", "30", "--existing", "--usage", "signature-sms=1,500"}, 2, `"1,500" is ambiguous`},
+		{"fractional count", []string{"--kind", "overage", "--year", "2025", "--headcount", "30", "--existing", "--usage", "signature-sms=1.5"}, 2, "1.5 is not a whole number"},
 		{"termination before convention", []string{"--year", "2025", "--headcount", "5", "--received", "2025-05-01", "--termination-received", "2025-04-01"}, 1, "before the convention itself"},
 	}
 	for _, tt := range tests {

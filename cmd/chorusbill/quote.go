@@ -78,7 +78,15 @@ func runQuote(_ context.Context, c *cli, args []string) error {
 	e := tariff.Establishment{Offer: o, Headcount: headcount, Existing: existing, Received: received.t, TerminationReceived: terminated.t}
 	var q tariff.Quote
 	if k == invoice.KindOverage {
-		q, err = cat.Overage(e, year, usage)
+		d, derr := cat.For(year)
+		if derr != nil {
+			return derr
+		}
+		quantities, qerr := usage.quantities(d)
+		if qerr != nil {
+			return usagef("%v", qerr)
+		}
+		q, err = cat.Overage(e, year, quantities)
 	} else {
 		q, err = cat.Contribution(e, year)
 	}
