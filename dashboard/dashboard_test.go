@@ -22,7 +22,6 @@ func (e *env) routes() []struct{ method, path string } {
 		{"GET", "/rejets"},
 		{"GET", "/suspendues"},
 		{"GET", "/courrier"},
-		{"GET", "/courrier/lot.pdf"},
 		{"GET", "/retards"},
 		{"GET", "/corrections"},
 		{"GET", "/recherche?q=commune"},
@@ -37,6 +36,7 @@ func (e *env) routes() []struct{ method, path string } {
 		{"POST", "/factures/" + e.awaiting + "/references"},
 		{"POST", "/factures/" + e.rejected + "/resoumettre"},
 		{"POST", "/courrier/envoi"},
+		{"POST", "/courrier/lot.pdf"},
 		{"POST", fmt.Sprintf("/corrections/%d/confirmer", e.correction)},
 		{"POST", fmt.Sprintf("/corrections/%d/ecarter", e.correction)},
 		{"POST", "/queues/api/queues/default:pause"},
@@ -450,11 +450,19 @@ func TestDownloads(t *testing.T) {
 		{"/factures/" + e.overdue + "/documents/ubl", "application/xml", "<?xml", e.overdue + ".ubl.xml"},
 		{"/courrier/lot.pdf", "application/pdf", "%PDF", "lot-impression"},
 	} {
-		w := e.do("GET", tc.path, e.viewer, nil)
+		var form url.Values
+		method := "GET"
+		if strings.HasPrefix(tc.path, "/courrier/") {
+			method, form = "POST", url.Values{"q": {""}} // printing writes to the books: a POST
+		}
+		w := e.do(method, tc.path, e.viewer, form)
 		if w.Code != http.StatusOK || w.Header().Get("Content-Type") != tc.ctype || !strings.HasPrefix(w.Body.String(), tc.magic) ||
 			!strings.Contains(w.Header().Get("Content-Disposition"), tc.name) {
 			t.Errorf("%s: %d %s %q", tc.path, w.Code, w.Header().Get("Content-Type"), w.Header().Get("Content-Disposition"))
 		}
+	}
+	if w := e.do("GET", "/courrier/lot.pdf", e.viewer, nil); w.Code == http.StatusOK {
+		t.Errorf("the print batch answers a GET: printing would be recorded by a prefetch")
 	}
 	if w := e.do("GET", "/factures/"+e.overdue+"/documents/exe", e.viewer, nil); w.Code != http.StatusNotFound {
 		t.Errorf("unknown format: %d", w.Code)

@@ -178,8 +178,10 @@ type listQuery struct {
 	Sort string
 }
 
-func parseListQuery(r *http.Request) listQuery {
-	q := r.URL.Query()
+func parseListQuery(r *http.Request) listQuery { return listQueryFrom(r.URL.Query()) }
+
+// listQueryFrom reads a work list's filter and sort from URL or form values.
+func listQueryFrom(q url.Values) listQuery {
 	lq := listQuery{Q: strings.TrimSpace(q.Get("q")), Sort: q.Get("tri")}
 	lq.Year, _ = strconv.Atoi(q.Get("annee"))
 	return lq
@@ -426,10 +428,17 @@ func (s *Server) workPostal(w http.ResponseWriter, r *http.Request) {
 
 // printBatch is the PDF of the postal invoices listed (same filter), each
 // on a fresh sheet, for the print shop.
+// printBatch is a POST: printing writes to the books (each PDF kept with
+// its checksum, the batch's checksum in the audit trail), which a GET — a
+// prefetch, a crawler, a reload — must not do.
 func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
 	p, _ := userFrom(r.Context())
-	lq := parseListQuery(r)
-	rows, err := s.postalRows(r.Context(), lq, r.URL.Query().Get("a_envoyer") == "1")
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Formulaire illisible.")
+		return
+	}
+	lq := listQueryFrom(r.PostForm)
+	rows, err := s.postalRows(r.Context(), lq, r.PostForm.Get("a_envoyer") == "1")
 	if err != nil {
 		s.serverError(w, r, err)
 		return

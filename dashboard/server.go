@@ -166,7 +166,7 @@ func (s *Server) routes() http.Handler {
 	user("GET /rejets", s.workRejected)
 	user("GET /suspendues", s.workSuspended)
 	user("GET /courrier", s.workPostal)
-	user("GET /courrier/lot.pdf", s.printBatch)
+	user("POST /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)
 	user("GET /corrections", s.workCorrections)
 	user("GET /recherche", s.search)
