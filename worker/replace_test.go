@@ -19,7 +19,7 @@ import (
 func TestReplacementFollowsTodaysFacts(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		p, est, inv := correctionBooks(t, s)
+		p, _, inv := correctionBooks(t, s)
 		for _, c := range []store.Change{
 			{To: invoice.StateDelivering, Actor: "test"},
 			{To: invoice.StateDeposited, Actor: "test"},
@@ -31,7 +31,7 @@ func TestReplacementFollowsTodaysFacts(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		est = changeFacts(t, s, "2026-03-16", 81) // terminated: service ends 31/05
+		est := changeFacts(t, s, "2026-03-16", 81) // terminated: service ends 31/05
 		want, err := quote(ctx, s, catalog(t), est, 2026, invoice.KindContribution)
 		if err != nil {
 			t.Fatal(err)
