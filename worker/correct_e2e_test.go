@@ -2,8 +2,6 @@ package worker
 
 import (
 	"context"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -25,37 +23,10 @@ func TestE2ECorrectionsConverge(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, books *store.Store) {
 		ctx := context.Background()
 		s := newStack(t, books, sandbox.Faults{})
-		cat := catalog(t)
-		sample, err := os.ReadFile("../fixtures/sample/establishments.csv")
-		if err != nil {
-			t.Fatal(err)
-		}
 		const failing, lanester = "19290263300010", "26569104800010"
-		lines := strings.Split(strings.TrimRight(string(sample), "\n"), "\n")
-		edit := func(prefix, last string, termination string) []string {
-			out := make([]string, len(lines))
-			for i, l := range lines {
-				out[i] = l
-				if strings.HasPrefix(l, prefix+";") {
-					f := strings.Split(l, ";")
-					if last != "-" {
-						f[len(f)-1] = last
-					}
-					if termination != "" {
-						f[9] = termination
-					}
-					out[i] = strings.Join(f, ";")
-				}
-			}
-			return out
-		}
-		imp := func(rows []string) {
-			t.Helper()
-			if _, err := books.ImportEstablishments(ctx, "establishments.csv", strings.NewReader(strings.Join(rows, "\n")+"\n"), cat, "test"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		imp(edit(failing, "", ""))
+		lines := sampleRows(t)
+		imp := func(rows []string) { importRows(t, books, rows) }
+		imp(withFields(lines, failing, map[int]string{colHeadcount2026: ""}))
 		today := invoice.CivilDay(s.p.now())
 		if err := s.p.EnqueueRun(ctx, billedYear, invoice.KindContribution, today); err != nil {
 			t.Fatal(err)
@@ -63,8 +34,8 @@ func TestE2ECorrectionsConverge(t *testing.T) {
 		s.settle(ctx, 0)
 
 		// The facts change; the finance team asks for the run again.
-		lines = edit(kerHeol, "-", "2026-03-16")
-		lines = edit(lanester, "120", "")
+		lines = withFields(lines, kerHeol, map[int]string{colTermination: "2026-03-16"})
+		lines = withFields(lines, lanester, map[int]string{colHeadcount2026: "120"})
 		joiner := validSIRET(t, "2129995200001")
 		lines = append(lines, joiner+";Commune de Nouvelle-Adhésion;Mairie;;29000;Quimper;bouquet;non;2026-01-10;;non;legal;80;80")
 		imp(lines)

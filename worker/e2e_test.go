@@ -361,19 +361,7 @@ func TestE2EContributionYear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sample, _ := os.ReadFile("../fixtures/sample/establishments.csv")
-	var corrected []string
-	for i, l := range strings.Split(strings.TrimRight(string(sample), "\n"), "\n") {
-		if i == 0 || strings.HasPrefix(l, rejEst.SIRET+";") {
-			if i > 0 {
-				l = l[:strings.LastIndex(l, ";")+1] + "900" // a larger bracket
-			}
-			corrected = append(corrected, l)
-		}
-	}
-	if _, err := s.books.ImportEstablishments(ctx, "establishments.csv", strings.NewReader(strings.Join(corrected, "\n")+"\n"), catalog(t), "finance"); err != nil {
-		t.Fatal(err)
-	}
+	importRows(t, s.books, withFields(sampleRows(t), rejEst.SIRET, map[int]string{colHeadcount2026: "900"})) // a larger bracket
 	rejEst, _ = s.books.EstablishmentByID(ctx, buyerRejected.EstablishmentID)
 	wantQ, err := quote(ctx, s.books, catalog(t), rejEst, buyerRejected.Year, buyerRejected.Kind)
 	if err != nil {

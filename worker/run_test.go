@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"strings"
 	"testing"
 	"time"
 
@@ -27,27 +25,10 @@ func TestRunAskedAgainFillsGaps(t *testing.T) {
 	storetest.ForEach(t, func(t *testing.T, books *store.Store) {
 		ctx := context.Background()
 		s := newStack(t, books, sandbox.Faults{})
-		cat := catalog(t)
-		sample, err := os.ReadFile("../fixtures/sample/establishments.csv")
-		if err != nil {
-			t.Fatal(err)
-		}
 		const failing = "19290263300010" // Collège Jean Moulin
-		lines := strings.Split(strings.TrimRight(string(sample), "\n"), "\n")
-		var withoutHeadcount []string
-		for _, l := range lines {
-			if strings.HasPrefix(l, failing+";") {
-				l = l[:strings.LastIndex(l, ";")+1] // its 2026 headcount not known yet
-			}
-			withoutHeadcount = append(withoutHeadcount, l)
-		}
-		imp := func(rows []string) {
-			t.Helper()
-			if _, err := books.ImportEstablishments(ctx, "establishments.csv", strings.NewReader(strings.Join(rows, "\n")+"\n"), cat, "test"); err != nil {
-				t.Fatal(err)
-			}
-		}
-		imp(withoutHeadcount)
+		lines := sampleRows(t)
+		imp := func(rows []string) { importRows(t, books, rows) }
+		imp(withFields(lines, failing, map[int]string{colHeadcount2026: ""})) // its 2026 headcount not known yet
 		wait := func(run store.Run, n int) store.RunSummary {
 			t.Helper()
 			deadline := time.Now().Add(60 * time.Second)
@@ -87,13 +68,7 @@ func TestRunAskedAgainFillsGaps(t *testing.T) {
 		joiner := validSIRET(t, "2129995200001")
 		// And a free establishment's headcount is corrected: 5 agents, not 0.
 		const wasFree = "25229622300016" // SIVS de Plouguernével, teletransmission
-		var fixed []string
-		for _, l := range lines {
-			if strings.HasPrefix(l, wasFree+";") {
-				l = l[:strings.LastIndex(l, ";")+1] + "5"
-			}
-			fixed = append(fixed, l)
-		}
+		fixed := withFields(lines, wasFree, map[int]string{colHeadcount2026: "5"})
 		imp(append(fixed, joiner+";Commune de Nouvelle-Adhésion;Mairie;;29000;Quimper;bouquet;non;2026-01-10;;non;legal;80;80"))
 		if err := s.p.EnqueueRun(ctx, billedYear, invoice.KindContribution, first); !errors.As(err, new(*PastIssueDateError)) {
 			t.Fatalf("a run dated %s, ten days back: %v", first.Format(time.DateOnly), err)
