@@ -142,6 +142,10 @@ func newBencher(ctx context.Context, conf app.Config, o BenchOptions, stdout, st
 		rdb.Close()
 		return nil, fmt.Errorf("redis at %s: %w (run `make services`)", o.RedisURL, err)
 	}
+	if err := claimRedis(ctx, rdb, o.RedisURL); err != nil {
+		rdb.Close()
+		return nil, err
+	}
 	if _, ok := stderr.(*os.File); !ok {
 		// The workers write there too, each through a goroutine of its
 		// own (os/exec copies what is not a file).
@@ -163,7 +167,7 @@ func (s *syncWriter) Write(p []byte) (int, error) {
 }
 
 func (b *bencher) close() {
-	b.rdb.FlushDB(context.Background())
+	flushOwn(context.Background(), b.rdb)
 	b.rdb.Close()
 }
 
@@ -216,8 +220,8 @@ func serverConfig(cfg worker.Config) asynq.Config {
 }
 
 func (b *bencher) flush(ctx context.Context) error {
-	if err := b.rdb.FlushDB(ctx).Err(); err != nil {
-		return fmt.Errorf("flush Redis %s: %w", b.o.RedisURL, err)
+	if err := flushOwn(ctx, b.rdb); err != nil {
+		return fmt.Errorf("flush Redis %s: %w", redactUserinfo(b.o.RedisURL), err)
 	}
 	return nil
 }

@@ -89,7 +89,10 @@ func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr 
 	}
 	rdb := redis.NewClient(ropt)
 	defer rdb.Close()
-	if err := rdb.FlushDB(ctx).Err(); err != nil {
+	if err := claimRedis(ctx, rdb, redisURL); err != nil {
+		return err
+	}
+	if err := flushOwn(ctx, rdb); err != nil {
 		return fmt.Errorf("redis: %w", err)
 	}
 
@@ -241,7 +244,7 @@ func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr 
 				return err
 			}
 			if !flushed && done > n/3 {
-				rdb.FlushDB(ctx)
+				flushOwn(ctx, rdb) // the queue lost: the books must rebuild it
 				flushed = true
 				say("Redis flushed at %d/%d", done, n)
 			}
