@@ -39,6 +39,8 @@ func (p *Pipeline) EnqueueRun(ctx context.Context, year int, kind invoice.Kind, 
 // caller can tell when the request's work is done.
 type RunRequest struct {
 	TaskID, Stamp string
+	// Scheduled is the later day the run waits for; zero when it runs now.
+	Scheduled time.Time
 }
 
 // RequestRun asks for a billing run of a year and kind. Each request acts:
@@ -62,7 +64,11 @@ func (p *Pipeline) RequestRun(ctx context.Context, year int, kind invoice.Kind, 
 	}
 	stamp := fmt.Sprintf(":q%d", p.wall().UnixNano())
 	id, err := p.enqueueRun(ctx, year, kind, day, stamp, day.Sub(now))
-	return RunRequest{TaskID: id, Stamp: stamp}, err
+	req := RunRequest{TaskID: id, Stamp: stamp}
+	if day.After(today) {
+		req.Scheduled = day
+	}
+	return req, err
 }
 
 // enqueueRun enqueues a run task under an id ending in stamp, which its

@@ -76,9 +76,8 @@ func runRun(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	today := invoice.CivilDay(time.Now())
-	if invoice.CivilDay(day).After(today) {
-		fmt.Fprintf(c.stdout, "%s run %d scheduled for %s (invoices dated that day)\n", k, year, frenchDate(day))
+	if !req.Scheduled.IsZero() {
+		fmt.Fprintf(c.stdout, "%s run %d scheduled for %s (invoices dated that day)\n", k, year, frenchDate(req.Scheduled))
 		if wait {
 			fmt.Fprintln(c.stdout, "--wait: not waiting for a run scheduled on a later day")
 		}
