@@ -68,6 +68,9 @@ func (p *Pipeline) Serve(ctx context.Context, redis asynq.RedisConnOpt) error {
 		return nil // stopped while waiting: nothing was started
 	}
 	books, err := p.books.Identity(ctx)
+	if ctx.Err() != nil {
+		return nil // stopped while starting: nothing was started
+	}
 	if err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
