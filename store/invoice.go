@@ -231,7 +231,10 @@ type InvoiceFilter struct {
 	Kind            invoice.Kind
 	State           invoice.State
 	EstablishmentID int64
-	Limit           int
+	// ChorusStatus selects a Chorus Pro status (or one of chorusbill's own,
+	// such as the invoices to check on Chorus Pro).
+	ChorusStatus string
+	Limit        int
 }
 
 // ListInvoices lists invoices (without lines) by series and number.
@@ -251,6 +254,9 @@ func (s *Store) ListInvoices(ctx context.Context, f InvoiceFilter) ([]Invoice, e
 	}
 	if f.EstablishmentID != 0 {
 		where, args = append(where, "establishment_id = ?"), append(args, f.EstablishmentID)
+	}
+	if f.ChorusStatus != "" {
+		where, args = append(where, "chorus_status = ?"), append(args, f.ChorusStatus)
 	}
 	q := `SELECT ` + invoiceColumns + ` FROM invoices`
 	if len(where) > 0 {
@@ -288,6 +294,28 @@ func (s *Store) InvoicesByIDs(ctx context.Context, ids []int64) (map[int64]Invoi
 	}
 	for _, r := range rows {
 		out[r.ID] = r.invoice()
+	}
+	return out, nil
+}
+
+// InvoicesByNumbers reads invoices without their lines by number (what
+// the bulk tracking needs); numbers not in the books are absent.
+func (s *Store) InvoicesByNumbers(ctx context.Context, numbers []string) (map[string]Invoice, error) {
+	out := make(map[string]Invoice, len(numbers))
+	if len(numbers) == 0 {
+		return out, nil
+	}
+	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE number IN (?)`, numbers)
+	if err != nil {
+		return nil, err
+	}
+	var rows []invoiceRow
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("read %d invoices by number: %w", len(numbers), err)
+	}
+	for _, r := range rows {
+		inv := r.invoice()
+		out[inv.Number] = inv
 	}
 	return out, nil
 }
