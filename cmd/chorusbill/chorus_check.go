@@ -105,17 +105,17 @@ func runChorusCheck(ctx context.Context, c *cli, args []string) error {
 	fmt.Fprintf(c.stdout, "Chorus Pro %s at %s (technical account %s)\n", ccfg.Env, ccfg.BaseURL, ccfg.TechLogin)
 	k := &checker{ctx: ctx, api: api, cfg: cfg, ccfg: ccfg, issuerSIRET: is.Seller.SIRET, now: time.Now}
 	results := k.run(siret, *flow)
-	failed := 0
+	nfailed := 0
 	for _, r := range results {
 		mark := "OK  "
 		if !r.ok {
 			mark = "FAIL"
-			failed++
+			nfailed++
 		}
 		fmt.Fprintf(c.stdout, "%s %-9s %s\n", mark, r.name, r.detail)
 	}
-	if failed > 0 {
-		return fmt.Errorf("%d of %d probes failed", failed, len(results))
+	if nfailed > 0 {
+		return fmt.Errorf("%d of %d probes failed", nfailed, len(results))
 	}
 	fmt.Fprintf(c.stdout, "all %d probes OK\n", len(results))
 	return nil
@@ -143,7 +143,7 @@ type checker struct {
 // each spending PISTE's retries on the same refusal.
 func (k *checker) run(buyer, flow string) []probeResult {
 	if err := k.api.CheckToken(k.ctx); err != nil {
-		out := []probeResult{{"token", false, "refused: " + err.Error()}}
+		out := []probeResult{{"token", false, "no token from " + k.ccfg.TokenURL + ": " + err.Error()}}
 		for _, name := range []string{"supplier", "bank", "buyer", "unknown", "invoices", "flow", "password"} {
 			out = append(out, probeResult{name, false, "not tried: no token"})
 		}

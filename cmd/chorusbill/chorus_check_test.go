@@ -162,7 +162,7 @@ func TestChorusCheckFails(t *testing.T) {
 		if code != 1 {
 			t.Fatalf("exit %d, want 1:\n%s", code, out)
 		}
-		if !regexp.MustCompile(`(?m)^FAIL token     refused: chorus pro token: authentication error: HTTP 400: invalid_client$`).MatchString(out) ||
+		if !regexp.MustCompile(`(?m)^FAIL token     no token from http://127\.0\.0\.1:\d+/api/oauth/token: chorus pro token: authentication error: HTTP 400: invalid_client$`).MatchString(out) ||
 			strings.Count(out, "not tried: no token") != 7 {
 			t.Errorf("want the token refused and the rest untried:\n%s", out)
 		}
