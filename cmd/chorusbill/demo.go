@@ -73,7 +73,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	d, err := lab.StartDemo(ctx, cfg, lab.DemoOptions{RedisURL: redisURL, Database: database, Chorus: chorusTo,
 		Speed: speed, Settle: settle, Stdout: c.stdout, Logger: log, Observer: chorus.LabelObserver(metrics.ObserveChorus),
 		Ready: func(s *app.Stack) (err error) {
-			if err := watchMetrics(s, metrics, log); err != nil {
+			if err := watchMetrics(s, metrics, log, cfg); err != nil {
 				return err
 			}
 			stopMetrics, err = c.serveMetrics(ctx, metrics, s)
