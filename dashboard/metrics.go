@@ -52,6 +52,8 @@ const (
 	metricDeposits       = "chorusbill_deposits_total"
 	// opDeposit is the Chorus Pro operation that deposits an invoice.
 	opDeposit = "deposer/flux"
+	// metricPasswordExpires is read from the books at scrape time.
+	metricPasswordExpires = "chorusbill_chorus_password_expires_in_days"
 )
 
 // ChorusOutcome is the outcome label of an exchange with Chorus Pro.
@@ -130,6 +132,11 @@ type Sources struct {
 	// Timeout bounds the books' queries of one scrape (default 10 s).
 	Timeout time.Duration
 	Logger  *slog.Logger
+	// TechPasswordExpires is the configured expiry of the technical
+	// account's password (zero: the books' reading of Chorus Pro), and Now
+	// the civil clock the days left are counted on (nil: the machine's).
+	TechPasswordExpires time.Time
+	Now                 func() time.Time
 }
 
 // Watch registers a collector that reads the sources at scrape time. A
@@ -140,6 +147,9 @@ func (m *Metrics) Watch(src Sources) error {
 	}
 	if src.Logger == nil {
 		src.Logger = slog.New(slog.DiscardHandler)
+	}
+	if src.Now == nil {
+		src.Now = time.Now
 	}
 	if err := m.reg.Register(newSourceCollector(src)); err != nil {
 		if errors.As(err, new(prometheus.AlreadyRegisteredError)) {
@@ -161,6 +171,7 @@ type sourceCollector struct {
 	queueTasks, queueLatency, queuePaused, queuesUp   *prometheus.Desc
 	queueProcessed, queueFailed                       *prometheus.Desc
 	pipelineEvents                                    *prometheus.Desc
+	passwordExpires                                   *prometheus.Desc
 }
 
 func newSourceCollector(src Sources) *sourceCollector {
@@ -188,12 +199,14 @@ func newSourceCollector(src Sources) *sourceCollector {
 		queuesUp: d("chorusbill_queues_up", "Whether Redis answered the last scrape's queue inspection (1) or not (0).", nil, nil),
 		pipelineEvents: d("chorusbill_pipeline_events_total",
 			"What this process's pipeline handlers did (issued, deposited, delivered, paid, buyer_rejected, awaiting_reference, postal…).", []string{"event"}, nil),
+		passwordExpires: d(metricPasswordExpires,
+			"Days until the Chorus Pro technical account's password expires (negative once expired; absent while unknown): CHORUS_TECH_PASSWORD_EXPIRES, else the worker's daily reading of Chorus Pro. Every call fails once it has expired.", nil, nil),
 	}
 }
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.invoices, c.booksUp, c.runEstablishments, c.runDone, c.runItems, c.runFinished,
-		c.queueTasks, c.queueLatency, c.queuePaused, c.queueProcessed, c.queueFailed, c.queuesUp, c.pipelineEvents} {
+		c.queueTasks, c.queueLatency, c.queuePaused, c.queueProcessed, c.queueFailed, c.queuesUp, c.pipelineEvents, c.passwordExpires} {
 		ch <- d
 	}
 }
@@ -207,6 +220,7 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 			c.src.Logger.Warn("metrics: read the books", "error", err)
 		}
 		ch <- prometheus.MustNewConstMetric(c.booksUp, prometheus.GaugeValue, boolValue(err == nil))
+		c.collectAccount(ch)
 	}
 	if c.src.Inspector != nil {
 		err := c.collectQueues(ch)
@@ -261,6 +275,21 @@ func (c *sourceCollector) collectBooks(ctx context.Context, ch chan<- prometheus
 		}
 	}
 	return nil
+}
+
+// collectAccount sends the days left before the technical account's
+// password expires, when known.
+func (c *sourceCollector) collectAccount(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.src.Timeout)
+	defer cancel()
+	e, found, err := worker.ReadAccountExpiry(ctx, c.src.Books, c.src.TechPasswordExpires)
+	if err != nil {
+		c.src.Logger.Warn("metrics: read the technical account's password expiry", "error", err)
+		return
+	}
+	if found {
+		ch <- prometheus.MustNewConstMetric(c.passwordExpires, prometheus.GaugeValue, float64(e.DaysLeft(c.src.Now())))
+	}
 }
 
 func (c *sourceCollector) collectQueues(ch chan<- prometheus.Metric) error {

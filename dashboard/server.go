@@ -75,6 +75,11 @@ type Config struct {
 	// watching Books, Inspector and PipelineMetrics.
 	Metrics         *Metrics
 	PipelineMetrics *worker.Metrics
+	// TechPasswordExpires is the configured expiry of the Chorus Pro
+	// technical account's password (CHORUS_TECH_PASSWORD_EXPIRES; zero when
+	// unset): it wins over the date the worker read from Chorus Pro. Every
+	// page warns of it worker.PasswordWarningDays before.
+	TechPasswordExpires time.Time
 }
 
 // Server is the dashboard's HTTP handler.
@@ -110,7 +115,8 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
-		if err := cfg.Metrics.Watch(Sources{Books: cfg.Books, Inspector: cfg.Inspector, Pipeline: cfg.PipelineMetrics, Logger: cfg.Logger}); err != nil {
+		if err := cfg.Metrics.Watch(Sources{Books: cfg.Books, Inspector: cfg.Inspector, Pipeline: cfg.PipelineMetrics, Logger: cfg.Logger,
+			TechPasswordExpires: cfg.TechPasswordExpires, Now: cfg.Now}); err != nil {
 			return nil, err
 		}
 	}

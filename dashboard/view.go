@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/worker"
 	"github.com/shopspring/decimal"
 )
 
@@ -219,7 +220,35 @@ type page struct {
 	Flash    string
 	FlashErr string
 	Refresh  bool
-	Data     any
+	// Account warns that the Chorus Pro technical account's password
+	// expires soon, or has (nil: nothing to say).
+	Account *accountBanner
+	Data    any
+}
+
+// accountBanner is the warning every page shows from
+// worker.PasswordWarningDays before the technical account's password
+// expires: every call to Chorus Pro fails once it has.
+type accountBanner struct {
+	Day      string // DD/MM/YYYY
+	DaysLeft int
+	Expired  bool
+}
+
+// account reads when the technical account's password expires and says
+// whether to warn of it; a failure to read is logged and shows nothing
+// (the page itself matters more).
+func (s *Server) account(r *http.Request) *accountBanner {
+	e, found, err := worker.ReadAccountExpiry(r.Context(), s.books, s.cfg.TechPasswordExpires)
+	if err != nil {
+		s.log.Warn("read the technical account's password expiry", "error", err)
+		return nil
+	}
+	now := s.cfg.Now()
+	if !found || !e.Warn(now) {
+		return nil
+	}
+	return &accountBanner{Day: frenchDate(e.On), DaysLeft: e.DaysLeft(now), Expired: e.Expired(now)}
 }
 
 func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data any) {
@@ -231,6 +260,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := page{Title: title, Nav: name, Data: data}
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &u
+		p.Account = s.account(r)
 	}
 	p.Flash, p.FlashErr = s.takeFlash(w, r)
 	if rv, ok := data.(interface{ refresh() bool }); ok {

@@ -106,8 +106,9 @@ func ciiLine(item *etree.Element, n int, l invoice.Line) {
 // attachments (BG-24).
 func ciiAgreement(a *etree.Element, d Document) {
 	xmlOptional(a, "ram:BuyerReference", d.BuyerReference)
-	ciiParty(a.CreateElement("ram:SellerTradeParty"), d.Seller, xmlPartyVAT(d, d.Seller))
-	ciiParty(a.CreateElement("ram:BuyerTradeParty"), d.Buyer, xmlPartyVAT(d, d.Buyer))
+	scheme := d.SIRETScheme.orDefault()
+	ciiParty(a.CreateElement("ram:SellerTradeParty"), d.Seller, xmlPartyVAT(d, d.Seller), scheme)
+	ciiParty(a.CreateElement("ram:BuyerTradeParty"), d.Buyer, xmlPartyVAT(d, d.Buyer), scheme)
 	if d.PurchaseOrder != "" {
 		xmlText(a.CreateElement("ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", d.PurchaseOrder)
 	}
@@ -125,11 +126,12 @@ func ciiAgreement(a *etree.Element, d Document) {
 	}
 }
 
-// ciiParty writes a trade party: name, legal organisation (the SIRET, see
-// schemeSIRET), contact, address, electronic address and VAT identifier.
-func ciiParty(p *etree.Element, party Party, vat string) {
+// ciiParty writes a trade party: name, legal organisation (the SIRET under
+// scheme, see SIRETScheme), contact, address, electronic address (the SIRET
+// under 0009, see schemeSIRET) and VAT identifier.
+func ciiParty(p *etree.Element, party Party, vat string, scheme SIRETScheme) {
 	xmlText(p, "ram:Name", party.Name)
-	xmlText(p.CreateElement("ram:SpecifiedLegalOrganization"), "ram:ID", party.SIRET).CreateAttr("schemeID", schemeSIRET)
+	xmlText(p.CreateElement("ram:SpecifiedLegalOrganization"), "ram:ID", party.SIRET).CreateAttr("schemeID", string(scheme))
 	if party.Phone != "" || party.Email != "" {
 		contact := p.CreateElement("ram:DefinedTradeContact")
 		if party.Phone != "" {

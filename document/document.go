@@ -32,8 +32,8 @@ func (a Address) CountryCode() string {
 // Party is the seller or the buyer of an invoice.
 type Party struct {
 	Name string `yaml:"name" json:"name,omitempty"`
-	// SIRET identifies the party (legal registration, scheme 0009) and is
-	// its electronic address on Chorus Pro.
+	// SIRET identifies the party (legal registration, under the scheme of
+	// Document.SIRETScheme) and is its electronic address on Chorus Pro.
 	SIRET string `yaml:"siret" json:"siret,omitempty"`
 	// VATNumber is the intra-EU VAT number (FR + key + SIREN), if any.
 	VATNumber string  `yaml:"vat_number" json:"vat_number,omitempty"`
@@ -116,6 +116,12 @@ type Document struct {
 	// Statement is the usage statement of an overage invoice.
 	Statement   []invoice.StatementRow
 	Attachments []Attachment
+	// SIRETScheme is the schemeID of the parties' SIRET in the CII's legal
+	// organisations (see SIRETScheme); empty is 0009. It is the issuer's
+	// setting (Issuer.SIRETScheme), not a fact of the invoice: a flow
+	// Chorus Pro rejected for its scheme is deposited again, rendered with
+	// the scheme set since.
+	SIRETScheme SIRETScheme
 }
 
 // PrecedingInvoice names the invoice a credit note refers to.

@@ -19,6 +19,10 @@ type Issuer struct {
 	// Contract is the contract reference (BT-12) of an issuer file that
 	// names no convention (files written before convention existed).
 	Contract string `yaml:"contract"`
+	// SIRETScheme is how the CII identifies the parties' SIRET (see
+	// SIRETScheme): a setting of the deployment (CHORUS_SIRET_SCHEME, read
+	// by internal/app), not of the issuer file, copied into each Document.
+	SIRETScheme SIRETScheme `yaml:"-"`
 }
 
 // ContractReference is the contract reference the invoices carry (BT-12):

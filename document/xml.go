@@ -51,7 +51,8 @@ const (
 	//     B2B invoices (BR-FR-21/BR-FR-22, note BAR = B2B); a B2G invoice
 	//     carries no BAR note, so 0009 meets BR-FR-12/BR-FR-13 and keeps the
 	//     address Chorus Pro knows.
-	//   - CII BT-30/BT-47: 0009 + SIRET, as Chorus Pro requires; no GlobalID
+	//   - CII BT-30/BT-47: 0009 + SIRET by default (the scheme is a setting,
+	//     CHORUS_SIRET_SCHEME: see SIRETScheme for 0002 and 1, and why); no GlobalID
 	//     (BT-29/BT-46), which Chorus Pro does not use and which BR-FR-09
 	//     would check against a 0002 SIREN that is not there. This fails the
 	//     French BR-FR-10 (seller SIREN, scheme 0002, in BT-30): CII has a

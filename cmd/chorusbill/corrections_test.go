@@ -39,6 +39,7 @@ func newCorrectionsEnv(t *testing.T) *correctionsEnv {
 	e := &correctionsEnv{t: t, environ: map[string]string{
 		envDatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "books.db"),
 		envRedisURL:    "redis://" + redistest.Start(t) + "/0", // its own server: the machine's Redis is shared
+		"CHORUS_ENV":   "local",                                // no call reaches it, but the stack requires the platform named
 	}}
 	if code, _, errOut := runCLI(t, e.environ, "import", "establishments", "../../fixtures/sample/establishments.csv"); code != 0 {
 		t.Fatalf("import: %s", errOut)

@@ -49,6 +49,11 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	// The demo is the one command that talks to Chorus Pro with no
+	// CHORUS_ENV: it runs its own sandbox, so it sets local itself (and a
+	// --chorus URL takes the sandbox's credentials unless CHORUS_* name
+	// others). Every other command requires the variable (app.ErrNoChorusEnv).
+	c.getenv = withDefault(c.getenv, app.EnvChorusEnv, string(chorus.Local))
 	cfg, err := c.config()
 	if err != nil {
 		return err
@@ -68,7 +73,7 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	d, err := lab.StartDemo(ctx, cfg, lab.DemoOptions{RedisURL: redisURL, Database: database, Chorus: chorusTo,
 		Speed: speed, Settle: settle, Stdout: c.stdout, Logger: log, Observer: chorus.LabelObserver(metrics.ObserveChorus),
 		Ready: func(s *app.Stack) (err error) {
-			if err := watchMetrics(s, metrics, log); err != nil {
+			if err := watchMetrics(s, metrics, log, cfg); err != nil {
 				return err
 			}
 			stopMetrics, err = c.serveMetrics(ctx, metrics, s)
@@ -100,4 +105,14 @@ func runDemo(ctx context.Context, c *cli, args []string) error {
 	fmt.Fprintln(c.stdout, "· running; Ctrl-C to stop")
 	<-ctx.Done()
 	return nil
+}
+
+// withDefault is getenv with a default value for one variable left unset.
+func withDefault(getenv env, name, value string) env {
+	return func(k string) string {
+		if v := getenv(k); v != "" || k != name {
+			return v
+		}
+		return value
+	}
 }

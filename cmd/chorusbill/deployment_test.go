@@ -28,7 +28,7 @@ func TestStartSaysBooksAndRedis(t *testing.T) {
 			mr := miniredis.RunT(t)
 			mr.RequireAuth("s3cret")
 			dbPath := filepath.Join(t.TempDir(), "books.db")
-			environ := map[string]string{envDatabaseURL: "sqlite://" + dbPath, envRedisURL: "redis://:s3cret@" + mr.Addr() + "/3"}
+			environ := map[string]string{envDatabaseURL: "sqlite://" + dbPath, envRedisURL: "redis://:s3cret@" + mr.Addr() + "/3", "CHORUS_ENV": "local"}
 			ctx, cancel := context.WithCancel(context.Background())
 			var out, errb syncBuffer
 			done := make(chan int, 1)

@@ -57,6 +57,7 @@ func commands() []command {
 		{"serve", "serve the finance dashboard (runs, work lists, invoices, queue console)", runServe},
 		{"users", "manage the dashboard's users: add, passwd, disable, list", runUsers},
 		{"health", "ask a URL and succeed on 2xx: the containers' healthcheck (the image has no curl)", runHealth},
+		{"chorus", "talk to the configured Chorus Pro: check runs the qualification probes", runChorus},
 	}
 }
 

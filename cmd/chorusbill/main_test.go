@@ -252,7 +252,7 @@ func TestCommandLineMistakes(t *testing.T) {
 	dir := t.TempDir()
 	// Redis on a port where nothing listens: a run refused for its year
 	// must be refused before any queue is asked.
-	env := map[string]string{envDatabaseURL: "sqlite://" + filepath.Join(dir, "books.db"), "CHORUSBILL_REDIS_URL": "redis://127.0.0.1:1/0"}
+	env := map[string]string{envDatabaseURL: "sqlite://" + filepath.Join(dir, "books.db"), "CHORUSBILL_REDIS_URL": "redis://127.0.0.1:1/0", "CHORUS_ENV": "local"}
 	for _, tc := range []struct {
 		name string
 		args []string

@@ -63,7 +63,7 @@ func runServe(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	log.Info("dashboard starting", where...)
-	if err := watchMetrics(s, metrics, log); err != nil {
+	if err := watchMetrics(s, metrics, log, cfg); err != nil {
 		return err
 	}
 	d, err := c.newDashboard(s, !insecure, nil, log, metrics)
@@ -104,18 +104,25 @@ func (c *cli) newDashboard(s *app.Stack, secure bool, now func() time.Time, log 
 	}
 	insp := asynq.NewInspector(s.Redis)
 	s.OnClose(func() { insp.Close() })
+	cfg, err := c.config()
+	if err != nil {
+		return nil, err
+	}
 	return dashboard.New(dashboard.Config{Books: s.Books, Actions: s.Pipeline, Issuer: is, Catalog: cat,
 		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.Redis, PingRedis: pingRedis(s), Troubles: troublesOf(s),
-		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.Pipeline.Metrics})
+		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.Pipeline.Metrics,
+		TechPasswordExpires: cfg.TechPasswordExpires})
 }
 
 // watchMetrics has the registry read the stack's books, queues and pipeline
 // counters at each scrape (failures go to log, and to chorusbill_books_up
-// and chorusbill_queues_up).
-func watchMetrics(s *app.Stack, m *dashboard.Metrics, log *slog.Logger) error {
+// and chorusbill_queues_up), and the technical account's password expiry,
+// the configured day (cfg.TechPasswordExpires) winning over the books'.
+func watchMetrics(s *app.Stack, m *dashboard.Metrics, log *slog.Logger, cfg app.Config) error {
 	insp := asynq.NewInspector(s.Redis)
 	s.OnClose(func() { insp.Close() })
-	return m.Watch(dashboard.Sources{Books: s.Books, Inspector: insp, Pipeline: s.Pipeline.Metrics, Logger: log})
+	return m.Watch(dashboard.Sources{Books: s.Books, Inspector: insp, Pipeline: s.Pipeline.Metrics, Logger: log,
+		TechPasswordExpires: cfg.TechPasswordExpires})
 }
 
 // pingRedis asks the stack's Redis whether it answers (nil when its

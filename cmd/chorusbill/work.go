@@ -86,7 +86,7 @@ func runWork(ctx context.Context, c *cli, args []string) error {
 	}
 	defer s.Close()
 	if metrics != nil {
-		if err := watchMetrics(s, metrics, c.logger(c.stderr, slog.LevelInfo)); err != nil {
+		if err := watchMetrics(s, metrics, c.logger(c.stderr, slog.LevelInfo), conf); err != nil {
 			return err
 		}
 		stop, err := c.serveMetrics(ctx, metrics, s)

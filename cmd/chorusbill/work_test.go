@@ -162,7 +162,7 @@ func TestWorkerProbes(t *testing.T) {
 	ln.Close()
 	environ := map[string]string{
 		envDatabaseURL: "sqlite://" + filepath.Join(t.TempDir(), "books.db"), envRedisURL: "redis://" + mr.Addr() + "/0",
-		envMetricsAddr: addr,
+		envMetricsAddr: addr, "CHORUS_ENV": "local",
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)

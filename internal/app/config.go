@@ -7,6 +7,7 @@
 package app
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/internal/secret"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -57,7 +59,26 @@ const (
 	// schemas in; EnvTestPostgres is read next.
 	EnvBenchPostgres = "CHORUSBILL_BENCH_POSTGRES_URL"
 	EnvTestPostgres  = "CHORUSBILL_TEST_POSTGRES_URL"
+	// EnvChorusEnv names the Chorus Pro platform (chorus.ConfigFromEnv
+	// reads it with the other CHORUS_* variables). It has no default: see
+	// ErrNoChorusEnv.
+	EnvChorusEnv = "CHORUS_ENV"
+	// EnvSIRETScheme is the schemeID of the parties' SIRET in the CII
+	// (document.SIRETScheme): 0009 (default), 0002 or 1.
+	EnvSIRETScheme = "CHORUS_SIRET_SCHEME"
+	// EnvTechPasswordExpires is the day (YYYY-MM-DD) the Chorus Pro
+	// technical account's password expires; when set it wins over the date
+	// Chorus Pro gives (dateExpirationMotPasseCompteTech).
+	EnvTechPasswordExpires = "CHORUS_TECH_PASSWORD_EXPIRES"
 )
+
+// ErrNoChorusEnv is why a command that talks to Chorus Pro refuses to start
+// when CHORUS_ENV is not set. It used to default to local, and a production
+// worker started without it then talked to the sandbox's address, 127.0.0.1,
+// with the sandbox's credentials (fidelity C-6): the platform is now always
+// said. Only `chorusbill demo`, which runs its own sandbox, sets local itself.
+var ErrNoChorusEnv = errors.New(EnvChorusEnv + " is not set: say which Chorus Pro to talk to, " + EnvChorusEnv +
+	"=production, qualification or local (the sandbox on 127.0.0.1, `chorusbill sandbox`)")
 
 // Defaults of the settings that have one.
 const (
@@ -74,8 +95,16 @@ type Config struct {
 	DatabaseURL string
 	// RedisURL is the queue's Redis, DefaultRedisURL when unset.
 	RedisURL string
-	// Chorus is how to reach Chorus Pro (CHORUS_*).
+	// Chorus is how to reach Chorus Pro (CHORUS_*); its zero value (Env
+	// "") when CHORUS_ENV is not set, which ChorusConfig refuses.
 	Chorus chorus.Config
+	// SIRETScheme is the schemeID of the parties' SIRET in the CII
+	// (CHORUS_SIRET_SCHEME), given to the issuer by LoadIssuer.
+	SIRETScheme document.SIRETScheme
+	// TechPasswordExpires is the configured expiry of the technical
+	// account's password (CHORUS_TECH_PASSWORD_EXPIRES, midnight in Paris of
+	// that day; zero when unset): it wins over Chorus Pro's date.
+	TechPasswordExpires time.Time
 	// Issuer, Deliberation, LegalRates and ECBRates are files replacing
 	// the embedded ones ("" for the embedded one).
 	Issuer, Deliberation, LegalRates, ECBRates string
@@ -116,8 +145,23 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if _, err := asynq.ParseRedisURI(c.RedisURL); err != nil {
 		return c, fmt.Errorf("%s: %w", EnvRedisURL, err)
 	}
-	if c.Chorus, err = chorus.ConfigFromEnv(getenv); err != nil {
-		return c, err
+	// An unset CHORUS_ENV is not an error here: the commands that never
+	// talk to Chorus Pro (quote, import, invoices…) run without it, and
+	// those that do are refused by ChorusConfig.
+	if strings.TrimSpace(getenv(EnvChorusEnv)) != "" {
+		if c.Chorus, err = chorus.ConfigFromEnv(getenv); err != nil {
+			return c, err
+		}
+	}
+	if c.SIRETScheme, err = document.ParseSIRETScheme(getenv(EnvSIRETScheme)); err != nil {
+		return c, fmt.Errorf("%s: %w", EnvSIRETScheme, err)
+	}
+	if v := getenv(EnvTechPasswordExpires); v != "" {
+		day, err := time.ParseInLocation(time.DateOnly, strings.TrimSpace(v), paris)
+		if err != nil {
+			return c, fmt.Errorf("%s %q is not a date (YYYY-MM-DD)", EnvTechPasswordExpires, v)
+		}
+		c.TechPasswordExpires = day
 	}
 	if v := getenv(EnvConcurrency); v != "" {
 		n, err := strconv.Atoi(v)
@@ -172,6 +216,24 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	return c, nil
 }
 
+// ChorusConfig is how to reach Chorus Pro, for the commands that build a
+// client: ErrNoChorusEnv when CHORUS_ENV was not set.
+func (c Config) ChorusConfig() (chorus.Config, error) {
+	if c.Chorus.Env == "" {
+		return chorus.Config{}, ErrNoChorusEnv
+	}
+	return c.Chorus, nil
+}
+
+// paris is the zone of the civil days configured (a password expires on a
+// day in France).
+var paris = func() *time.Location {
+	if l, err := time.LoadLocation("Europe/Paris"); err == nil {
+		return l
+	}
+	return time.UTC
+}()
+
 // BooksURL is the database of the books: DatabaseURL, by default the
 // embedded SQLite file.
 func (c Config) BooksURL() string {
@@ -219,12 +281,14 @@ func Variables() [][2]string {
 		{EnvDashboardAddr, "where `chorusbill serve` listens (default " + DefaultDashboardAddr + ")"},
 		{EnvInsecureCookies, "true to drop the cookies' Secure flag, for plain HTTP on localhost only (default false)"},
 		{EnvMetricsAddr, "serve Prometheus /metrics there, with the probes /healthz and /readyz, without authentication (a bare :PORT is 127.0.0.1; default: not served)"},
-		{"CHORUS_ENV", "local (default: the sandbox), qualification or production"},
+		{EnvChorusEnv, "production, qualification or local (the sandbox on 127.0.0.1): required by every command that talks to Chorus Pro (work, serve, run, resubmit, corrections, chorus check); the demo sets local itself"},
 		{"CHORUS_CLIENT_ID, CHORUS_CLIENT_SECRET", "the PISTE application's OAuth2 credentials (also …_FILE; local: the sandbox's)"},
 		{"CHORUS_TECH_LOGIN, CHORUS_TECH_PASSWORD", "the Chorus Pro technical account (also …_FILE; local: the sandbox's)"},
 		{"CHORUS_SUPPLIER_ID, CHORUS_BANK_ACCOUNT_ID", "the supplier structure's id and its bank account's id on Chorus Pro"},
 		{"CHORUS_BASE_URL, CHORUS_TOKEN_URL", "override the preset URLs of the environment"},
 		{"CHORUS_RATE", "Chorus Pro calls per second of this process"},
+		{EnvSIRETScheme, "schemeID of the parties' SIRET in the CII's legal organisations: 0009 (default), 0002 or 1 (README: Configuration)"},
+		{EnvTechPasswordExpires, "day (YYYY-MM-DD) the technical account's password expires, instead of the date Chorus Pro gives; the dashboard warns 30 days before"},
 		{EnvBenchPostgres + ", " + EnvTestPostgres, "PostgreSQL server the bench and the tests make their databases in (default " + DefaultBenchPostgres + ")"},
 	}
 }

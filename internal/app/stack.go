@@ -41,7 +41,8 @@ func (s *Stack) Close() {
 type StackOptions struct {
 	// RedisURL replaces Config.RedisURL (the demo's embedded Redis).
 	RedisURL string
-	// Chorus replaces Config.Chorus.
+	// Chorus replaces Config.Chorus (and so needs no CHORUS_ENV: the
+	// harnesses and the demo name their own sandbox).
 	Chorus *chorus.Config
 	// Worker is the pipeline's configuration before the environment's
 	// tuning (zero: worker.DefaultConfig).
@@ -62,6 +63,14 @@ type StackOptions struct {
 // NewStack opens the books, the queue and the Chorus Pro client that cfg
 // (and opts) name, loads the tables, and builds the pipeline over them.
 func NewStack(ctx context.Context, cfg Config, opts StackOptions) (*Stack, error) {
+	// Chorus Pro first: a stack with no platform named is refused before
+	// it opens (or creates) anything.
+	ccfg := cfg.Chorus
+	if opts.Chorus != nil {
+		ccfg = *opts.Chorus
+	} else if _, err := cfg.ChorusConfig(); err != nil {
+		return nil, err
+	}
 	s := &Stack{}
 	ok := false
 	defer func() {
@@ -92,10 +101,6 @@ func NewStack(ctx context.Context, cfg Config, opts StackOptions) (*Stack, error
 	s.Redis = ropt
 	s.Queue = asynq.NewClient(ropt)
 	s.OnClose(func() { s.Queue.Close() })
-	ccfg := cfg.Chorus
-	if opts.Chorus != nil {
-		ccfg = *opts.Chorus
-	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()

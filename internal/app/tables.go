@@ -87,7 +87,8 @@ func LoadRateTable(path, embedded string, parse func(string, io.Reader) (*invoic
 }
 
 // LoadIssuer loads who issues the invoices: the file Issuer, or the
-// embedded fixtures/issuer.yaml.
+// embedded fixtures/issuer.yaml, with the CII's SIRET scheme of the
+// configuration (CHORUS_SIRET_SCHEME).
 func (c Config) LoadIssuer() (document.Issuer, error) {
 	path := c.Issuer
 	var (
@@ -103,7 +104,9 @@ func (c Config) LoadIssuer() (document.Issuer, error) {
 	if err != nil {
 		return document.Issuer{}, fmt.Errorf("%s: %w", EnvIssuer, err)
 	}
-	return document.ParseIssuer(path, data)
+	is, err := document.ParseIssuer(path, data)
+	is.SIRETScheme = c.SIRETScheme
+	return is, err
 }
 
 // ReadFixture reads an embedded fixture file.
