@@ -52,7 +52,7 @@ func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } 
 
 // LabelObserver is an Observer reporting each exchange's outcome as a label:
 // "ok" for success, else the Kind's name ("transient", "permanent",
-// "uncertain", "authentication"), for observers that know no Kind (e.g.
+// "uncertain", "authentication", "configuration"), for observers that know no Kind (e.g.
 // the dashboard's metrics).
 func LabelObserver[O ~string](f func(op string, outcome O, status int, took time.Duration)) Observer {
 	return func(op string, outcome Kind, status int, took time.Duration) {
@@ -252,8 +252,21 @@ func (c *Client) classify(op string, status int, header http.Header, data []byte
 			kind = Uncertain // the server may have applied it before failing
 		}
 		return &Error{Op: op, Kind: kind, Status: status, RetryAfter: retryAfter(header, c.now()), Reason: excerpt(data)}
+	case status == http.StatusForbidden, status == http.StatusNotFound,
+		status == http.StatusMethodNotAllowed, status == http.StatusUnsupportedMediaType:
+		// The route, not this request, is refused: a PISTE application not
+		// subscribed to the API answers 403 (fidelity B-4, TS live probe);
+		// the Swagger's 404 is « API non trouvée ». Every invoice would be
+		// refused the same way, so none of them is to blame.
+		e := &Error{Op: op, Kind: Configuration, Status: status, Reason: excerpt(data)}
+		e.CodeRetour, e.Libelle = bodyRetour(data)
+		return e
 	case status != http.StatusOK:
-		return &Error{Op: op, Kind: Permanent, Status: status, Reason: excerpt(data)}
+		// 400, 413 and other 4xx refuse this request's content: sending it
+		// again fails the same way.
+		e := &Error{Op: op, Kind: Permanent, Status: status, Reason: excerpt(data)}
+		e.CodeRetour, e.Libelle = bodyRetour(data)
+		return e
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		kind := Transient
@@ -318,6 +331,24 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// bodyRetour reads {codeRetour, libelle} from an error answer's JSON body,
+// which Chorus Pro sends with some 4xx (fidelity D-1); zero values when the
+// body is not such an object.
+func bodyRetour(data []byte) (int, string) {
+	var r struct {
+		CodeRetour json.Number `json:"codeRetour"`
+		Libelle    string      `json:"libelle"`
+	}
+	if json.Unmarshal(data, &r) != nil {
+		return 0, ""
+	}
+	code, err := strconv.Atoi(r.CodeRetour.String())
+	if err != nil {
+		code = 0
+	}
+	return code, r.Libelle
 }
 
 func excerpt(b []byte) string {
