@@ -20,6 +20,7 @@ package chorus
 //     something else than false (restreindreStructuresPrivees) do not.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -115,6 +116,37 @@ func (r Retour) Err() error {
 	return fmt.Errorf("chorus pro: codeRetour %d: %s", r.CodeRetour, r.Libelle)
 }
 
+// List is a list in a Chorus Pro answer. AIFE's own consulterCRDetaille
+// sample prints listeErreurDP as a single object, and Pastell reads
+// listeStructures both as an array and as one object (fidelity B-3): a
+// list of one may come unwrapped. UnmarshalJSON accepts an array, a single
+// object (a list of one), or null (an empty list); it is written as an
+// array. A []T literal is assignable to a List[T].
+type List[T any] []T
+
+// UnmarshalJSON reads an array, a single element, or null.
+func (l *List[T]) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) == 0 || bytes.Equal(data, []byte("null")):
+		*l = nil
+		return nil
+	case data[0] == '[':
+		var many []T
+		if err := json.Unmarshal(data, &many); err != nil {
+			return err
+		}
+		*l = many
+		return nil
+	}
+	var one T
+	if err := json.Unmarshal(data, &one); err != nil {
+		return fmt.Errorf("neither an array nor a single element: %w", err)
+	}
+	*l = List[T]{one}
+	return nil
+}
+
 // RetourOK is the envelope of a successful call.
 func RetourOK() Retour { return Retour{CodeRetour: CodeRetourOK, Libelle: LibelleOK} }
 
@@ -200,8 +232,8 @@ type StructureTrouvee struct {
 // OCA accepts exactly one match and takes listeStructures[0].idStructureCPP.
 type RechercherStructureResponse struct {
 	Retour
-	ListeStructures  []StructureTrouvee `json:"listeStructures"`
-	ParametresRetour *ParametresRetour  `json:"parametresRetour,omitempty"`
+	ListeStructures  List[StructureTrouvee] `json:"listeStructures"`
+	ParametresRetour *ParametresRetour      `json:"parametresRetour,omitempty"`
 }
 
 // ConsulterStructureRequest is the body of structures/v1/consulter. The key
@@ -345,8 +377,8 @@ type ServiceStructure struct {
 // RechercherServicesResponse is the answer of structures/v1/rechercher/services.
 type RechercherServicesResponse struct {
 	Retour
-	ListeServices    []ServiceStructure `json:"listeServices"`
-	ParametresRetour *ParametresRetour  `json:"parametresRetour,omitempty"`
+	ListeServices    List[ServiceStructure] `json:"listeServices"`
+	ParametresRetour *ParametresRetour      `json:"parametresRetour,omitempty"`
 }
 
 // ConsulterServiceRequest is the body of structures/v1/consulter/service.
@@ -405,7 +437,7 @@ type StructureActive struct {
 // recuperer/structures/actives/fournisseur.
 type StructuresActivesFournisseurResponse struct {
 	Retour
-	ListeStructures []StructureActive `json:"listeStructures"`
+	ListeStructures List[StructureActive] `json:"listeStructures"`
 }
 
 // CoordBancValidesRequest is the body of transverses/v1/recuperer/coordbanc/valides.
@@ -423,7 +455,7 @@ type CoordonneeBancaire struct {
 // CoordBancValidesResponse is the answer of recuperer/coordbanc/valides.
 type CoordBancValidesResponse struct {
 	Retour
-	ListeCoordonneeBancaire []CoordonneeBancaire `json:"listeCoordonneeBancaire"`
+	ListeCoordonneeBancaire List[CoordonneeBancaire] `json:"listeCoordonneeBancaire"`
 }
 
 // ---------------------------------------------------------------------------
@@ -552,13 +584,13 @@ type ErreurTechnique struct {
 // 20001 "POQ_MSG_01.003 - Flux introuvable.". chorus-pro.md §2.4.
 type ConsulterCRDetailleResponse struct {
 	Retour
-	NomFichier               string            `json:"nomFichier,omitempty"`
-	DateDepotFlux            string            `json:"dateDepotFlux,omitempty"`
-	CodeInterfaceDepotFlux   string            `json:"codeInterfaceDepotFlux,omitempty"`
-	EtatCourantDepotFlux     EtatFlux          `json:"etatCourantDepotFlux,omitempty"`
-	DateHeureEtatCourantFlux string            `json:"dateHeureEtatCourantFlux,omitempty"`
-	ListeErreurDP            []ErreurDP        `json:"listeErreurDP,omitempty"`
-	ListeErreurTechnique     []ErreurTechnique `json:"listeErreurTechnique,omitempty"`
+	NomFichier               string                `json:"nomFichier,omitempty"`
+	DateDepotFlux            string                `json:"dateDepotFlux,omitempty"`
+	CodeInterfaceDepotFlux   string                `json:"codeInterfaceDepotFlux,omitempty"`
+	EtatCourantDepotFlux     EtatFlux              `json:"etatCourantDepotFlux,omitempty"`
+	DateHeureEtatCourantFlux string                `json:"dateHeureEtatCourantFlux,omitempty"`
+	ListeErreurDP            List[ErreurDP]        `json:"listeErreurDP,omitempty"`
+	ListeErreurTechnique     List[ErreurTechnique] `json:"listeErreurTechnique,omitempty"`
 }
 
 // ConsulterCRRequest is the body of transverses/v1/consulterCR. Prefer
@@ -963,8 +995,8 @@ type FactureFournisseur struct {
 // 20000 (assumption: by analogy with the recipient search, [S6a]).
 type RechercherFactureParFournisseurResponse struct {
 	Retour
-	ListeFactures    []FactureFournisseur `json:"listeFactures"`
-	ParametresRetour *ParametresRetour    `json:"parametresRetour,omitempty"`
+	ListeFactures    List[FactureFournisseur] `json:"listeFactures"`
+	ParametresRetour *ParametresRetour        `json:"parametresRetour,omitempty"`
 }
 
 // ParamRechercheHistoStatuts pages the status history (names from
@@ -1003,11 +1035,11 @@ type HistoStatut struct {
 // HistoriquesDesStatuts is the paged list of status changes (paging field
 // names from [S4]).
 type HistoriquesDesStatuts struct {
-	HistoStatut                   []HistoStatut `json:"histoStatut"`
-	NbResultatsParPageHistoStatut int           `json:"nbResultatsParPageHistoStatut,omitempty"`
-	PageCouranteHistoStatut       int           `json:"pageCouranteHistoStatut,omitempty"`
-	PagesHistoStatut              int           `json:"pagesHistoStatut,omitempty"`
-	TotalHistoStatut              int           `json:"totalHistoStatut,omitempty"`
+	HistoStatut                   List[HistoStatut] `json:"histoStatut"`
+	NbResultatsParPageHistoStatut int               `json:"nbResultatsParPageHistoStatut,omitempty"`
+	PageCouranteHistoStatut       int               `json:"pageCouranteHistoStatut,omitempty"`
+	PagesHistoStatut              int               `json:"pagesHistoStatut,omitempty"`
+	TotalHistoStatut              int               `json:"totalHistoStatut,omitempty"`
 }
 
 // HistoActionCode is a user action on an invoice. chorus-pro.md §2.6.
@@ -1031,7 +1063,7 @@ type HistoAction struct {
 
 // HistoriquesDesActionsUtilisateurs is the list of user actions.
 type HistoriquesDesActionsUtilisateurs struct {
-	HistoAction []HistoAction `json:"histoAction"`
+	HistoAction List[HistoAction] `json:"histoAction"`
 }
 
 // DerniereAction is the last action on the invoice (names from [S4]).
