@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,6 +31,9 @@ type Client struct {
 	now     func() time.Time
 	observe Observer
 	failed  func(ctx context.Context, err error)
+	// noResultCodes holds the (operation, codeRetour) pairs already logged
+	// as an unexpected "no result" code; shared by SingleAttempt copies.
+	noResultCodes *sync.Map
 }
 
 // SingleAttempt is the same client (same token, limiter and connections)
@@ -108,6 +112,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		log:     slog.New(slog.DiscardHandler),
 		account: base64.StdEncoding.EncodeToString([]byte(cfg.TechLogin + ":" + cfg.TechPassword)),
 		now:     time.Now,
+
+		noResultCodes: &sync.Map{},
 	}
 	if cfg.RatePerSecond > 0 {
 		c.limiter = NewLocalLimiter(cfg.RatePerSecond)
@@ -173,6 +179,26 @@ func (c *Client) call(ctx context.Context, op, path string, in any, out retour, 
 			return &Error{Op: op, Kind: e.Kind, Err: err}
 		}
 	}
+}
+
+// noResult reports whether a search's answer means "nothing found": a
+// business refusal (codeRetour ≠ 0, HTTP 200) with an empty or absent list.
+// The code differs per service (Pastell: 20000 for one search, 20007 for
+// another; fidelity B-2), so any code counts; a code other than
+// CodeRetourAucunResultat is logged once per operation and code, so that a
+// refusal read as "nothing found" does not go unseen.
+func (c *Client) noResult(ctx context.Context, op string, err error, r Retour, listed int) bool {
+	var e *Error
+	if err == nil || r.OK() || listed > 0 || !errors.As(err, &e) || e.CodeRetour == 0 || e.Status != http.StatusOK {
+		return false
+	}
+	if r.CodeRetour != CodeRetourAucunResultat {
+		if _, said := c.noResultCodes.LoadOrStore(fmt.Sprintf("%s %d", op, r.CodeRetour), true); !said {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "chorus pro search answered an unexpected code with no result: read as no result",
+				slog.String("op", op), slog.Int("codeRetour", r.CodeRetour), slog.String("libelle", r.Libelle))
+		}
+	}
+	return true
 }
 
 // backoff is full-jitter exponential: a random wait up to min(max, min·2^n).

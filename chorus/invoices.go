@@ -16,20 +16,23 @@ type SearchCriteria struct {
 
 // FindInvoices searches the supplier's invoices (factures/v1/rechercher/
 // fournisseur) and returns every page of results: a flow of more than 10
-// invoices must not be cut short (OCA's bug, billing.md §3.3).
+// invoices must not be cut short (OCA's bug, billing.md §3.3). An answer
+// with no invoice and a codeRetour ≠ 0 is an empty result, whatever the
+// code (see noResult).
 func (c *Client) FindInvoices(ctx context.Context, sc SearchCriteria) ([]FactureFournisseur, error) {
 	if sc.FlowNumber == "" && sc.Number == "" && sc.DepositedFrom == "" {
 		return nil, &Error{Op: "rechercher/fournisseur", Kind: Permanent, Err: fmt.Errorf("a flow number, an invoice number or a deposit date is required")}
 	}
+	const op = "rechercher/fournisseur"
 	var all []FactureFournisseur
-	for page := 1; page <= 10_000; page++ {
+	for page := 1; page <= maxPages; page++ {
 		var out RechercherFactureParFournisseurResponse
-		err := c.call(ctx, "rechercher/fournisseur", PathRechercherFactureFournisseur, RechercherFactureParFournisseurRequest{
+		err := c.call(ctx, op, PathRechercherFactureFournisseur, RechercherFactureParFournisseurRequest{
 			NumeroFluxDepot: sc.FlowNumber, NumeroFacture: sc.Number, IDFournisseur: c.cfg.SupplierID,
 			PeriodeDateDepotDu: sc.DepositedFrom, PeriodeDateDepotAu: sc.DepositedTo,
 			RechercheFactureParFournisseur: &Pagination{PageResultatDemandee: page, NbResultatsParPage: c.cfg.PageSize},
 		}, &out, safe)
-		if out.AucunResultat() {
+		if c.noResult(ctx, op, err, out.Retour, len(out.ListeFactures)) {
 			return all, nil
 		}
 		if err != nil {
@@ -42,6 +45,10 @@ func (c *Client) FindInvoices(ctx context.Context, sc SearchCriteria) ([]Facture
 	}
 	return all, nil
 }
+
+// maxPages bounds the pages a paged read asks for, so that an answer
+// whose paging never ends cannot loop for ever.
+const maxPages = 10_000
 
 // History reads an invoice's status history (factures/v1/consulter/
 // historique, chorus-pro.md §2.6, §2.10).

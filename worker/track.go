@@ -131,7 +131,7 @@ func (p *Pipeline) integratedChange(ctx context.Context, api chorusAPI, inv stor
 	if match == nil {
 		return nil, true, nil // integrated but not searchable yet: look again
 	}
-	buyer, err := p.buyers.get(ctx, api, siret)
+	buyer, err := p.buyers.get(ctx, api, siret, false)
 	if err != nil {
 		return nil, false, err
 	}
