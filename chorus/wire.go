@@ -554,6 +554,8 @@ const MaxLongueurReference = 50
 // Flow processing report. chorus-pro.md §2.4.
 
 // ConsulterCRDetailleRequest is the body of transverses/v1/consulterCRDetaille.
+// SyntaxeFlux is optional: production clients send numeroFluxDepot alone
+// (fidelity C-2), and so does the client.
 type ConsulterCRDetailleRequest struct {
 	NumeroFluxDepot string      `json:"numeroFluxDepot"`
 	SyntaxeFlux     SyntaxeFlux `json:"syntaxeFlux,omitempty"`
@@ -646,8 +648,9 @@ const (
 	EtatFluxQPIrrecevable         EtatFlux = "QP_IRRECEVABLE"
 	EtatFluxQPRecevable           EtatFlux = "QP_RECEVABLE"
 	EtatFluxQPRecevableAvecErreur EtatFlux = "QP_RECEVABLE_AVEC_ERREUR"
-	// IN_A_RELANCER and IN_ERREUR_INTERNE are listed as re-sendable by a
-	// proprietary module; meaning UNCONFIRMED.
+	// IN_A_RELANCER and IN_ERREUR_INTERNE: Dolibarr's Demat4Dolibarr
+	// marks them re-sendable (can_resend, like IN_REJETE and IN_INCIDENTE;
+	// fidelity A-3); their exact meaning is UNCONFIRMED.
 	EtatFluxARelancer     EtatFlux = "IN_A_RELANCER"
 	EtatFluxErreurInterne EtatFlux = "IN_ERREUR_INTERNE"
 )
@@ -657,13 +660,18 @@ type Issue string
 
 // Outcome classes. IssueUnknown is for values not in the tables (and for
 // listed values whose meaning is unconfirmed): never read it as success or
-// as pending; raise it to a human.
+// as pending; raise it to a human. IssueARedeposer asks for a new deposit.
 const (
 	IssueEnCours Issue = "pending"
 	IssueSucces  Issue = "success"
 	IssuePartiel Issue = "partial"
 	IssueEchec   Issue = "failure"
 	IssueUnknown Issue = "unknown"
+	// IssueARedeposer: the flow was not processed and will not be by
+	// itself; the same file may be deposited again (IN_A_RELANCER,
+	// IN_ERREUR_INTERNE). If an earlier deposit did reach Chorus Pro, the
+	// new one is refused as a duplicate number (see DuplicateNumber).
+	IssueARedeposer Issue = "redeposit"
 )
 
 // etatsFlux maps every known flow state to its class. chorus-pro.md §2.4.
@@ -681,10 +689,11 @@ var etatsFlux = map[EtatFlux]Issue{
 	// assumption: Tryton counts these two as failures [S5]; meaning UNCONFIRMED.
 	EtatFluxQPIrrecevable:         IssueEchec,
 	EtatFluxQPRecevableAvecErreur: IssueEchec,
-	// assumption: meaning UNCONFIRMED, so these stay unknown (a human looks).
-	EtatFluxQPRecevable:   IssueUnknown,
-	EtatFluxARelancer:     IssueUnknown,
-	EtatFluxErreurInterne: IssueUnknown,
+	// assumption: meaning UNCONFIRMED, so it stays unknown (a human looks).
+	EtatFluxQPRecevable: IssueUnknown,
+	// Re-sendable per Demat4Dolibarr (fidelity A-3).
+	EtatFluxARelancer:     IssueARedeposer,
+	EtatFluxErreurInterne: IssueARedeposer,
 }
 
 // Known reports whether e is one of the states listed in the reference.
@@ -700,11 +709,11 @@ func (e EtatFlux) Issue() Issue {
 }
 
 // Terminal reports whether the flow will not change any more: integrated
-// (fully or partially), rejected or incidente. Unknown states are not
-// terminal, and not pending either: see Issue.
+// (fully or partially), rejected or incidente, or to be deposited again.
+// Unknown states are not terminal, and not pending either: see Issue.
 func (e EtatFlux) Terminal() bool {
 	switch e.Issue() {
-	case IssueSucces, IssuePartiel, IssueEchec:
+	case IssueSucces, IssuePartiel, IssueEchec, IssueARedeposer:
 		return true
 	}
 	return false
