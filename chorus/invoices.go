@@ -3,6 +3,8 @@ package chorus
 import (
 	"context"
 	"fmt"
+	"time"
+	_ "time/tzdata" // Europe/Paris, the zone of Chorus Pro's date-times
 )
 
 // SearchCriteria selects the supplier's invoices: by deposit flow, by
@@ -44,6 +46,90 @@ func (c *Client) FindInvoices(ctx context.Context, sc SearchCriteria) ([]Facture
 		}
 	}
 	return all, nil
+}
+
+// ChangedPage is one page of the supplier's invoices whose current status
+// was set within a period.
+type ChangedPage struct {
+	Invoices []FactureFournisseur
+	// Page is the page read (from 1); Pages the number of pages (0 when
+	// nothing changed); Total the number of invoices over all pages.
+	Page, Pages, Total int
+}
+
+// FindChanged reads page `page` (from 1) of the supplier's invoices whose
+// current status was set between from and to, both included
+// (rechercher/fournisseur filtered on periodeDateHeureEtatCourantDu/Au,
+// idFournisseur set when configured), in pages of Config.PageSize. One call
+// tells what changed across all invoices, where consulter/historique costs
+// one call per invoice (fidelity C-5).
+//
+// The bounds are written as Chorus Pro's local date-time: Europe/Paris,
+// "2006-01-02T15:04:05", no zone. The Swagger types the fields as
+// date-time and says no more; Pastell, in production, sends
+// "<date>T23:59:59" (connecteur/cpp CPPWrapper), a Paris wall-clock time.
+// The lower bound is cut to the second and the upper one rounded up, so
+// that consecutive periods [a, b], [b, c] overlap rather than leave a gap.
+//
+// Results are sorted by invoice number, ascending (triColonne NumeroFacture:
+// the Swagger's enum has no status date, and a unique key keeps pages from
+// sharing or skipping invoices while nothing changes). An invoice whose
+// status changes again while the pages are read leaves the period: callers
+// reading recent periods should overlap them. No result is an empty page
+// with Pages 0, whatever the code (see noResult).
+func (c *Client) FindChanged(ctx context.Context, from, to time.Time, page int) (ChangedPage, error) {
+	const op = "rechercher/fournisseur"
+	switch {
+	case page < 1:
+		return ChangedPage{}, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("page %d: pages count from 1", page)}
+	case from.IsZero() || to.Before(from):
+		return ChangedPage{}, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("period %s to %s is empty", from.Format(time.RFC3339), to.Format(time.RFC3339))}
+	}
+	var out RechercherFactureParFournisseurResponse
+	err := c.call(ctx, op, PathRechercherFactureFournisseur, RechercherFactureParFournisseurRequest{
+		IDFournisseur:                 c.cfg.SupplierID,
+		PeriodeDateHeureEtatCourantDu: parisDateTime(from, false),
+		PeriodeDateHeureEtatCourantAu: parisDateTime(to, true),
+		RechercheFactureParFournisseur: &Pagination{PageResultatDemandee: page, NbResultatsParPage: c.cfg.PageSize,
+			TriColonne: TriColonneNumeroFacture, TriSens: TriAscendant},
+	}, &out, safe)
+	if c.noResult(ctx, op, err, out.Retour, len(out.ListeFactures)) {
+		return ChangedPage{Page: page}, nil
+	}
+	if err != nil {
+		return ChangedPage{}, err
+	}
+	p := ChangedPage{Invoices: out.ListeFactures, Page: page, Pages: page, Total: len(out.ListeFactures)}
+	if r := out.ParametresRetour; r != nil {
+		p.Pages, p.Total = r.Pages, r.Total
+	}
+	if len(out.ListeFactures) == 0 && (out.ParametresRetour == nil || out.ParametresRetour.Total == 0) {
+		p.Pages = 0
+	}
+	return p, nil
+}
+
+// TriColonneNumeroFacture sorts a supplier search by invoice number (one of
+// the Swagger's triColonne values).
+const TriColonneNumeroFacture = "NumeroFacture"
+
+// chorusZone is Chorus Pro's time zone.
+var chorusZone = func() *time.Location {
+	l, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic(err) // time/tzdata is imported: cannot happen
+	}
+	return l
+}()
+
+// parisDateTime writes t as a Paris wall-clock date-time to the second,
+// rounded down, or up when roundUp.
+func parisDateTime(t time.Time, roundUp bool) string {
+	s := t.Truncate(time.Second)
+	if roundUp && s.Before(t) {
+		s = s.Add(time.Second)
+	}
+	return s.In(chorusZone).Format("2006-01-02T15:04:05")
 }
 
 // maxPages bounds the pages a paged read asks for, so that an answer
