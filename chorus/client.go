@@ -56,8 +56,8 @@ func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } 
 
 // LabelObserver is an Observer reporting each exchange's outcome as a label:
 // "ok" for success, else the Kind's name ("transient", "permanent",
-// "uncertain", "authentication", "configuration"), for observers that know no Kind (e.g.
-// the dashboard's metrics).
+// "uncertain", "authentication", "configuration"), for observers that know
+// no Kind (e.g. the dashboard's metrics).
 func LabelObserver[O ~string](f func(op string, outcome O, status int, took time.Duration)) Observer {
 	return func(op string, outcome Kind, status int, took time.Duration) {
 		label := "ok"
@@ -112,7 +112,7 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		log:     slog.New(slog.DiscardHandler),
 		account: base64.StdEncoding.EncodeToString([]byte(cfg.TechLogin + ":" + cfg.TechPassword)),
 		now:     time.Now,
-
+		// One set for the client and its SingleAttempt copies.
 		noResultCodes: &sync.Map{},
 	}
 	if cfg.RatePerSecond > 0 {

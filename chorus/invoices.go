@@ -3,8 +3,12 @@ package chorus
 import (
 	"context"
 	"fmt"
+	"mime"
+	"slices"
+	"strings"
 	"time"
 	_ "time/tzdata" // Europe/Paris, the zone of Chorus Pro's date-times
+	"unicode/utf8"
 )
 
 // SearchCriteria selects the supplier's invoices: by deposit flow, by
@@ -162,3 +166,91 @@ func (c *Client) Complete(ctx context.Context, req CompleterRequest) (CompleterR
 	err := c.call(ctx, "completer", PathCompleter, req, &out, unsafe)
 	return out, err
 }
+
+// CompleteWith answers a SUSPENDUE invoice (its identifiantFactureCPP) with
+// a comment and the attachments uploaded by AddFile: the buyer suspends an
+// invoice for missing supporting documents (fidelity A-5), and completer
+// takes them as pieceJointeComplementaire (the Swagger's
+// CompleterFactureParam). Each is designated « Pièce jointe n »: the ids
+// carry no name, and BIMP's production client sends a designation with no
+// type, as this does.
+func (c *Client) CompleteWith(ctx context.Context, idFacture int64, comment string, attachmentIDs []int64) (CompleterResponse, error) {
+	req := CompleterRequest{IdentifiantFactureCPP: idFacture, Commentaire: comment}
+	if idFacture <= 0 {
+		return CompleterResponse{}, &Error{Op: "completer", Kind: Permanent, Err: fmt.Errorf("invoice id %d", idFacture)}
+	}
+	for i, id := range attachmentIDs {
+		if id <= 0 {
+			return CompleterResponse{}, &Error{Op: "completer", Kind: Permanent, Err: fmt.Errorf("attachment id %d", id)}
+		}
+		req.PieceJointeComplementaire = append(req.PieceJointeComplementaire, PieceJointeComplementaire{
+			PieceJointeComplementaireDesignation: fmt.Sprintf("Pièce jointe %d", i+1),
+			PieceJointeComplementaireID:          id,
+		})
+	}
+	return c.Complete(ctx, req)
+}
+
+// Attachment is a supporting document to upload with AddFile.
+type Attachment struct {
+	// Name is the file's name, extension included (at most 50 characters).
+	Name string
+	// MIME is its type; when empty, it is guessed from the extension.
+	MIME    string
+	Content []byte
+}
+
+// AddFile uploads a supporting document (transverses/v1/ajouter/fichier)
+// and returns its id, for CompleteWith. Chorus Pro's limits are checked
+// first, and a file outside them is a Permanent error with no call made:
+// a name of at most 50 characters with an allowed extension (HTTP 400
+// beyond 50, BR-FR-CPRO-41), under 10 MB (OCA's CHORUS_FILESIZE_MAX_MO;
+// error 20003 beyond). chorus-pro.md §2.5, §3.3.
+func (c *Client) AddFile(ctx context.Context, a Attachment) (int64, error) {
+	const op = "ajouter/fichier"
+	ext := ""
+	if i := strings.LastIndexByte(a.Name, '.'); i > 0 {
+		ext = strings.ToUpper(a.Name[i+1:])
+	}
+	switch {
+	case strings.TrimSpace(a.Name) == "" || utf8.RuneCountInString(a.Name) > MaxLongueurReference:
+		return 0, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("attachment name %q: 1 to %d characters", a.Name, MaxLongueurReference)}
+	case !AllowedAttachmentExtension(ext):
+		return 0, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("attachment %q: extension %q is not one Chorus Pro accepts", a.Name, ext)}
+	case len(a.Content) == 0:
+		return 0, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("attachment %q is empty", a.Name)}
+	case len(a.Content) >= MaxTailleFichierFlux:
+		return 0, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("attachment %q: %d bytes, Chorus Pro takes less than 10 MB", a.Name, len(a.Content))}
+	}
+	typ := a.MIME
+	if typ == "" {
+		if typ = mime.TypeByExtension("." + strings.ToLower(ext)); typ == "" {
+			typ = "application/octet-stream"
+		}
+		typ, _, _ = strings.Cut(typ, ";") // no "; charset=…"
+	}
+	var out AjouterFichierResponse
+	// Safe to send again: an upload that arrived twice leaves an unused
+	// file, which nothing refers to.
+	err := c.call(ctx, op, PathAjouterFichier, AjouterFichierRequest{
+		PieceJointeFichier: a.Content, PieceJointeNom: a.Name, PieceJointeTypeMime: typ, PieceJointeExtension: ext,
+	}, &out, safe)
+	if err != nil {
+		return 0, err
+	}
+	if out.PieceJointeID == 0 {
+		return 0, &Error{Op: op, Kind: Transient, Err: fmt.Errorf("answer without pieceJointeId")}
+	}
+	return out.PieceJointeID, nil
+}
+
+// AllowedAttachmentExtension reports whether Chorus Pro accepts attachments
+// with this extension (without the dot, any case): the list of AIFE's page
+// « Pièces jointes dans Chorus Pro : quelques règles à respecter », as OCA
+// has it (chorus-pro.md §3.3).
+func AllowedAttachmentExtension(ext string) bool {
+	return slices.Contains(attachmentExtensions, strings.ToUpper(ext))
+}
+
+var attachmentExtensions = strings.Fields(`BMP GIF FAX ODT PPT TIFF XLS BZ2 GZ JPEG P7S RTF TXT XML CSV GZIP JPG PDF
+	SVG XHTML XLSX DOC HTM ODP PNG TGZ XLC ZIP DOCX HTML ODS PPS TIF XLM PPTX`)
