@@ -219,3 +219,28 @@ func (c *Client) LoadServices(ctx context.Context, b Buyer) (Buyer, error) {
 	b.Services, b.ServicesLoaded = all, true
 	return b, nil
 }
+
+// ServiceRules are the obligations of one of a buyer's services.
+type ServiceRules struct {
+	// EngagementRequired: invoices to this service must carry an
+	// engagement (EJ) number, even when the structure does not require one
+	// (parametres.numeroEngagement, which OCA checks before sending;
+	// fidelity C-1).
+	EngagementRequired bool
+}
+
+// ServiceRules reads a service's obligations (structures/v1/consulter/
+// service): idStructure is the buyer's idStructureCPP (Buyer.IDStructure),
+// idService the service's (ServiceStructure.IDService, from LoadServices).
+// OCA (chorus_partner_service.py, _api_consulter_service) sends the same
+// {idStructure, idService} and reads parametres.numeroEngagement.
+// chorus-pro.md §2.2.
+func (c *Client) ServiceRules(ctx context.Context, idStructure, idService int64) (ServiceRules, error) {
+	var out ConsulterServiceResponse
+	err := c.call(ctx, "structures/consulter/service", PathConsulterService,
+		ConsulterServiceRequest{IDStructure: idStructure, IDService: idService}, &out, safe)
+	if err != nil {
+		return ServiceRules{}, err
+	}
+	return ServiceRules{EngagementRequired: out.Parametres.NumeroEngagement}, nil
+}

@@ -26,6 +26,9 @@ const (
 	buyerCodeService = "19560820300012" // code service required; GESTION active, ANCIEN-ECONOMAT inactive
 	buyerEither      = "26560401700045" // code service or EJ
 	buyerNotOnChorus = "25561145100014"
+	// buyerServiceEngagement requires a code service and an engagement; two
+	// of its services require the engagement themselves.
+	buyerServiceEngagement = "26223144200035"
 )
 
 // clock is a wall clock shared by the sandbox and the client.

@@ -103,8 +103,10 @@ type Retour struct {
 // OK reports whether codeRetour is 0.
 func (r Retour) OK() bool { return r.CodeRetour == CodeRetourOK }
 
-// AucunResultat reports whether the call was a search that found nothing
-// (codeRetour 20000), which callers must treat as an empty list.
+// AucunResultat reports whether codeRetour is the documented "no result"
+// code, 20000. Other services use other codes (Pastell: 20007 for the
+// works search), so the client reads any codeRetour ≠ 0 with an empty list
+// as no result for its searches, not this alone.
 func (r Retour) AucunResultat() bool { return r.CodeRetour == CodeRetourAucunResultat }
 
 // Err returns nil when codeRetour is 0, else an error quoting codeRetour and
@@ -1000,8 +1002,9 @@ type FactureFournisseur struct {
 }
 
 // RechercherFactureParFournisseurResponse is the answer of
-// rechercher/fournisseur. A search that finds nothing answers codeRetour
-// 20000 (assumption: by analogy with the recipient search, [S6a]).
+// rechercher/fournisseur. A search that finds nothing answers a codeRetour
+// ≠ 0 and no list: 20000 by analogy with the recipient search ([S6a]), but
+// the code is not documented for this service (fidelity B-2).
 type RechercherFactureParFournisseurResponse struct {
 	Retour
 	ListeFactures    List[FactureFournisseur] `json:"listeFactures"`
