@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -30,6 +31,9 @@ type Client struct {
 	now     func() time.Time
 	observe Observer
 	failed  func(ctx context.Context, err error)
+	// noResultCodes holds the (operation, codeRetour) pairs already logged
+	// as an unexpected "no result" code; shared by SingleAttempt copies.
+	noResultCodes *sync.Map
 }
 
 // SingleAttempt is the same client (same token, limiter and connections)
@@ -52,8 +56,8 @@ func WithObserver(o Observer) Option { return func(c *Client) { c.observe = o } 
 
 // LabelObserver is an Observer reporting each exchange's outcome as a label:
 // "ok" for success, else the Kind's name ("transient", "permanent",
-// "uncertain", "authentication"), for observers that know no Kind (e.g.
-// the dashboard's metrics).
+// "uncertain", "authentication", "configuration"), for observers that know
+// no Kind (e.g. the dashboard's metrics).
 func LabelObserver[O ~string](f func(op string, outcome O, status int, took time.Duration)) Observer {
 	return func(op string, outcome Kind, status int, took time.Duration) {
 		label := "ok"
@@ -108,6 +112,8 @@ func New(cfg Config, opts ...Option) (*Client, error) {
 		log:     slog.New(slog.DiscardHandler),
 		account: base64.StdEncoding.EncodeToString([]byte(cfg.TechLogin + ":" + cfg.TechPassword)),
 		now:     time.Now,
+		// One set for the client and its SingleAttempt copies.
+		noResultCodes: &sync.Map{},
 	}
 	if cfg.RatePerSecond > 0 {
 		c.limiter = NewLocalLimiter(cfg.RatePerSecond)
@@ -173,6 +179,26 @@ func (c *Client) call(ctx context.Context, op, path string, in any, out retour, 
 			return &Error{Op: op, Kind: e.Kind, Err: err}
 		}
 	}
+}
+
+// noResult reports whether a search's answer means "nothing found": a
+// business refusal (codeRetour ≠ 0, HTTP 200) with an empty or absent list.
+// The code differs per service (Pastell: 20000 for one search, 20007 for
+// another; fidelity B-2), so any code counts; a code other than
+// CodeRetourAucunResultat is logged once per operation and code, so that a
+// refusal read as "nothing found" does not go unseen.
+func (c *Client) noResult(ctx context.Context, op string, err error, r Retour, listed int) bool {
+	var e *Error
+	if err == nil || r.OK() || listed > 0 || !errors.As(err, &e) || e.CodeRetour == 0 || e.Status != http.StatusOK {
+		return false
+	}
+	if r.CodeRetour != CodeRetourAucunResultat {
+		if _, said := c.noResultCodes.LoadOrStore(fmt.Sprintf("%s %d", op, r.CodeRetour), true); !said {
+			c.log.LogAttrs(ctx, slog.LevelWarn, "chorus pro search answered an unexpected code with no result: read as no result",
+				slog.String("op", op), slog.Int("codeRetour", r.CodeRetour), slog.String("libelle", r.Libelle))
+		}
+	}
+	return true
 }
 
 // backoff is full-jitter exponential: a random wait up to min(max, min·2^n).
@@ -252,8 +278,21 @@ func (c *Client) classify(op string, status int, header http.Header, data []byte
 			kind = Uncertain // the server may have applied it before failing
 		}
 		return &Error{Op: op, Kind: kind, Status: status, RetryAfter: retryAfter(header, c.now()), Reason: excerpt(data)}
+	case status == http.StatusForbidden, status == http.StatusNotFound,
+		status == http.StatusMethodNotAllowed, status == http.StatusUnsupportedMediaType:
+		// The route, not this request, is refused: a PISTE application not
+		// subscribed to the API answers 403 (fidelity B-4, TS live probe);
+		// the Swagger's 404 is « API non trouvée ». Every invoice would be
+		// refused the same way, so none of them is to blame.
+		e := &Error{Op: op, Kind: Configuration, Status: status, Reason: excerpt(data)}
+		e.CodeRetour, e.Libelle = bodyRetour(data)
+		return e
 	case status != http.StatusOK:
-		return &Error{Op: op, Kind: Permanent, Status: status, Reason: excerpt(data)}
+		// 400, 413 and other 4xx refuse this request's content: sending it
+		// again fails the same way.
+		e := &Error{Op: op, Kind: Permanent, Status: status, Reason: excerpt(data)}
+		e.CodeRetour, e.Libelle = bodyRetour(data)
+		return e
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		kind := Transient
@@ -318,6 +357,24 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return t.Sub(now)
 	}
 	return 0
+}
+
+// bodyRetour reads {codeRetour, libelle} from an error answer's JSON body,
+// which Chorus Pro sends with some 4xx (fidelity D-1); zero values when the
+// body is not such an object.
+func bodyRetour(data []byte) (int, string) {
+	var r struct {
+		CodeRetour json.Number `json:"codeRetour"`
+		Libelle    string      `json:"libelle"`
+	}
+	if json.Unmarshal(data, &r) != nil {
+		return 0, ""
+	}
+	code, err := strconv.Atoi(r.CodeRetour.String())
+	if err != nil {
+		code = 0
+	}
+	return code, r.Libelle
 }
 
 func excerpt(b []byte) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -25,6 +26,9 @@ const (
 	buyerCodeService = "19560820300012" // code service required; GESTION active, ANCIEN-ECONOMAT inactive
 	buyerEither      = "26560401700045" // code service or EJ
 	buyerNotOnChorus = "25561145100014"
+	// buyerServiceEngagement requires a code service and an engagement; two
+	// of its services require the engagement themselves.
+	buyerServiceEngagement = "26223144200035"
 )
 
 // clock is a wall clock shared by the sandbox and the client.
@@ -202,7 +206,8 @@ func TestAuthErrorsLeakNoSecret(t *testing.T) {
 }
 
 func TestBuyerLookup(t *testing.T) {
-	e := start(t, nil)
+	calls := map[string]int{}
+	e := start(t, nil, chorus.WithObserver(func(op string, _ chorus.Kind, _ int, _ time.Duration) { calls[op]++ }))
 	ctx := context.Background()
 	tests := []struct {
 		siret    string
@@ -221,6 +226,7 @@ func TestBuyerLookup(t *testing.T) {
 		{buyerNotOnChorus, false, "", "", "", false},
 	}
 	for _, tt := range tests {
+		clear(calls)
 		b, err := e.client.LookupBuyer(ctx, tt.siret)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.siret, err)
@@ -228,10 +234,33 @@ func TestBuyerLookup(t *testing.T) {
 		if b.OnChorus != tt.onChorus || (tt.onChorus && b.Exigence != tt.exigence) {
 			t.Errorf("%s: on chorus %v, requires %s", tt.siret, b.OnChorus, b.Exigence)
 		}
+		// The look-up reads the entry and its obligations, not the services.
+		delete(calls, "token")
+		want := map[string]int{"structures/rechercher": 1}
+		if tt.onChorus {
+			want["structures/consulter"] = 1
+		}
+		if !maps.Equal(calls, want) || b.ServicesLoaded || b.Services != nil {
+			t.Errorf("%s: calls %v, services %v loaded %v; want calls %v and no services", tt.siret, calls, b.Services, b.ServicesLoaded, want)
+		}
+		if b, err = e.client.LoadServices(ctx, b); err != nil || !b.ServicesLoaded {
+			t.Fatalf("%s: load services: %+v %v", tt.siret, b, err)
+		}
 		err = b.Check(tt.code, tt.eng)
 		var re *chorus.ReferenceError
 		if (err == nil) != tt.ok || (err != nil && !errors.As(err, &re)) {
 			t.Errorf("%s Check(%q, %q) = %v", tt.siret, tt.code, tt.eng, err)
+		}
+	}
+	// Services are read on every page, whatever the page size.
+	for _, size := range []int{1, 2, 100} {
+		c := e.newClient(t, func(cfg *chorus.Config) { cfg.PageSize = size })
+		b, err := c.LookupBuyer(ctx, buyerCodeService)
+		if err == nil {
+			b, err = c.LoadServices(ctx, b)
+		}
+		if err != nil || len(b.Services) != 3 || b.Check("GESTION", "") != nil {
+			t.Errorf("page size %d: services %+v, %v", size, b.Services, err)
 		}
 	}
 }

@@ -53,7 +53,8 @@ func (c *Client) Deposit(ctx context.Context, d Deposit) (DepositResult, error) 
 type FlowReport struct {
 	State EtatFlux
 	// Outcome classifies State; unknown states are IssueUnknown, never
-	// pending or success.
+	// pending or success; IN_A_RELANCER and IN_ERREUR_INTERNE are
+	// IssueARedeposer.
 	Outcome         Issue
 	Errors          []ErreurDP
 	TechnicalErrors []ErreurTechnique
@@ -61,9 +62,14 @@ type FlowReport struct {
 }
 
 // FlowReport reads transverses/v1/consulterCRDetaille (chorus-pro.md §2.4).
-func (c *Client) FlowReport(ctx context.Context, flowNumber string, syntax SyntaxeFlux) (FlowReport, error) {
+// Only numeroFluxDepot is sent: OCA, Pastell and a client that ran the
+// qualification round trip send nothing else, and the Transverses Swagger
+// they quote makes syntaxeFlux optional (fidelity C-2). The syntax argument
+// is kept for the callers' sake and ignored: the current configuration's
+// syntax need not be the one the flow was deposited with.
+func (c *Client) FlowReport(ctx context.Context, flowNumber string, _ SyntaxeFlux) (FlowReport, error) {
 	var out ConsulterCRDetailleResponse
-	if err := c.call(ctx, "consulterCRDetaille", PathConsulterCRDetaille, ConsulterCRDetailleRequest{NumeroFluxDepot: flowNumber, SyntaxeFlux: syntax}, &out, safe); err != nil {
+	if err := c.call(ctx, "consulterCRDetaille", PathConsulterCRDetaille, ConsulterCRDetailleRequest{NumeroFluxDepot: flowNumber}, &out, safe); err != nil {
 		return FlowReport{}, err
 	}
 	r := FlowReport{State: out.EtatCourantDepotFlux, Outcome: out.EtatCourantDepotFlux.Issue(),

@@ -3,6 +3,7 @@ package chorus
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 )
 
@@ -25,6 +26,15 @@ const (
 	// token endpoint refusing them): a human must fix the configuration,
 	// e.g. renew the technical account's password.
 	Auth
+	// Configuration: the platform refused the route itself, not this request: the
+	// PISTE application is not subscribed to the API (HTTP 403), the route
+	// does not exist (404 « API non trouvée », 405), or the request's format
+	// is not the one the API takes (415). Nothing was applied, and every
+	// call of that kind fails the same way until an operator fixes the
+	// configuration: it says nothing of the invoice being sent.
+	//
+	// (Named Configuration, not Config: Config is the client's settings.)
+	Configuration
 )
 
 func (k Kind) String() string {
@@ -37,6 +47,8 @@ func (k Kind) String() string {
 		return "uncertain"
 	case Auth:
 		return "authentication"
+	case Configuration:
+		return "configuration"
 	}
 	return "unknown"
 }
@@ -49,7 +61,9 @@ type Error struct {
 	Kind Kind
 	// Status is the HTTP status (0 when no answer came).
 	Status int
-	// CodeRetour and Libelle are Chorus Pro's business error (HTTP 200).
+	// CodeRetour and Libelle are Chorus Pro's business error: the envelope
+	// of an HTTP 200 answer, or the JSON body of a 4xx when it has one
+	// (fidelity D-1: go-choruspro parses 400 bodies the same way).
 	CodeRetour int
 	Libelle    string
 	// Reason is the WWW-Authenticate header of a 401, or a short excerpt of
@@ -62,11 +76,11 @@ type Error struct {
 
 func (e *Error) Error() string {
 	msg := fmt.Sprintf("chorus pro %s: %s error", e.Op, e.Kind)
-	switch {
-	case e.CodeRetour != 0:
-		msg += fmt.Sprintf(": codeRetour %d: %s", e.CodeRetour, e.Libelle)
-	case e.Status != 0:
+	if e.Status != 0 && e.Status != http.StatusOK {
 		msg += fmt.Sprintf(": HTTP %d", e.Status)
+	}
+	if e.CodeRetour != 0 {
+		msg += fmt.Sprintf(": codeRetour %d: %s", e.CodeRetour, e.Libelle)
 	}
 	if e.Reason != "" {
 		msg += ": " + e.Reason
@@ -99,6 +113,11 @@ func IsPermanent(err error) bool { return KindOf(err) == Permanent }
 
 // IsAuth reports whether the credentials were refused.
 func IsAuth(err error) bool { return KindOf(err) == Auth }
+
+// IsConfig reports whether the platform refused the route (the PISTE
+// application's subscription, the API's address): nothing was applied, and
+// an operator must act before any call of that kind can succeed.
+func IsConfig(err error) bool { return KindOf(err) == Configuration }
 
 // Business returns the codeRetour and libelle of a business error.
 func Business(err error) (code int, libelle string, ok bool) {

@@ -20,6 +20,7 @@ package chorus
 //     something else than false (restreindreStructuresPrivees) do not.
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -102,8 +103,10 @@ type Retour struct {
 // OK reports whether codeRetour is 0.
 func (r Retour) OK() bool { return r.CodeRetour == CodeRetourOK }
 
-// AucunResultat reports whether the call was a search that found nothing
-// (codeRetour 20000), which callers must treat as an empty list.
+// AucunResultat reports whether codeRetour is the documented "no result"
+// code, 20000. Other services use other codes (Pastell: 20007 for the
+// works search), so the client reads any codeRetour ≠ 0 with an empty list
+// as no result for its searches, not this alone.
 func (r Retour) AucunResultat() bool { return r.CodeRetour == CodeRetourAucunResultat }
 
 // Err returns nil when codeRetour is 0, else an error quoting codeRetour and
@@ -113,6 +116,37 @@ func (r Retour) Err() error {
 		return nil
 	}
 	return fmt.Errorf("chorus pro: codeRetour %d: %s", r.CodeRetour, r.Libelle)
+}
+
+// List is a list in a Chorus Pro answer. AIFE's own consulterCRDetaille
+// sample prints listeErreurDP as a single object, and Pastell reads
+// listeStructures both as an array and as one object (fidelity B-3): a
+// list of one may come unwrapped. UnmarshalJSON accepts an array, a single
+// object (a list of one), or null (an empty list); it is written as an
+// array. A []T literal is assignable to a List[T].
+type List[T any] []T
+
+// UnmarshalJSON reads an array, a single element, or null.
+func (l *List[T]) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	switch {
+	case len(data) == 0 || bytes.Equal(data, []byte("null")):
+		*l = nil
+		return nil
+	case data[0] == '[':
+		var many []T
+		if err := json.Unmarshal(data, &many); err != nil {
+			return err
+		}
+		*l = many
+		return nil
+	}
+	var one T
+	if err := json.Unmarshal(data, &one); err != nil {
+		return fmt.Errorf("neither an array nor a single element: %w", err)
+	}
+	*l = List[T]{one}
+	return nil
 }
 
 // RetourOK is the envelope of a successful call.
@@ -200,8 +234,8 @@ type StructureTrouvee struct {
 // OCA accepts exactly one match and takes listeStructures[0].idStructureCPP.
 type RechercherStructureResponse struct {
 	Retour
-	ListeStructures  []StructureTrouvee `json:"listeStructures"`
-	ParametresRetour *ParametresRetour  `json:"parametresRetour,omitempty"`
+	ListeStructures  List[StructureTrouvee] `json:"listeStructures"`
+	ParametresRetour *ParametresRetour      `json:"parametresRetour,omitempty"`
 }
 
 // ConsulterStructureRequest is the body of structures/v1/consulter. The key
@@ -345,8 +379,8 @@ type ServiceStructure struct {
 // RechercherServicesResponse is the answer of structures/v1/rechercher/services.
 type RechercherServicesResponse struct {
 	Retour
-	ListeServices    []ServiceStructure `json:"listeServices"`
-	ParametresRetour *ParametresRetour  `json:"parametresRetour,omitempty"`
+	ListeServices    List[ServiceStructure] `json:"listeServices"`
+	ParametresRetour *ParametresRetour      `json:"parametresRetour,omitempty"`
 }
 
 // ConsulterServiceRequest is the body of structures/v1/consulter/service.
@@ -405,7 +439,7 @@ type StructureActive struct {
 // recuperer/structures/actives/fournisseur.
 type StructuresActivesFournisseurResponse struct {
 	Retour
-	ListeStructures []StructureActive `json:"listeStructures"`
+	ListeStructures List[StructureActive] `json:"listeStructures"`
 }
 
 // CoordBancValidesRequest is the body of transverses/v1/recuperer/coordbanc/valides.
@@ -423,7 +457,7 @@ type CoordonneeBancaire struct {
 // CoordBancValidesResponse is the answer of recuperer/coordbanc/valides.
 type CoordBancValidesResponse struct {
 	Retour
-	ListeCoordonneeBancaire []CoordonneeBancaire `json:"listeCoordonneeBancaire"`
+	ListeCoordonneeBancaire List[CoordonneeBancaire] `json:"listeCoordonneeBancaire"`
 }
 
 // ---------------------------------------------------------------------------
@@ -522,6 +556,8 @@ const MaxLongueurReference = 50
 // Flow processing report. chorus-pro.md §2.4.
 
 // ConsulterCRDetailleRequest is the body of transverses/v1/consulterCRDetaille.
+// SyntaxeFlux is optional: production clients send numeroFluxDepot alone
+// (fidelity C-2), and so does the client.
 type ConsulterCRDetailleRequest struct {
 	NumeroFluxDepot string      `json:"numeroFluxDepot"`
 	SyntaxeFlux     SyntaxeFlux `json:"syntaxeFlux,omitempty"`
@@ -552,13 +588,13 @@ type ErreurTechnique struct {
 // 20001 "POQ_MSG_01.003 - Flux introuvable.". chorus-pro.md §2.4.
 type ConsulterCRDetailleResponse struct {
 	Retour
-	NomFichier               string            `json:"nomFichier,omitempty"`
-	DateDepotFlux            string            `json:"dateDepotFlux,omitempty"`
-	CodeInterfaceDepotFlux   string            `json:"codeInterfaceDepotFlux,omitempty"`
-	EtatCourantDepotFlux     EtatFlux          `json:"etatCourantDepotFlux,omitempty"`
-	DateHeureEtatCourantFlux string            `json:"dateHeureEtatCourantFlux,omitempty"`
-	ListeErreurDP            []ErreurDP        `json:"listeErreurDP,omitempty"`
-	ListeErreurTechnique     []ErreurTechnique `json:"listeErreurTechnique,omitempty"`
+	NomFichier               string                `json:"nomFichier,omitempty"`
+	DateDepotFlux            string                `json:"dateDepotFlux,omitempty"`
+	CodeInterfaceDepotFlux   string                `json:"codeInterfaceDepotFlux,omitempty"`
+	EtatCourantDepotFlux     EtatFlux              `json:"etatCourantDepotFlux,omitempty"`
+	DateHeureEtatCourantFlux string                `json:"dateHeureEtatCourantFlux,omitempty"`
+	ListeErreurDP            List[ErreurDP]        `json:"listeErreurDP,omitempty"`
+	ListeErreurTechnique     List[ErreurTechnique] `json:"listeErreurTechnique,omitempty"`
 }
 
 // ConsulterCRRequest is the body of transverses/v1/consulterCR. Prefer
@@ -614,8 +650,9 @@ const (
 	EtatFluxQPIrrecevable         EtatFlux = "QP_IRRECEVABLE"
 	EtatFluxQPRecevable           EtatFlux = "QP_RECEVABLE"
 	EtatFluxQPRecevableAvecErreur EtatFlux = "QP_RECEVABLE_AVEC_ERREUR"
-	// IN_A_RELANCER and IN_ERREUR_INTERNE are listed as re-sendable by a
-	// proprietary module; meaning UNCONFIRMED.
+	// IN_A_RELANCER and IN_ERREUR_INTERNE: Dolibarr's Demat4Dolibarr
+	// marks them re-sendable (can_resend, like IN_REJETE and IN_INCIDENTE;
+	// fidelity A-3); their exact meaning is UNCONFIRMED.
 	EtatFluxARelancer     EtatFlux = "IN_A_RELANCER"
 	EtatFluxErreurInterne EtatFlux = "IN_ERREUR_INTERNE"
 )
@@ -625,13 +662,18 @@ type Issue string
 
 // Outcome classes. IssueUnknown is for values not in the tables (and for
 // listed values whose meaning is unconfirmed): never read it as success or
-// as pending; raise it to a human.
+// as pending; raise it to a human. IssueARedeposer asks for a new deposit.
 const (
 	IssueEnCours Issue = "pending"
 	IssueSucces  Issue = "success"
 	IssuePartiel Issue = "partial"
 	IssueEchec   Issue = "failure"
 	IssueUnknown Issue = "unknown"
+	// IssueARedeposer: the flow was not processed and will not be by
+	// itself; the same file may be deposited again (IN_A_RELANCER,
+	// IN_ERREUR_INTERNE). If an earlier deposit did reach Chorus Pro, the
+	// new one is refused as a duplicate number (see DuplicateNumber).
+	IssueARedeposer Issue = "redeposit"
 )
 
 // etatsFlux maps every known flow state to its class. chorus-pro.md §2.4.
@@ -649,10 +691,11 @@ var etatsFlux = map[EtatFlux]Issue{
 	// assumption: Tryton counts these two as failures [S5]; meaning UNCONFIRMED.
 	EtatFluxQPIrrecevable:         IssueEchec,
 	EtatFluxQPRecevableAvecErreur: IssueEchec,
-	// assumption: meaning UNCONFIRMED, so these stay unknown (a human looks).
-	EtatFluxQPRecevable:   IssueUnknown,
-	EtatFluxARelancer:     IssueUnknown,
-	EtatFluxErreurInterne: IssueUnknown,
+	// assumption: meaning UNCONFIRMED, so it stays unknown (a human looks).
+	EtatFluxQPRecevable: IssueUnknown,
+	// Re-sendable per Demat4Dolibarr (fidelity A-3).
+	EtatFluxARelancer:     IssueARedeposer,
+	EtatFluxErreurInterne: IssueARedeposer,
 }
 
 // Known reports whether e is one of the states listed in the reference.
@@ -668,11 +711,11 @@ func (e EtatFlux) Issue() Issue {
 }
 
 // Terminal reports whether the flow will not change any more: integrated
-// (fully or partially), rejected or incidente. Unknown states are not
-// terminal, and not pending either: see Issue.
+// (fully or partially), rejected or incidente, or to be deposited again.
+// Unknown states are not terminal, and not pending either: see Issue.
 func (e EtatFlux) Terminal() bool {
 	switch e.Issue() {
-	case IssueSucces, IssuePartiel, IssueEchec:
+	case IssueSucces, IssuePartiel, IssueEchec, IssueARedeposer:
 		return true
 	}
 	return false
@@ -959,12 +1002,13 @@ type FactureFournisseur struct {
 }
 
 // RechercherFactureParFournisseurResponse is the answer of
-// rechercher/fournisseur. A search that finds nothing answers codeRetour
-// 20000 (assumption: by analogy with the recipient search, [S6a]).
+// rechercher/fournisseur. A search that finds nothing answers a codeRetour
+// ≠ 0 and no list: 20000 by analogy with the recipient search ([S6a]), but
+// the code is not documented for this service (fidelity B-2).
 type RechercherFactureParFournisseurResponse struct {
 	Retour
-	ListeFactures    []FactureFournisseur `json:"listeFactures"`
-	ParametresRetour *ParametresRetour    `json:"parametresRetour,omitempty"`
+	ListeFactures    List[FactureFournisseur] `json:"listeFactures"`
+	ParametresRetour *ParametresRetour        `json:"parametresRetour,omitempty"`
 }
 
 // ParamRechercheHistoStatuts pages the status history (names from
@@ -1003,11 +1047,11 @@ type HistoStatut struct {
 // HistoriquesDesStatuts is the paged list of status changes (paging field
 // names from [S4]).
 type HistoriquesDesStatuts struct {
-	HistoStatut                   []HistoStatut `json:"histoStatut"`
-	NbResultatsParPageHistoStatut int           `json:"nbResultatsParPageHistoStatut,omitempty"`
-	PageCouranteHistoStatut       int           `json:"pageCouranteHistoStatut,omitempty"`
-	PagesHistoStatut              int           `json:"pagesHistoStatut,omitempty"`
-	TotalHistoStatut              int           `json:"totalHistoStatut,omitempty"`
+	HistoStatut                   List[HistoStatut] `json:"histoStatut"`
+	NbResultatsParPageHistoStatut int               `json:"nbResultatsParPageHistoStatut,omitempty"`
+	PageCouranteHistoStatut       int               `json:"pageCouranteHistoStatut,omitempty"`
+	PagesHistoStatut              int               `json:"pagesHistoStatut,omitempty"`
+	TotalHistoStatut              int               `json:"totalHistoStatut,omitempty"`
 }
 
 // HistoActionCode is a user action on an invoice. chorus-pro.md §2.6.
@@ -1031,7 +1075,7 @@ type HistoAction struct {
 
 // HistoriquesDesActionsUtilisateurs is the list of user actions.
 type HistoriquesDesActionsUtilisateurs struct {
-	HistoAction []HistoAction `json:"histoAction"`
+	HistoAction List[HistoAction] `json:"histoAction"`
 }
 
 // DerniereAction is the last action on the invoice (names from [S4]).

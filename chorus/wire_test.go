@@ -58,8 +58,8 @@ func TestEtatFluxClassification(t *testing.T) {
 		{EtatFluxQPIrrecevable, IssueEchec, true, true},
 		{EtatFluxQPRecevableAvecErreur, IssueEchec, true, true},
 		{EtatFluxQPRecevable, IssueUnknown, false, true},
-		{EtatFluxARelancer, IssueUnknown, false, true},
-		{EtatFluxErreurInterne, IssueUnknown, false, true},
+		{EtatFluxARelancer, IssueARedeposer, true, true},
+		{EtatFluxErreurInterne, IssueARedeposer, true, true},
 		// Unknown values are unknown: neither pending nor success.
 		{"IN_NOUVEL_ETAT", IssueUnknown, false, false},
 		{"", IssueUnknown, false, false},

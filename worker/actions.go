@@ -99,6 +99,9 @@ func (p *Pipeline) FillReferences(ctx context.Context, number, codeService, enga
 		return "", fmt.Errorf("fill references of %s: %w", number, err)
 	}
 	buyer, err := p.chorus.LookupBuyer(ctx, est.SIRET)
+	if err == nil && codeService != "" {
+		buyer, err = loadServices(ctx, p.chorus, buyer)
+	}
 	if err != nil {
 		return "", fmt.Errorf("%w: look up buyer %s: %w", ErrDirectoryUnavailable, est.SIRET, err)
 	}

@@ -150,7 +150,7 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 		var buyer chorus.Buyer
 		if est.OnChorus {
 			var err error
-			if buyer, err = p.buyers.get(ctx, p.once, est.SIRET); err != nil {
+			if buyer, err = p.buyers.get(ctx, p.once, est.SIRET, inv.CodeService != ""); err != nil {
 				single = append(single, inv.ID)
 				continue
 			}

@@ -44,7 +44,7 @@ func TestBuyerCacheBoundedAndExpiring(t *testing.T) {
 			for pass := 0; pass < 2; pass++ {
 				for i := range tc.buyers {
 					siret := fmt.Sprintf("%014d", i)
-					b, err := c.get(context.Background(), dir, siret)
+					b, err := c.get(context.Background(), dir, siret, false)
 					if err != nil || b.SIRET != siret {
 						t.Fatalf("get %s: %+v %v", siret, b, err)
 					}
@@ -59,5 +59,34 @@ func TestBuyerCacheBoundedAndExpiring(t *testing.T) {
 				t.Errorf("%d look-ups, %d kept (%d in order), want %d and %d", total, len(c.entries), len(c.order), tc.wantCalls, tc.wantKept)
 			}
 		})
+	}
+}
+
+// servicesDirectory also lists services, and counts how often.
+type servicesDirectory struct {
+	countingDirectory
+	loads int
+}
+
+func (d *servicesDirectory) LoadServices(_ context.Context, b chorus.Buyer) (chorus.Buyer, error) {
+	d.loads++
+	b.Services, b.ServicesLoaded = []chorus.ServiceStructure{{CodeService: "GESTION", EstActif: true}}, true
+	return b, nil
+}
+
+// The services are read only for an invoice with a code service, once per
+// entry: an entry without them is completed, not looked up again.
+func TestBuyerCacheLoadsServicesWhenNeeded(t *testing.T) {
+	dir := &servicesDirectory{countingDirectory: countingDirectory{calls: map[string]int{}}}
+	c := &buyerCache{ttl: time.Hour, now: time.Now, entries: map[string]cachedBuyer{}}
+	ctx := context.Background()
+	for i, need := range []bool{false, false, true, true, false} {
+		b, err := c.get(ctx, dir, "26223144200035", need)
+		if err != nil || (need && (!b.ServicesLoaded || b.Check("GESTION", "") != nil)) {
+			t.Fatalf("get %d (services %v): %+v %v", i, need, b, err)
+		}
+	}
+	if dir.calls["26223144200035"] != 1 || dir.loads != 1 {
+		t.Errorf("%d look-ups and %d service loads, want 1 and 1", dir.calls["26223144200035"], dir.loads)
 	}
 }

@@ -13,7 +13,7 @@ func TestDecideChannel(t *testing.T) {
 	onChorus := store.Establishment{OnChorus: true}
 	services := []chorus.ServiceStructure{{CodeService: "GESTION", EstActif: true}, {CodeService: "ANCIEN"}}
 	buyer := func(ex chorus.Exigence) chorus.Buyer {
-		return chorus.Buyer{SIRET: "26223144200035", OnChorus: true, Exigence: ex, Services: services}
+		return chorus.Buyer{SIRET: "26223144200035", OnChorus: true, Exigence: ex, Services: services, ServicesLoaded: true}
 	}
 	for _, tt := range []struct {
 		name      string

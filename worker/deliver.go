@@ -56,11 +56,15 @@ func (p *Pipeline) preflight(ctx context.Context, inv store.Invoice) error {
 	}
 	var buyer chorus.Buyer
 	if est.OnChorus {
-		if buyer, err = p.buyers.get(ctx, p.chorus, est.SIRET); err != nil {
+		if buyer, err = p.buyers.get(ctx, p.chorus, est.SIRET, inv.CodeService != ""); err != nil {
 			return err
 		}
 		if buyer.OnChorus {
 			if inv, err = p.refreshReferences(ctx, inv); err != nil {
+				return err
+			}
+			// The references may have brought a code service to check.
+			if buyer, err = p.buyers.get(ctx, p.chorus, est.SIRET, inv.CodeService != ""); err != nil {
 				return err
 			}
 		}
@@ -183,7 +187,7 @@ func (p *Pipeline) deposit(ctx context.Context, inv store.Invoice) error {
 	if err != nil {
 		return err
 	}
-	buyer, err := p.buyers.get(ctx, p.chorus, est.SIRET)
+	buyer, err := p.buyers.get(ctx, p.chorus, est.SIRET, false)
 	if err != nil {
 		return err
 	}

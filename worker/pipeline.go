@@ -175,29 +175,60 @@ type cachedBuyer struct {
 	at time.Time
 }
 
-func (c *buyerCache) get(ctx context.Context, api chorusAPI, siret string) (chorus.Buyer, error) {
+// get returns the buyer's directory entry, with its services when
+// needServices (an invoice with a code service: only they need the list,
+// which costs a call per page).
+func (c *buyerCache) get(ctx context.Context, api chorusAPI, siret string, needServices bool) (chorus.Buyer, error) {
 	c.mu.Lock()
 	e, ok := c.entries[siret]
 	c.mu.Unlock()
-	if ok && c.now().Sub(e.at) < c.ttl {
+	fresh := ok && c.now().Sub(e.at) < c.ttl
+	if fresh && (!needServices || e.b.ServicesLoaded) {
 		return e.b, nil
 	}
-	b, err := api.LookupBuyer(ctx, siret)
-	if err != nil {
-		return b, err
+	b, at := e.b, e.at
+	if !fresh {
+		var err error
+		if b, err = api.LookupBuyer(ctx, siret); err != nil {
+			return b, err
+		}
+		at = c.now()
+	}
+	if needServices {
+		var err error
+		if b, err = loadServices(ctx, api, b); err != nil {
+			return b, err
+		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if _, ok := c.entries[siret]; !ok {
 		c.order = append(c.order, siret)
 	}
-	c.entries[siret] = cachedBuyer{b: b, at: c.now()}
+	c.entries[siret] = cachedBuyer{b: b, at: at}
 	for c.size > 0 && len(c.entries) > c.size {
 		delete(c.entries, c.order[0])
 		c.order = c.order[1:]
 	}
 	if cap(c.order) > 4*max(c.size, 1024) {
 		c.order = append([]string(nil), c.order...) // let the evicted prefix go
+	}
+	return b, nil
+}
+
+// serviceLoader reads a buyer's services; chorus.Client does. It is not
+// part of chorusAPI so that directories standing in for Chorus Pro in
+// tests need not have it.
+type serviceLoader interface {
+	LoadServices(ctx context.Context, b chorus.Buyer) (chorus.Buyer, error)
+}
+
+// loadServices reads the buyer's services when api can; otherwise the buyer
+// stays without them, and Buyer.Check refuses to pass a code service
+// unchecked.
+func loadServices(ctx context.Context, api chorusAPI, b chorus.Buyer) (chorus.Buyer, error) {
+	if l, ok := api.(serviceLoader); ok && !b.ServicesLoaded {
+		return l.LoadServices(ctx, b)
 	}
 	return b, nil
 }

@@ -112,7 +112,7 @@ func (p *Pipeline) resubmitReferences(ctx context.Context, inv store.Invoice) (s
 	}
 	var buyer chorus.Buyer
 	if est.OnChorus {
-		if buyer, err = p.buyers.get(ctx, p.chorus, est.SIRET); err != nil {
+		if buyer, err = p.buyers.get(ctx, p.chorus, est.SIRET, inv.CodeService != ""); err != nil {
 			return "", fmt.Errorf("%s: %w: %w", inv.Number, ErrDirectoryUnavailable, err)
 		}
 	}

@@ -77,9 +77,10 @@ func (p *Pipeline) onFlowReport(ctx context.Context, inv store.Invoice, r chorus
 			ChorusStatus: ptr(string(r.State)), StatusReason: &reason, Actor: p.actor, Reason: "flux rejeté : " + reason})
 		p.Metrics.Inc("flow_rejected")
 		return false, ignoreStale(err)
-	case chorus.IssueUnknown:
+	case chorus.IssueUnknown, chorus.IssueARedeposer:
 		// Not success, not pending: say so where the finance team looks,
-		// and keep watching in case it moves on.
+		// and keep watching in case it moves on. (A flow to deposit again
+		// is shown so until a re-deposit exists.)
 		reason := fmt.Sprintf("état de flux inconnu %q : à vérifier sur Chorus Pro", r.State)
 		if inv.StatusReason != reason {
 			if _, err := p.books.Apply(ctx, inv.ID, inv.State, store.Change{ChorusStatus: ptr(string(r.State)), StatusReason: &reason, Actor: p.actor, Reason: reason}); err != nil {
@@ -131,7 +132,7 @@ func (p *Pipeline) integratedChange(ctx context.Context, api chorusAPI, inv stor
 	if match == nil {
 		return nil, true, nil // integrated but not searchable yet: look again
 	}
-	buyer, err := p.buyers.get(ctx, api, siret)
+	buyer, err := p.buyers.get(ctx, api, siret, false)
 	if err != nil {
 		return nil, false, err
 	}
