@@ -416,3 +416,20 @@ func mustTime(t *testing.T, s string) time.Time {
 }
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+// admin sends an admin request and returns its status and body.
+func (h *harness) admin(method, path, body string) (int, []byte) {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.http.URL+path, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.http.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}

@@ -97,8 +97,10 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == chorus.PathToken:
+		s.countCall("")
 		s.serveToken(w, r)
 	case strings.HasPrefix(r.URL.Path, "/cpro/"):
+		s.countCall(r.URL.Path)
 		s.serveCpro(w, r)
 	case strings.HasPrefix(r.URL.Path, "/_sandbox/") && s.cfg.Admin:
 		s.admin.ServeHTTP(w, r)
@@ -106,6 +108,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// chorus-pro.md §2.11: 404 « API non trouvée ».
 		writeJSON(w, http.StatusNotFound, httpError{Error: "API non trouvée"})
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Call counting.
+
+// CallCounts counts the calls the sandbox received since it started, or
+// since the last Reset or ResetCalls, whatever their answer (faults, 401,
+// 403, 404 and lost responses included). Admin calls are not counted.
+type CallCounts struct {
+	// Calls counts the /cpro calls by path.
+	Calls map[string]int64 `json:"calls"`
+	// Token counts the requests to the PISTE token endpoint.
+	Token int64 `json:"token"`
+	// Total is the number of /cpro calls (the sum of Calls): token requests
+	// are not included.
+	Total int64 `json:"total"`
+}
+
+// countCall counts a call to the token endpoint (path "") or to a /cpro
+// path.
+func (s *Server) countCall(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if path == "" {
+		s.st.tokenCalls++
+		return
+	}
+	s.st.calls[path]++
+}
+
+// Calls returns the call counts.
+func (s *Server) Calls() CallCounts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := CallCounts{Calls: make(map[string]int64, len(s.st.calls)), Token: s.st.tokenCalls}
+	for p, n := range s.st.calls {
+		c.Calls[p] = n
+		c.Total += n
+	}
+	return c
+}
+
+// ResetCalls sets every call count back to zero.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.calls, s.st.tokenCalls = map[string]int64{}, 0
 }
 
 // ---------------------------------------------------------------------------

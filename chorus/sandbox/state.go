@@ -17,6 +17,10 @@ type state struct {
 	faults Faults
 	rng    *mrand.Rand
 	tokens map[string]time.Time // access token → expiry (wall clock)
+	// calls counts the /cpro calls by path, tokenCalls the token requests
+	// (see CallCounts).
+	calls      map[string]int64
+	tokenCalls int64
 
 	buyers     map[string]*Buyer // by SIRET
 	buyersByID map[int64]*Buyer
@@ -48,6 +52,7 @@ func (s *Server) newState() *state {
 		faults:        s.cfg.Faults,
 		rng:           newRNG(s.cfg.Seed),
 		tokens:        map[string]time.Time{},
+		calls:         map[string]int64{},
 		buyers:        map[string]*Buyer{},
 		buyersByID:    map[int64]*Buyer{},
 		received:      map[string]int{},
@@ -68,8 +73,9 @@ func (s *Server) newState() *state {
 }
 
 // Reset forgets every deposit, invoice and attachment, restores the buyer
-// directory, the faults of the configuration, the clock (no advance) and
-// the fault generator's seed. Issued tokens stay valid.
+// directory, the faults of the configuration, the clock (no
+// advance) and the fault generator's seed, and sets the call counts back to
+// zero. Issued tokens stay valid.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
