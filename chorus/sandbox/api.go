@@ -101,7 +101,20 @@ func aucunResultat() chorus.Retour {
 // results in parametresRetour. assumption: a page beyond the last is empty,
 // and pages is 0 when there is no result.
 func paginate(total int, p *chorus.Pagination) (from, to int, pr chorus.ParametresRetour) {
-	size, page := chorus.DefaultNbResultatsParPage, 1
+	size, page, limit := pageRequest(p)
+	if limit > 0 && total > limit {
+		total = limit
+	}
+	pages := (total + size - 1) / size
+	from = min((page-1)*size, total)
+	to = min(from+size, total)
+	return from, to, chorus.ParametresRetour{PageCourante: page, Pages: pages, NbResultatsParPage: size, Total: total}
+}
+
+// pageRequest reads the page size, the page (from 1) and nbResultatsMaximum
+// (0: none) of a request, with paginate's defaults.
+func pageRequest(p *chorus.Pagination) (size, page, limit int) {
+	size, page = chorus.DefaultNbResultatsParPage, 1
 	if p != nil {
 		if p.NbResultatsParPage > 0 {
 			size = p.NbResultatsParPage
@@ -109,14 +122,9 @@ func paginate(total int, p *chorus.Pagination) (from, to int, pr chorus.Parametr
 		if p.PageResultatDemandee > 0 {
 			page = p.PageResultatDemandee
 		}
-		if p.NbResultatsMaximum > 0 && total > p.NbResultatsMaximum {
-			total = p.NbResultatsMaximum
-		}
+		limit = max(p.NbResultatsMaximum, 0)
 	}
-	pages := (total + size - 1) / size
-	from = min((page-1)*size, total)
-	to = min(from+size, total)
-	return from, to, chorus.ParametresRetour{PageCourante: page, Pages: pages, NbResultatsParPage: size, Total: total}
+	return size, page, limit
 }
 
 func descending(p *chorus.Pagination) bool { return p != nil && p.TriSens == chorus.TriDescendant }
@@ -636,57 +644,145 @@ func (s *Server) rechercherFactureFournisseur(body []byte) (int, any) {
 	if err := decode(body, &req); err != nil {
 		return badRequest(err)
 	}
+	flt := s.newInvoiceFilter(&req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
-	var candidates []*invoice
+	candidates := s.st.invoices
 	switch {
 	case req.NumeroFluxDepot != "":
+		candidates = nil
 		if f, ok := s.st.flowsByNum[req.NumeroFluxDepot]; ok && f.invoice != nil {
 			candidates = []*invoice{f.invoice}
 		}
 	case req.NumeroFacture != "":
+		candidates = nil
 		if inv, ok := s.st.numbers[req.NumeroFacture]; ok {
 			candidates = []*invoice{inv}
 		}
-	default:
-		candidates = s.st.invoices
 	}
+	// assumption: results in identifiantFactureCPP order (st.invoices is
+	// in that order), so that paging is stable; triSens reverses it,
+	// triColonne is ignored.
+	p := req.RechercheFactureParFournisseur
 	var found []*invoice
-	for _, inv := range candidates {
-		if now.Before(inv.visibleAt) {
-			continue // its flow is not integrated yet
-		}
-		cur := s.st.current(inv, now)
-		if s.matches(inv, cur, &req) {
-			found = append(found, inv)
-		}
+	if len(candidates) <= 1 {
+		found, _ = s.scanInvoices(candidates, flt, now, descending(p))
+	} else {
+		found = s.searchAll(&req, flt, now)
 	}
 	if len(found) == 0 {
 		return http.StatusOK, chorus.RechercherFactureParFournisseurResponse{Retour: aucunResultat(), ListeFactures: []chorus.FactureFournisseur{}}
 	}
-	// assumption: results in identifiantFactureCPP order; triSens reverses
-	// it, triColonne is ignored.
-	p := req.RechercheFactureParFournisseur
-	if descending(p) {
-		found = slices.Clone(found)
-		slices.Reverse(found)
-	}
 	from, to, pr := paginate(len(found), p)
 	out := make([]chorus.FactureFournisseur, 0, to-from)
 	for _, inv := range found[from:to] {
-		out = append(out, s.factureFournisseur(inv))
+		// Already advanced to now by the scan (or nothing was due since).
+		out = append(out, s.factureFournisseur(inv, s.st.current(inv, now)))
 	}
 	return http.StatusOK, chorus.RechercherFactureParFournisseurResponse{Retour: chorus.RetourOK(), ListeFactures: out, ParametresRetour: &pr}
 }
 
-// matches applies the search filters the sandbox supports (the others are
-// ignored: assumption).
-func (s *Server) matches(inv *invoice, cur histo, req *chorus.RechercherFactureParFournisseurRequest) bool {
+// scanInvoices advances each candidate to now, then filters it on its
+// current status, and returns the matches, reversed when desc. It also
+// returns when the result may next change by itself: the first instant an
+// invisible candidate becomes visible or a scripted step falls due (zero:
+// never). The caller holds s.mu.
+func (s *Server) scanInvoices(candidates []*invoice, flt *invoiceFilter, now time.Time, desc bool) (found []*invoice, until time.Time) {
+	soonest := func(t time.Time) {
+		if until.IsZero() || t.Before(until) {
+			until = t
+		}
+	}
+	for i := range candidates {
+		inv := candidates[i]
+		if desc {
+			inv = candidates[len(candidates)-1-i]
+		}
+		if now.Before(inv.visibleAt) {
+			soonest(inv.visibleAt)
+			continue // its flow is not integrated yet
+		}
+		cur := s.st.current(inv, now)
+		if due, ok := inv.nextDue(); ok {
+			soonest(due)
+		}
+		if flt.match(inv, cur) {
+			found = append(found, inv)
+		}
+	}
+	return found, until
+}
+
+// searchCache is the result of the last search through all the supplier's
+// invoices. The next pages of the same search reuse it while nothing can
+// have changed it: no invoice changed (st.histoSeq: every change to an
+// invoice records a status or an action) and no invoice became visible or
+// had a scripted step fall due (until). A sweep of n invoices in pages of
+// k then scans them once instead of n/k times (BenchmarkSweep).
+type searchCache struct {
+	key       string
+	histoSeq  int64
+	at, until time.Time
+	found     []*invoice
+}
+
+// searchAll runs a search through all the supplier's invoices, or reuses
+// the previous one's result (see searchCache). The caller holds s.mu.
+func (s *Server) searchAll(req *chorus.RechercherFactureParFournisseurRequest, flt *invoiceFilter, now time.Time) []*invoice {
+	key := searchKey(req)
+	if c := s.st.search; c != nil && c.key == key && c.histoSeq == s.st.histoSeq &&
+		!now.Before(c.at) && (c.until.IsZero() || now.Before(c.until)) {
+		return c.found
+	}
+	found, until := s.scanInvoices(s.st.invoices, flt, now, descending(req.RechercheFactureParFournisseur))
+	// The scan's own advances are part of the state the result reflects.
+	s.st.search = &searchCache{key: key, histoSeq: s.st.histoSeq, at: now, until: until, found: found}
+	return found
+}
+
+// searchKey identifies a search by everything but its page: its filters and
+// sort.
+func searchKey(req *chorus.RechercherFactureParFournisseurRequest) string {
+	r := *req
+	if p := r.RechercheFactureParFournisseur; p != nil {
+		r.RechercheFactureParFournisseur = &chorus.Pagination{TriColonne: p.TriColonne, TriSens: p.TriSens}
+	}
+	b, _ := json.Marshal(r) // a request that was decoded always encodes
+	return string(b)
+}
+
+// invoiceFilter is a supplier invoice search's filters, parsed once per
+// call. The filters the sandbox does not support are ignored
+// (assumption).
+type invoiceFilter struct {
+	req *chorus.RechercherFactureParFournisseurRequest
+	// The periods' bounds; zero when absent (or unreadable: assumption,
+	// ignored like an unsupported filter).
+	depotDu, depotAu, etatDu, etatAu time.Time
+	factureDu, factureAu             string
+	otherSupplier                    bool
+}
+
+func (s *Server) newInvoiceFilter(req *chorus.RechercherFactureParFournisseurRequest) *invoiceFilter {
+	f := &invoiceFilter{req: req, otherSupplier: req.IDFournisseur != 0 && req.IDFournisseur != s.cfg.Supplier.ID}
+	f.depotDu, _ = parseBound(req.PeriodeDateDepotDu, s.paris, false)
+	f.depotAu, _ = parseBound(req.PeriodeDateDepotAu, s.paris, true)
+	f.etatDu, _ = parseBound(req.PeriodeDateHeureEtatCourantDu, s.paris, false)
+	f.etatAu, _ = parseBound(req.PeriodeDateHeureEtatCourantAu, s.paris, true)
+	f.factureDu = req.PeriodeDateFactureDu[:min(10, len(req.PeriodeDateFactureDu))]
+	f.factureAu = req.PeriodeDateFactureAu[:min(10, len(req.PeriodeDateFactureAu))]
+	return f
+}
+
+// match reports whether the invoice, whose current status is cur, passes
+// the filters.
+func (f *invoiceFilter) match(inv *invoice, cur histo) bool {
+	req := f.req
 	switch {
-	case req.NumeroFacture != "" && inv.number != req.NumeroFacture,
+	case f.otherSupplier,
+		req.NumeroFacture != "" && inv.number != req.NumeroFacture,
 		req.NumeroFluxDepot != "" && inv.flowNumber != req.NumeroFluxDepot,
-		req.IDFournisseur != 0 && req.IDFournisseur != s.cfg.Supplier.ID,
 		req.TypeFacture != "" && inv.typeFacture != req.TypeFacture,
 		req.ModeDepot != "" && inv.modeDepot != req.ModeDepot,
 		req.NumeroBonCommande != "" && inv.engagement != req.NumeroBonCommande,
@@ -700,35 +796,28 @@ func (s *Server) matches(inv *invoice, cur histo, req *chorus.RechercherFactureP
 	}) {
 		return false
 	}
-	depot := inv.depositedAt.In(s.paris)
-	if !inRange(depot, req.PeriodeDateDepotDu, req.PeriodeDateDepotAu, s.paris) ||
-		!inRange(cur.at.In(s.paris), req.PeriodeDateHeureEtatCourantDu, req.PeriodeDateHeureEtatCourantAu, s.paris) {
+	if !inRange(inv.depositedAt, f.depotDu, f.depotAu) || !inRange(cur.at, f.etatDu, f.etatAu) {
 		return false
 	}
-	if req.PeriodeDateFactureDu != "" && inv.dateFacture < req.PeriodeDateFactureDu[:min(10, len(req.PeriodeDateFactureDu))] ||
-		req.PeriodeDateFactureAu != "" && inv.dateFacture > req.PeriodeDateFactureAu[:min(10, len(req.PeriodeDateFactureAu))] {
+	if f.factureDu != "" && inv.dateFacture < f.factureDu || f.factureAu != "" && inv.dateFacture > f.factureAu {
 		return false
 	}
 	return true
 }
 
-// inRange reports whether t is within [du, au]; each bound is a date
-// (YYYY-MM-DD, inclusive whole day) or a timestamp, empty for none.
-func inRange(t time.Time, du, au string, loc *time.Location) bool {
-	if du != "" {
-		if from, ok := parseBound(du, loc, false); ok && t.Before(from) {
-			return false
-		}
-	}
-	if au != "" {
-		if to, ok := parseBound(au, loc, true); ok && t.After(to) {
-			return false
-		}
-	}
-	return true
+// inRange reports whether t is within [from, to]; a zero bound is none.
+func inRange(t, from, to time.Time) bool {
+	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || !t.After(to))
 }
 
+// parseBound reads a period bound: a date (YYYY-MM-DD, the whole day
+// included: end selects its last instant) or a timestamp, in Paris time
+// unless it has an offset. It returns false for an empty or unreadable
+// value.
 func parseBound(v string, loc *time.Location, end bool) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, false
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly} {
 		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
 			if layout == time.DateOnly && end {
@@ -740,8 +829,9 @@ func parseBound(v string, loc *time.Location, end bool) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (s *Server) factureFournisseur(inv *invoice) chorus.FactureFournisseur {
-	cur := inv.history[len(inv.history)-1]
+// factureFournisseur is an invoice as a search returns it, with cur its
+// current status (the one the filters saw).
+func (s *Server) factureFournisseur(inv *invoice, cur histo) chorus.FactureFournisseur {
 	out := chorus.FactureFournisseur{
 		IdentifiantFactureCPP: inv.id, NumeroFacture: inv.number, NumeroFluxDepot: inv.flowNumber,
 		ModeDepot: inv.modeDepot, TypeFacture: inv.typeFacture, TypeDemandePaiement: "FACTURE",

@@ -38,7 +38,12 @@ type state struct {
 	numbers     map[string]*invoice
 	attachments map[int64]attachment
 
+	// histoSeq numbers history statuses and actions; since every change
+	// to an invoice records one, it also tells whether invoices changed
+	// (searchCache).
 	flowSeq, invoiceSeq, attachmentSeq, histoSeq int64
+	// search is the last search through all invoices (nil: none).
+	search *searchCache
 }
 
 // Sequences' first values. assumption: real ids are opaque integers.
@@ -245,6 +250,15 @@ func (st *state) advance(inv *invoice, now time.Time) {
 			inv.blocked = true
 		}
 	}
+}
+
+// nextDue returns when the invoice's next scripted step falls due, if one
+// is waiting for time only (not for the supplier, not at the end).
+func (inv *invoice) nextDue() (time.Time, bool) {
+	if inv.blocked || inv.next >= len(inv.script) {
+		return time.Time{}, false
+	}
+	return inv.base.Add(time.Duration(inv.script[inv.next].After)), true
 }
 
 // current returns the invoice's current status, after advancing it to now.
