@@ -874,12 +874,17 @@ func (s *Server) consulterHistorique(body []byte) (int, any) {
 	cur := s.st.current(inv, now)
 	// assumption: statuses in chronological order, all of them unless
 	// paged with paramRechercheHistoStatuts or capped by nbResultatsMaximum.
+	// The history-newest-first quirk lists them newest first (Pastell,
+	// fidelity.md A-4), before paging and capping.
 	all := make([]chorus.HistoStatut, 0, len(inv.history))
 	for _, h := range inv.history {
 		all = append(all, chorus.HistoStatut{
 			HistoStatutID: h.id, HistoStatutCode: h.status, HistoStatutDatePassage: h.at.In(s.paris).Format(formatHisto),
 			HistoStatutCommentaire: h.comment,
 		})
+	}
+	if s.st.quirks.HistoryNewestFirst {
+		slices.Reverse(all)
 	}
 	if req.NbResultatsMaximum > 0 && len(all) > req.NbResultatsMaximum {
 		all = all[:req.NbResultatsMaximum]

@@ -101,6 +101,14 @@ const (
 	// EnvFaultPaths restricts the /cpro faults to these comma-separated
 	// path prefixes (e.g. /cpro/factures/v1/deposer/flux).
 	EnvFaultPaths = "CHORUS_SANDBOX_FAULT_PATHS"
+	// EnvQuirks is a comma-separated list of the quirks to play (the
+	// Quirk* names, e.g. "history-newest-first,single-objects"); see
+	// Quirks. Their parameters have their own variables below, each
+	// refused unless its quirk is named.
+	EnvQuirks = "CHORUS_SANDBOX_QUIRKS"
+	// EnvSingleObjectsAll (true/false) sets Quirks.SingleObjectsAll
+	// (single-objects).
+	EnvSingleObjectsAll = "CHORUS_SANDBOX_SINGLE_OBJECTS_ALL"
 )
 
 // Config configures a Server. The zero value of each field means its
@@ -151,6 +159,9 @@ type Config struct {
 	Seed uint64
 	// Faults are the faults injected from the start.
 	Faults Faults
+	// Quirks are the real platform's behaviours played from the start
+	// (none by default: the happy platform).
+	Quirks Quirks
 }
 
 // Supplier is the supplier structure of the technical account.
@@ -286,6 +297,10 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.Faults.Validate(); err != nil {
 		return c, fmt.Errorf("sandbox: %w", err)
 	}
+	if err := c.Quirks.Validate(); err != nil {
+		return c, fmt.Errorf("sandbox: %w", err)
+	}
+	c.Quirks = c.Quirks.clone()
 	if c.Directory == nil {
 		d, err := DefaultDirectory()
 		if err != nil {
@@ -380,6 +395,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.Faults, err = faultsFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.Quirks, err = quirksFromEnv(getenv); err != nil {
 		return c, err
 	}
 	if c.Directory, err = directoryFromEnv(getenv); err != nil {

@@ -502,6 +502,9 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 	}
 	status, payload := rt.handler(s, body)
 	out, err := json.Marshal(payload)
+	if q := s.Quirks(); err == nil && (q.SingleObjects || q.SingleObjectsAll) {
+		out, err = collapseSingletons(out, q.SingleObjectsAll)
+	}
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, httpError{Error: "Erreur interne du serveur", Description: err.Error()})
 		return

@@ -15,6 +15,8 @@ import (
 type state struct {
 	offset time.Duration // business clock advances
 	faults Faults
+	quirks Quirks
+	// rng draws the faults and the quirks' shares.
 	rng    *mrand.Rand
 	tokens map[string]time.Time // access token → expiry (wall clock)
 	// calls counts the /cpro calls by path, tokenCalls the token requests
@@ -55,6 +57,7 @@ const (
 func (s *Server) newState() *state {
 	st := &state{
 		faults:        s.cfg.Faults,
+		quirks:        s.cfg.Quirks.clone(),
 		rng:           newRNG(s.cfg.Seed),
 		tokens:        map[string]time.Time{},
 		calls:         map[string]int64{},
@@ -78,7 +81,7 @@ func (s *Server) newState() *state {
 }
 
 // Reset forgets every deposit, invoice and attachment, restores the buyer
-// directory, the faults of the configuration, the clock (no
+// directory, the faults and quirks of the configuration, the clock (no
 // advance) and the fault generator's seed, and sets the call counts back to
 // zero. Issued tokens stay valid.
 func (s *Server) Reset() {

@@ -1,0 +1,194 @@
+package sandbox
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Quirks are behaviours of the real Chorus Pro that the happy sandbox does
+// not show by default, each selectable: a client is tested against the
+// platform as third-party sources saw it, not only as the sandbox's authors
+// would like it (../shared/research/chorus-pro-fidelity.md, "fidelity.md"
+// below, gives the sources). The zero value is the happy platform. They are
+// set by Config.Quirks, the CHORUS_SANDBOX_QUIRKS environment variable (a
+// comma-separated list of the Quirk* names, with their parameters in their
+// own variables, see ConfigFromEnv), SetQuirks, or POST /_sandbox/quirks.
+type Quirks struct {
+	// HistoryNewestFirst (history-newest-first): consulter/historique lists
+	// histoStatut newest first. fidelity.md A-4: Pastell « Par defaut le Tri
+	// est descendant sur HistoStatutDatePassage », and its fixture lists the
+	// newest entry first. Off, the list is chronological.
+	HistoryNewestFirst bool `json:"historyNewestFirst"`
+	// SingleObjects (single-objects): in a /cpro answer, a list of exactly
+	// one element under one of the keys of SingleObjectKeys is written as
+	// that element, a JSON object, instead of an array. fidelity.md B-3:
+	// AIFE's own consulterCRDetaille sample prints listeErreurDP as an
+	// object; Pastell reads listeStructures in both forms.
+	SingleObjects bool `json:"singleObjects"`
+	// SingleObjectsAll extends SingleObjects to every one-element array
+	// that is the value of an object key, whatever the key (it implies
+	// SingleObjects). assumption: which lists Chorus Pro collapses is not
+	// known.
+	SingleObjectsAll bool `json:"singleObjectsAll"`
+}
+
+// Names of the quirks, as CHORUS_SANDBOX_QUIRKS lists them.
+const (
+	QuirkHistoryNewestFirst = "history-newest-first"
+	QuirkSingleObjects      = "single-objects"
+)
+
+// SingleObjectKeys are the list keys the single-objects quirk collapses
+// when they hold one element. listeCoordonneesBancaires is the spelling
+// asked for; the API's own key is listeCoordonneeBancaire (chorus-pro.md
+// §2.1): both are listed.
+var SingleObjectKeys = []string{
+	"listeErreurDP", "listeErreurTechnique", "listeStructures", "listeServices", "listeFactures",
+	"histoStatut", "listeCoordonneeBancaire", "listeCoordonneesBancaires",
+}
+
+// quirkDef is a quirk by name: how to switch it on (with its default
+// parameters) and whether it is on.
+type quirkDef struct {
+	name   string
+	enable func(*Quirks)
+	on     func(Quirks) bool
+}
+
+var quirkDefs = []quirkDef{
+	{QuirkHistoryNewestFirst, func(q *Quirks) { q.HistoryNewestFirst = true }, func(q Quirks) bool { return q.HistoryNewestFirst }},
+	{QuirkSingleObjects, func(q *Quirks) { q.SingleObjects = true }, func(q Quirks) bool { return q.SingleObjects || q.SingleObjectsAll }},
+}
+
+// quirkParam is an environment variable that sets a parameter of a quirk;
+// it is refused unless the quirk is named in CHORUS_SANDBOX_QUIRKS, so that
+// a parameter never switches a quirk on by itself.
+type quirkParam struct {
+	env, quirk string
+	set        func(q *Quirks, v string) error
+}
+
+var quirkParams = []quirkParam{
+	{EnvSingleObjectsAll, QuirkSingleObjects, func(q *Quirks, v string) error {
+		b, err := strconv.ParseBool(v)
+		q.SingleObjectsAll = b
+		return err
+	}},
+}
+
+// QuirkNames lists the names of every quirk.
+func QuirkNames() []string {
+	out := make([]string, len(quirkDefs))
+	for i, d := range quirkDefs {
+		out[i] = d.name
+	}
+	return out
+}
+
+// Names lists the names of the quirks that are on.
+func (q Quirks) Names() []string {
+	var out []string
+	for _, d := range quirkDefs {
+		if d.on(q) {
+			out = append(out, d.name)
+		}
+	}
+	return out
+}
+
+// Validate reports an invalid parameter.
+func (q Quirks) Validate() error {
+	return nil
+}
+
+func (q Quirks) clone() Quirks {
+	return q
+}
+
+// quirksFromEnv reads CHORUS_SANDBOX_QUIRKS and the quirks' parameters.
+func quirksFromEnv(getenv func(string) string) (Quirks, error) {
+	var q Quirks
+	named := map[string]bool{}
+	for n := range strings.SplitSeq(getenv(EnvQuirks), ",") {
+		n = strings.ToLower(strings.TrimSpace(n))
+		if n == "" {
+			continue
+		}
+		i := slices.IndexFunc(quirkDefs, func(d quirkDef) bool { return d.name == n })
+		if i < 0 {
+			return q, fmt.Errorf("%s: unknown quirk %q (known: %s)", EnvQuirks, n, strings.Join(QuirkNames(), ", "))
+		}
+		quirkDefs[i].enable(&q)
+		named[n] = true
+	}
+	for _, p := range quirkParams {
+		v := strings.TrimSpace(getenv(p.env))
+		if v == "" {
+			continue
+		}
+		if !named[p.quirk] {
+			return q, fmt.Errorf("%s is set but %s does not name %s", p.env, EnvQuirks, p.quirk)
+		}
+		if err := p.set(&q, v); err != nil {
+			return q, fmt.Errorf("%s: %q: %w", p.env, v, err)
+		}
+	}
+	if err := q.Validate(); err != nil {
+		return q, fmt.Errorf("%s: %w", EnvQuirks, err)
+	}
+	return q, nil
+}
+
+// Quirks returns the quirks in effect.
+func (s *Server) Quirks() Quirks {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.st.quirks.clone()
+}
+
+// SetQuirks replaces the quirks in effect. Deposits already made keep the
+// outcome they were given.
+func (s *Server) SetQuirks(q Quirks) error {
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.quirks = q.clone()
+	return nil
+}
+
+// collapseSingletons rewrites a JSON answer for the single-objects quirk:
+// every one-element array under one of SingleObjectKeys (any key when all)
+// becomes its element. Numbers are kept as written (UseNumber).
+func collapseSingletons(data []byte, all bool) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	return json.Marshal(collapse(v, all))
+}
+
+func collapse(v any, all bool) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			e = collapse(e, all)
+			if a, ok := e.([]any); ok && len(a) == 1 && (all || slices.Contains(SingleObjectKeys, k)) {
+				e = a[0]
+			}
+			t[k] = e
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = collapse(e, all)
+		}
+	}
+	return v
+}

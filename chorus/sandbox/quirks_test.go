@@ -1,0 +1,206 @@
+package sandbox
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/chorusbill/chorusbill/chorus"
+)
+
+// raw sends a /cpro call that must answer 200 and returns its body.
+func (h *harness) raw(path string, in any) []byte {
+	h.t.Helper()
+	resp, body, err := h.do(path, in)
+	if err != nil || resp.StatusCode != 200 {
+		h.t.Fatalf("%s: %v %v %s", path, resp, err, body)
+	}
+	return body
+}
+
+// field returns the raw JSON of a dotted path of keys in body ("" when
+// absent).
+func field(t *testing.T, body []byte, path string) string {
+	t.Helper()
+	cur := json.RawMessage(body)
+	for k := range strings.SplitSeq(path, ".") {
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal(cur, &m); err != nil {
+			t.Fatalf("%s: %s is not an object: %s", path, k, cur)
+		}
+		v, ok := m[k]
+		if !ok {
+			return ""
+		}
+		cur = v
+	}
+	return string(cur)
+}
+
+func setQuirks(t *testing.T, h *harness, q Quirks) {
+	t.Helper()
+	if err := h.srv.SetQuirks(q); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestQuirksFromEnv(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		want    Quirks
+		wantErr string
+	}{
+		{"none", nil, Quirks{}, ""},
+		{"names", map[string]string{EnvQuirks: " history-newest-first , SINGLE-OBJECTS,"},
+			Quirks{HistoryNewestFirst: true, SingleObjects: true}, ""},
+		{"single objects everywhere", map[string]string{EnvQuirks: "single-objects", EnvSingleObjectsAll: "true"},
+			Quirks{SingleObjects: true, SingleObjectsAll: true}, ""},
+		{"unknown name", map[string]string{EnvQuirks: "history-newest-first,nope"}, Quirks{}, `unknown quirk "nope"`},
+		{"parameter without its quirk", map[string]string{EnvSingleObjectsAll: "true"}, Quirks{}, "does not name single-objects"},
+		{"bad parameter", map[string]string{EnvQuirks: "single-objects", EnvSingleObjectsAll: "oui"}, Quirks{}, EnvSingleObjectsAll},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := ConfigFromEnv(envOf(tc.env))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := json.Marshal(c.Quirks); string(got) != string(must(json.Marshal(tc.want))) {
+				t.Errorf("quirks %s, want %+v", got, tc.want)
+			}
+		})
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+func TestQuirksAdmin(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Quirks = Quirks{HistoryNewestFirst: true} })
+	if code, body := h.admin("GET", "/_sandbox/quirks", ""); code != 200 || field(t, body, "historyNewestFirst") != "true" {
+		t.Errorf("GET: %d %s", code, body)
+	}
+	if code, body := h.admin("POST", "/_sandbox/quirks", `{"singleObjects":true}`); code != 200 ||
+		field(t, body, "singleObjects") != "true" || field(t, body, "historyNewestFirst") != "false" {
+		t.Errorf("POST replaces: %d %s", code, body)
+	}
+	if got := h.srv.Quirks().Names(); !slices.Equal(got, []string{QuirkSingleObjects}) {
+		t.Errorf("names %v", got)
+	}
+	if code, _ := h.admin("POST", "/_sandbox/quirks", `{"typo":true}`); code != 400 {
+		t.Errorf("unknown field: %d", code)
+	}
+	// Reset restores the configuration's quirks.
+	h.srv.Reset()
+	if q := h.srv.Quirks(); !q.HistoryNewestFirst || q.SingleObjects {
+		t.Errorf("after reset: %+v", q)
+	}
+	if code, _ := h.admin("POST", "/_sandbox/quirks", `{}`); code != 200 || len(h.srv.Quirks().Names()) != 0 {
+		t.Errorf("{} turns every quirk off: %d %v", code, h.srv.Quirks().Names())
+	}
+}
+
+func TestHistoryNewestFirst(t *testing.T) {
+	for _, newestFirst := range []bool{false, true} {
+		h := newHarness(t, nil)
+		setQuirks(t, h, Quirks{HistoryNewestFirst: newestFirst})
+		id := h.integrate(newInvoice("HIST-1", siretJeanMoulin))
+		h.advance(9 * day) // MISE_A_DISPOSITION (2h), SERVICE_FAIT (3d), MANDATEE (5d)
+		body := h.raw(chorus.PathConsulterHistorique, chorus.ConsulterHistoriqueRequest{IDFacture: id})
+		var hr chorus.ConsulterHistoriqueResponse
+		if err := json.Unmarshal(body, &hr); err != nil {
+			t.Fatal(err)
+		}
+		want := []chorus.StatutFacture{chorus.StatutDeposee, chorus.StatutMiseADisposition, chorus.StatutServiceFait, chorus.StatutMandatee}
+		if newestFirst {
+			slices.Reverse(want)
+		}
+		if got := statuses(hr); !slices.Equal(got, want) || hr.StatutCourantCode != chorus.StatutMandatee {
+			t.Errorf("newest first %v: %v (current %s), want %v", newestFirst, got, hr.StatutCourantCode, want)
+		}
+		// Capped: the first entries of the list's order.
+		h.call(chorus.PathConsulterHistorique, chorus.ConsulterHistoriqueRequest{IDFacture: id, NbResultatsMaximum: 1}, &hr)
+		if got := statuses(hr); len(got) != 1 || got[0] != want[0] {
+			t.Errorf("newest first %v, capped at 1: %v, want %s", newestFirst, got, want[0])
+		}
+	}
+}
+
+func TestSingleObjects(t *testing.T) {
+	rejected := newInvoice("SINGLE-1", siretUnknown)
+	tests := []struct {
+		name   string
+		quirks Quirks
+		// want: path → the raw JSON's first byte ('{' object, '[' array).
+		want map[string]byte
+	}{
+		{"off", Quirks{}, map[string]byte{
+			"cr.listeErreurDP": '[', "histo.historiquesDesStatuts.histoStatut": '[', "histo.historiquesDesActionsUtilisateurs.histoAction": '[',
+			"search.listeFactures": '[', "actives.listeStructures": '[', "bank.listeCoordonneeBancaire": '[', "histo2.historiquesDesStatuts.histoStatut": '[',
+		}},
+		{"listed keys", Quirks{SingleObjects: true}, map[string]byte{
+			"cr.listeErreurDP": '{', "histo.historiquesDesStatuts.histoStatut": '{', "histo.historiquesDesActionsUtilisateurs.histoAction": '[',
+			"search.listeFactures": '{', "actives.listeStructures": '{', "bank.listeCoordonneeBancaire": '{',
+			// Two elements stay an array.
+			"histo2.historiquesDesStatuts.histoStatut": '[',
+		}},
+		{"every key", Quirks{SingleObjectsAll: true}, map[string]byte{
+			"cr.listeErreurDP": '{', "histo.historiquesDesActionsUtilisateurs.histoAction": '{', "histo2.historiquesDesStatuts.histoStatut": '[',
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, nil)
+			id := h.integrate(newInvoice("SINGLE-2", siretPlougastel))
+			numero := h.deposit(rejected.cii(), chorus.SyntaxeCII16B)
+			// One user action on the invoice (histoAction, a list outside
+			// SingleObjectKeys), recorded through the state: no supplier
+			// call records one on a DEPOSEE invoice.
+			h.srv.mu.Lock()
+			h.srv.st.addAction(h.srv.st.invoicesByID[id], chorus.ActionTraitementRejet, h.srv.nowLocked(), "x")
+			h.srv.mu.Unlock()
+			h.advance(testIntegration)
+			setQuirks(t, h, tc.quirks)
+			bodies := map[string][]byte{
+				"cr":      h.raw(chorus.PathConsulterCRDetaille, chorus.ConsulterCRDetailleRequest{NumeroFluxDepot: numero}),
+				"histo":   h.raw(chorus.PathConsulterHistorique, chorus.ConsulterHistoriqueRequest{IDFacture: id}),
+				"search":  h.raw(chorus.PathRechercherFactureFournisseur, chorus.RechercherFactureParFournisseurRequest{NumeroFacture: "SINGLE-2"}),
+				"actives": h.raw(chorus.PathStructuresActivesFournisseur, struct{}{}),
+				"bank":    h.raw(chorus.PathCoordBancValides, chorus.CoordBancValidesRequest{IDStructure: DefaultSupplierID}),
+			}
+			h.advance(2 * day) // MISE_A_DISPOSITION: two statuses
+			bodies["histo2"] = h.raw(chorus.PathConsulterHistorique, chorus.ConsulterHistoriqueRequest{IDFacture: id})
+			for path, want := range tc.want {
+				which, rest, _ := strings.Cut(path, ".")
+				got := field(t, bodies[which], rest)
+				if got == "" || got[0] != want {
+					t.Errorf("%s: %s, want it to start with %c", path, got, want)
+				}
+			}
+			// Numbers are written as they were, object or not.
+			if got := field(t, bodies["search"], "listeFactures"); !strings.Contains(got, `"identifiantFactureCPP":`+itoa(id)+`,`) ||
+				!strings.Contains(got, `"montantTTC":2415.00`) {
+				t.Errorf("numbers rewritten: %s", got)
+			}
+			// The client's decoder of the happy shape fails on the quirk's
+			// shape (fidelity.md B-3): the quirk is visible to it.
+			var cr chorus.ConsulterCRDetailleResponse
+			err := json.Unmarshal(bodies["cr"], &cr)
+			if (tc.want["cr.listeErreurDP"] == '{') != (err != nil) {
+				t.Errorf("decoding the flow report into the wire type: %v", err)
+			}
+		})
+	}
+}
