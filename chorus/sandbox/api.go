@@ -96,6 +96,16 @@ func aucunResultat() chorus.Retour {
 	return chorus.Retour{CodeRetour: chorus.CodeRetourAucunResultat, Libelle: chorus.LibelleAucunResultat}
 }
 
+// aucunResultatStructures is the "no result" of the structure and service
+// searches: 20000, or 20007 with the no-result-codes quirk. The caller
+// holds s.mu.
+func (s *Server) aucunResultatStructures() chorus.Retour {
+	if s.st.quirks.NoResultCodes {
+		return chorus.Retour{CodeRetour: CodeRechercheVide, Libelle: LibelleRechercheVide}
+	}
+	return aucunResultat()
+}
+
 // paginate computes the page [from, to) of total results.
 // chorus-pro.md §2: default page size 10, pageResultatDemandee from 1,
 // results in parametresRetour. assumption: a page beyond the last is empty,
@@ -173,12 +183,13 @@ func (s *Server) rechercherStructure(body []byte) (int, any) {
 		return http.StatusOK, chorus.RechercherStructureResponse{Retour: retour(CodeParametreInvalide,
 			"Au moins un critère de recherche est obligatoire (identifiantStructure ou raisonSocialeStructure)")}
 	}
+	aucun := s.aucunResultatStructures()
 	s.mu.Unlock()
 	// All the sandbox's structures are public, so restreindreStructuresPrivees
 	// changes nothing (chorus-pro.md §2.2: public structures are always
 	// returned).
 	if len(found) == 0 {
-		return http.StatusOK, chorus.RechercherStructureResponse{Retour: aucunResultat(), ListeStructures: []chorus.StructureTrouvee{}}
+		return http.StatusOK, chorus.RechercherStructureResponse{Retour: aucun, ListeStructures: []chorus.StructureTrouvee{}}
 	}
 	slices.SortFunc(found, func(a, b Buyer) int { return cmp.Compare(a.ID, b.ID) })
 	from, to, pr := paginate(len(found), req.Parametres)
@@ -244,17 +255,18 @@ func (s *Server) rechercherServices(body []byte) (int, any) {
 	if ok {
 		services = slices.Clone(b.Services)
 	}
+	aucun := s.aucunResultatStructures()
 	s.mu.Unlock()
 	if !ok {
 		// assumption: the supplier has no service here; an unknown
 		// structure is CodeIntrouvable.
 		if req.IDStructure == s.cfg.Supplier.ID {
-			return http.StatusOK, chorus.RechercherServicesResponse{Retour: aucunResultat(), ListeServices: []chorus.ServiceStructure{}}
+			return http.StatusOK, chorus.RechercherServicesResponse{Retour: aucun, ListeServices: []chorus.ServiceStructure{}}
 		}
 		return http.StatusOK, chorus.RechercherServicesResponse{Retour: retour(CodeIntrouvable, "Structure %d introuvable", req.IDStructure)}
 	}
 	if len(services) == 0 {
-		return http.StatusOK, chorus.RechercherServicesResponse{Retour: aucunResultat(), ListeServices: []chorus.ServiceStructure{}}
+		return http.StatusOK, chorus.RechercherServicesResponse{Retour: aucun, ListeServices: []chorus.ServiceStructure{}}
 	}
 	p := req.ParametresRechercherServicesStructure
 	// assumption: triColonne CodeService sorts by code, anything else by id.
@@ -410,19 +422,23 @@ func (st *state) checkRouting(buyerID, codeService, engagement string) (*Buyer, 
 }
 
 // checkNumber checks the invoice number's length and that the supplier
-// never deposited it. chorus-pro.md §3.1.
-func (st *state) checkNumber(number string) []string {
-	var msgs []string
+// never deposited it (dup). chorus-pro.md §3.1; the duplicate's wording is
+// MsgNumeroNonUnique with the duplicate-by-code quirk.
+func (st *state) checkNumber(number string) (msgs []string, dup bool) {
 	// assumption: the duplicate scope is the supplier structure, for all
 	// time (chorus-pro.md §3.1 says to assume so). A number whose flow was
 	// rejected was never a Chorus Pro invoice and may be deposited again.
-	if _, dup := st.numbers[number]; dup {
-		msgs = append(msgs, fmt.Sprintf(MsgNumeroDejaDepose, number))
+	if _, dup = st.numbers[number]; dup {
+		msg := MsgNumeroDejaDepose
+		if st.quirks.duplicateByCode() {
+			msg = MsgNumeroNonUnique
+		}
+		msgs = append(msgs, fmt.Sprintf(msg, number))
 	}
 	if utf8.RuneCountInString(number) > chorus.MaxLongueurNumeroFacture {
 		msgs = append(msgs, fmt.Sprintf(MsgNumeroTropLong, number))
 	}
-	return msgs
+	return msgs, dup
 }
 
 func joinErrors(msgs []string) string {
@@ -499,6 +515,10 @@ func (s *Server) deposerFlux(body []byte) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
+	if _, dup := s.st.numbers[doc.Number]; dup && tech == nil && s.st.quirks.DuplicateSync {
+		// The duplicate-by-code quirk's synchronous mode: no flow.
+		return refuse(codeRetourDoublon, MsgNumeroNonUnique, doc.Number)
+	}
 	s.st.flowSeq++
 	f.numero = fmt.Sprintf("CPP00%s%015d", code, firstFlowSeq+s.st.flowSeq)
 	f.depositedAt = now
@@ -559,7 +579,7 @@ func (s *Server) decideFlow(f *flow, tech *chorus.ErreurTechnique) {
 		return
 	}
 	doc := f.doc
-	msgs := s.st.checkNumber(doc.Number)
+	msgs, dup := s.st.checkNumber(doc.Number)
 	if doc.SellerID != s.cfg.Supplier.SIRET {
 		balise := "SellerTradeParty.SpecifiedLegalOrganization.ID.value" // assumption for CII
 		if doc.Syntax == syntaxUBL {
@@ -578,6 +598,10 @@ func (s *Server) decideFlow(f *flow, tech *chorus.ErreurTechnique) {
 	}
 	if len(msgs) > 0 {
 		rejectDP(msgs)
+		if dup && s.st.quirks.duplicateByCode() {
+			f.erreursTech = []chorus.ErreurTechnique{{CodeErreur: codeErreurDoublon, NatureErreur: natureErreurRejet,
+				LibelleErreur: fmt.Sprintf(MsgNumeroNonUnique, doc.Number)}}
+		}
 		return
 	}
 	// Test hook (assumption, see Behaviour.FlowOutcome).
@@ -672,6 +696,10 @@ func (s *Server) rechercherFactureFournisseur(body []byte) (int, any) {
 		found = s.searchAll(&req, flt, now)
 	}
 	if len(found) == 0 {
+		if s.st.quirks.NoResultCodes {
+			// The no-result-codes quirk: no listeFactures at all.
+			return http.StatusOK, struct{ chorus.Retour }{aucunResultat()}
+		}
 		return http.StatusOK, chorus.RechercherFactureParFournisseurResponse{Retour: aucunResultat(), ListeFactures: []chorus.FactureFournisseur{}}
 	}
 	from, to, pr := paginate(len(found), p)
@@ -1085,6 +1113,7 @@ func (s *Server) soumettre(body []byte) (int, any) {
 	defer s.mu.Unlock()
 	now := s.nowLocked()
 	var msgs []string
+	code := CodeFactureRefusee
 	// chorus-pro.md §2.5: the API deposit modes.
 	switch req.ModeDepot {
 	case chorus.ModeDepotSaisieAPI, chorus.ModeDepotDepotPDFAPI, chorus.ModeDepotDepotPDFSigneAPI:
@@ -1095,7 +1124,11 @@ func (s *Server) soumettre(body []byte) (int, any) {
 	if number == "" {
 		msgs = append(msgs, "Le numéro de facture (numeroFactureSaisi) est obligatoire")
 	} else {
-		msgs = append(msgs, s.st.checkNumber(number)...)
+		m, dup := s.st.checkNumber(number)
+		msgs = append(msgs, m...)
+		if dup && s.st.quirks.duplicateByCode() {
+			code = codeRetourDoublon
+		}
 	}
 	// chorus-pro.md §2.1, §2.5: idFournisseur is the supplier's idStructureCPP.
 	if req.Fournisseur.IDFournisseur != s.cfg.Supplier.ID {
@@ -1126,7 +1159,7 @@ func (s *Server) soumettre(body []byte) (int, any) {
 	if len(msgs) > 0 {
 		// chorus-pro.md §0-4: soumettre is synchronous, so refusals come in
 		// its answer. assumption: code and wording.
-		return http.StatusOK, chorus.SoumettreResponse{Retour: retour(CodeFactureRefusee, "%s", strings.Join(msgs, " | "))}
+		return http.StatusOK, chorus.SoumettreResponse{Retour: retour(code, "%s", strings.Join(msgs, " | "))}
 	}
 	inv := &invoice{
 		number: number, modeDepot: req.ModeDepot, typeFacture: chorus.TypeFactureFacture, buyer: buyer, service: service,

@@ -109,6 +109,9 @@ const (
 	// EnvSingleObjectsAll (true/false) sets Quirks.SingleObjectsAll
 	// (single-objects).
 	EnvSingleObjectsAll = "CHORUS_SANDBOX_SINGLE_OBJECTS_ALL"
+	// EnvDuplicateSync (true/false) sets Quirks.DuplicateSync
+	// (duplicate-by-code).
+	EnvDuplicateSync = "CHORUS_SANDBOX_DUPLICATE_SYNC"
 )
 
 // Config configures a Server. The zero value of each field means its

@@ -34,12 +34,65 @@ type Quirks struct {
 	// SingleObjects). assumption: which lists Chorus Pro collapses is not
 	// known.
 	SingleObjectsAll bool `json:"singleObjectsAll"`
+	// NoResultCodes (no-result-codes): a search that finds nothing answers
+	// a per-service code, as Pastell saw (fidelity.md B-2, chorus-pro.md
+	// §2.11: 20000 TRA_MSG_00.015 for one search, 20007 GFT_MSG_01.075 for
+	// another): structures/rechercher and rechercher/services answer
+	// CodeRechercheVide (with an empty list), rechercher/fournisseur
+	// answers 20000 and omits listeFactures altogether. assumption: which
+	// search answers which code (no source gives it for these three), and
+	// the omitted list. Off, all three answer 20000 with an empty list.
+	NoResultCodes bool `json:"noResultCodes"`
+	// DuplicateByCode (duplicate-by-code): the refusal of an invoice number
+	// the supplier already deposited carries a code, and a wording a
+	// client cannot match on « déjà » or « doublon » (fidelity.md B-1: the
+	// real wording is in no source). The flow report of the IN_REJETE flow
+	// has listeErreurTechnique [{codeErreur DOUBLON_FACTURE, natureErreur
+	// REJET}] and listeErreurDP's libelle is MsgNumeroNonUnique; soumettre
+	// answers codeRetour 20008 with that wording. assumption: the code,
+	// its place and the wording. Off, the refusal is listeErreurDP with
+	// MsgNumeroDejaDepose.
+	DuplicateByCode bool `json:"duplicateByCode"`
+	// DuplicateSync is a mode of duplicate-by-code (it implies
+	// DuplicateByCode): deposer/flux itself answers codeRetour 20008 with
+	// MsgNumeroNonUnique, and creates no flow, for the number of an
+	// invoice already deposited (its flow processed or not). assumption.
+	DuplicateSync bool `json:"duplicateSync"`
 }
 
 // Names of the quirks, as CHORUS_SANDBOX_QUIRKS lists them.
 const (
 	QuirkHistoryNewestFirst = "history-newest-first"
 	QuirkSingleObjects      = "single-objects"
+	QuirkNoResultCodes      = "no-result-codes"
+	QuirkDuplicateByCode    = "duplicate-by-code"
+)
+
+// Codes and wordings of the quirks.
+const (
+	// CodeRechercheVide and LibelleRechercheVide are the "no result" of
+	// the works-invoice search Pastell met (chorus-pro.md §2.11 [S6a]),
+	// which the no-result-codes quirk gives to the structure and service
+	// searches.
+	CodeRechercheVide    = 20007
+	LibelleRechercheVide = "GFT_MSG_01.075 - La recherche n'a retourné aucun résultat"
+	// MsgNumeroNonUnique is the duplicate-by-code quirk's refusal of a
+	// number already deposited: it says neither « déjà » nor « doublon ».
+	// assumption: wording.
+	MsgNumeroNonUnique = "Facture rejetée : numéro %s non unique pour ce fournisseur"
+	// natureErreurRejet is the natureErreur of the duplicate's
+	// listeErreurTechnique entry. assumption.
+	natureErreurRejet = "REJET"
+)
+
+// codeErreurDoublon and codeRetourDoublon are the duplicate-by-code
+// quirk's codes: codeErreur of the flow report's listeErreurTechnique
+// entry, and codeRetour of a synchronous refusal. They MUST equal the
+// client's chorus.CodeErreurDoublon and chorus.CodeRetourDoublon (added on
+// another branch); use those once it is merged. assumption: the values.
+const (
+	codeErreurDoublon = "DOUBLON_FACTURE"
+	codeRetourDoublon = 20008
 )
 
 // SingleObjectKeys are the list keys the single-objects quirk collapses
@@ -62,7 +115,13 @@ type quirkDef struct {
 var quirkDefs = []quirkDef{
 	{QuirkHistoryNewestFirst, func(q *Quirks) { q.HistoryNewestFirst = true }, func(q Quirks) bool { return q.HistoryNewestFirst }},
 	{QuirkSingleObjects, func(q *Quirks) { q.SingleObjects = true }, func(q Quirks) bool { return q.SingleObjects || q.SingleObjectsAll }},
+	{QuirkNoResultCodes, func(q *Quirks) { q.NoResultCodes = true }, func(q Quirks) bool { return q.NoResultCodes }},
+	{QuirkDuplicateByCode, func(q *Quirks) { q.DuplicateByCode = true }, func(q Quirks) bool { return q.duplicateByCode() }},
 }
+
+// duplicateByCode reports whether the duplicate-by-code quirk is on, in
+// either mode.
+func (q Quirks) duplicateByCode() bool { return q.DuplicateByCode || q.DuplicateSync }
 
 // quirkParam is an environment variable that sets a parameter of a quirk;
 // it is refused unless the quirk is named in CHORUS_SANDBOX_QUIRKS, so that
@@ -73,11 +132,19 @@ type quirkParam struct {
 }
 
 var quirkParams = []quirkParam{
-	{EnvSingleObjectsAll, QuirkSingleObjects, func(q *Quirks, v string) error {
+	{EnvSingleObjectsAll, QuirkSingleObjects, boolParam(func(q *Quirks) *bool { return &q.SingleObjectsAll })},
+	{EnvDuplicateSync, QuirkDuplicateByCode, boolParam(func(q *Quirks) *bool { return &q.DuplicateSync })},
+}
+
+func boolParam(field func(*Quirks) *bool) func(*Quirks, string) error {
+	return func(q *Quirks, v string) error {
 		b, err := strconv.ParseBool(v)
-		q.SingleObjectsAll = b
-		return err
-	}},
+		if err != nil {
+			return fmt.Errorf("not a boolean")
+		}
+		*field(q) = b
+		return nil
+	}
 }
 
 // QuirkNames lists the names of every quirk.

@@ -57,6 +57,8 @@ func TestQuirksFromEnv(t *testing.T) {
 			Quirks{HistoryNewestFirst: true, SingleObjects: true}, ""},
 		{"single objects everywhere", map[string]string{EnvQuirks: "single-objects", EnvSingleObjectsAll: "true"},
 			Quirks{SingleObjects: true, SingleObjectsAll: true}, ""},
+		{"duplicates, synchronous", map[string]string{EnvQuirks: "no-result-codes,duplicate-by-code", EnvDuplicateSync: "1"},
+			Quirks{NoResultCodes: true, DuplicateByCode: true, DuplicateSync: true}, ""},
 		{"unknown name", map[string]string{EnvQuirks: "history-newest-first,nope"}, Quirks{}, `unknown quirk "nope"`},
 		{"parameter without its quirk", map[string]string{EnvSingleObjectsAll: "true"}, Quirks{}, "does not name single-objects"},
 		{"bad parameter", map[string]string{EnvQuirks: "single-objects", EnvSingleObjectsAll: "oui"}, Quirks{}, EnvSingleObjectsAll},
@@ -202,5 +204,124 @@ func TestSingleObjects(t *testing.T) {
 				t.Errorf("decoding the flow report into the wire type: %v", err)
 			}
 		})
+	}
+}
+
+func TestNoResultCodes(t *testing.T) {
+	type search struct {
+		path string
+		in   any
+		list string // the list's key
+	}
+	searches := map[string]search{
+		"structures/rechercher": {chorus.PathRechercherStructure, chorus.RechercherStructureRequest{
+			Structure: chorus.CritereStructure{IdentifiantStructure: siretUnknown, TypeIdentifiantStructure: chorus.TypeIdentifiantSIRET}}, "listeStructures"},
+		"rechercher/services":    {chorus.PathRechercherServices, chorus.RechercherServicesRequest{IDStructure: DefaultSupplierID}, "listeServices"},
+		"rechercher/fournisseur": {chorus.PathRechercherFactureFournisseur, chorus.RechercherFactureParFournisseurRequest{NumeroFacture: "NOPE"}, "listeFactures"},
+	}
+	tests := []struct {
+		name  string
+		on    bool
+		which string
+		code  string
+		lib   string
+		list  string // the list's raw JSON, "" when absent
+	}{
+		{"off", false, "structures/rechercher", "20000", "TRA_MSG_00.015", "[]"},
+		{"off", false, "rechercher/services", "20000", "TRA_MSG_00.015", "[]"},
+		{"off", false, "rechercher/fournisseur", "20000", "TRA_MSG_00.015", "[]"},
+		{"on", true, "structures/rechercher", "20007", "GFT_MSG_01.075", "[]"},
+		{"on", true, "rechercher/services", "20007", "GFT_MSG_01.075", "[]"},
+		{"on", true, "rechercher/fournisseur", "20000", "TRA_MSG_00.015", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+" "+tc.which, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.Quirks.NoResultCodes = tc.on })
+			sr := searches[tc.which]
+			body := h.raw(sr.path, sr.in)
+			if got := field(t, body, "codeRetour"); got != tc.code {
+				t.Errorf("codeRetour %s, want %s: %s", got, tc.code, body)
+			}
+			if got := field(t, body, "libelle"); !strings.HasPrefix(got, `"`+tc.lib) {
+				t.Errorf("libelle %s, want %s…", got, tc.lib)
+			}
+			if got := field(t, body, sr.list); got != tc.list {
+				t.Errorf("%s: %q, want %q (raw %s)", sr.list, got, tc.list, body)
+			}
+		})
+	}
+}
+
+// hasDuplicateWords reports whether a wording lets a client recognise a
+// duplicate by its words (what the worker's heuristic looks for).
+func hasDuplicateWords(s string) bool {
+	s = strings.ToLower(s)
+	return strings.Contains(s, "déjà") || strings.Contains(s, "deja") || strings.Contains(s, "doublon")
+}
+
+func TestDuplicateByCode(t *testing.T) {
+	tests := []struct {
+		name   string
+		quirks Quirks
+	}{
+		{"off", Quirks{}},
+		{"in the flow report", Quirks{DuplicateByCode: true}},
+		{"synchronous", Quirks{DuplicateByCode: true, DuplicateSync: true}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.Quirks = tc.quirks })
+			h.integrate(newInvoice("DUPQ-1", siretPlougastel))
+			var dep chorus.DeposerFluxResponse
+			body := h.raw(chorus.PathDeposerFlux, chorus.DeposerFluxRequest{FichierFlux: newInvoice("DUPQ-1", siretPlougastel).cii(), NomFichier: "f.xml", SyntaxeFlux: chorus.SyntaxeCII16B})
+			if err := json.Unmarshal(body, &dep); err != nil {
+				t.Fatal(err)
+			}
+			if tc.quirks.DuplicateSync {
+				// Refused at once, with the code; no flow.
+				if dep.CodeRetour != codeRetourDoublon || dep.NumeroFluxDepot != "" || hasDuplicateWords(dep.Libelle) || len(h.srv.Deposits()) != 1 {
+					t.Fatalf("deposit: %s (%d flows)", body, len(h.srv.Deposits()))
+				}
+				// A new number is deposited as usual.
+				h.integrate(newInvoice("DUPQ-2", siretPlougastel))
+				return
+			}
+			if !dep.OK() || dep.NumeroFluxDepot == "" {
+				t.Fatalf("deposit: %s", body)
+			}
+			h.advance(testIntegration)
+			raw := h.raw(chorus.PathConsulterCRDetaille, chorus.ConsulterCRDetailleRequest{NumeroFluxDepot: dep.NumeroFluxDepot})
+			var cr chorus.ConsulterCRDetailleResponse
+			if err := json.Unmarshal(raw, &cr); err != nil || cr.EtatCourantDepotFlux != chorus.EtatFluxRejete || len(cr.ListeErreurDP) != 1 {
+				t.Fatalf("flow report: %s", raw)
+			}
+			libelle := cr.ListeErreurDP[0].LibelleErreurDP
+			if !tc.quirks.DuplicateByCode {
+				if !hasDuplicateWords(libelle) || field(t, raw, "listeErreurTechnique") != "" {
+					t.Errorf("happy duplicate: %s", raw)
+				}
+				return
+			}
+			want := `[{"codeErreur":"DOUBLON_FACTURE","libelleErreur":"Facture rejetée : numéro DUPQ-1 non unique pour ce fournisseur","natureErreur":"REJET"}]`
+			if got := field(t, raw, "listeErreurTechnique"); got != want {
+				t.Errorf("listeErreurTechnique %s, want %s", got, want)
+			}
+			if hasDuplicateWords(libelle) || libelle != "Facture rejetée : numéro DUPQ-1 non unique pour ce fournisseur" {
+				t.Errorf("listeErreurDP libelle %q", libelle)
+			}
+		})
+	}
+	// soumettre answers 20008 for a duplicate with the quirk.
+	h := newHarness(t, func(c *Config) { c.Quirks.DuplicateByCode = true })
+	h.integrate(newInvoice("DUPQ-3", siretPlougastel))
+	var out chorus.SoumettreResponse
+	h.call(chorus.PathSoumettre, chorus.SoumettreRequest{
+		ModeDepot: chorus.ModeDepotSaisieAPI, NumeroFactureSaisi: "DUPQ-3", DateFacture: "2026-01-15",
+		Destinataire:       chorus.DestinataireFacture{CodeDestinataire: siretPlougastel},
+		Fournisseur:        chorus.FournisseurFacture{IDFournisseur: DefaultSupplierID},
+		CadreDeFacturation: chorus.CadreDeFacturation{CodeCadreFacturation: chorus.CadreA1FactureFournisseur},
+	}, &out)
+	if out.CodeRetour != codeRetourDoublon || hasDuplicateWords(out.Libelle) {
+		t.Errorf("soumettre duplicate: %+v", out.Retour)
 	}
 }
