@@ -112,6 +112,10 @@ const (
 	// EnvDuplicateSync (true/false) sets Quirks.DuplicateSync
 	// (duplicate-by-code).
 	EnvDuplicateSync = "CHORUS_SANDBOX_DUPLICATE_SYNC"
+	// EnvForbiddenRoutes is a comma-separated list of /cpro path prefixes
+	// for Quirks.ForbiddenRoutes (forbidden-routes; default
+	// /cpro/factures/).
+	EnvForbiddenRoutes = "CHORUS_SANDBOX_FORBIDDEN_ROUTES"
 )
 
 // Config configures a Server. The zero value of each field means its

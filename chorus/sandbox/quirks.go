@@ -58,6 +58,16 @@ type Quirks struct {
 	// MsgNumeroNonUnique, and creates no flow, for the number of an
 	// invoice already deposited (its flow processed or not). assumption.
 	DuplicateSync bool `json:"duplicateSync"`
+	// ForbiddenRoutes (forbidden-routes): /cpro calls whose path starts
+	// with one of these prefixes are answered HTTP 403, as when the PISTE
+	// application is not subscribed to that API (fidelity.md B-4, §1.9:
+	// the live probe [FR1] saw 403 for a route of an API not subscribed;
+	// chorus-pro.md §1.4: an application must be attached to the Factures,
+	// Structures, Utilisateurs and Transverses APIs). Empty: none. Each
+	// must start with /cpro/. The default prefix when the quirk is named
+	// without CHORUS_SANDBOX_FORBIDDEN_ROUTES is /cpro/factures/ (the
+	// Factures API not subscribed).
+	ForbiddenRoutes []string `json:"forbiddenRoutes"`
 }
 
 // Names of the quirks, as CHORUS_SANDBOX_QUIRKS lists them.
@@ -66,7 +76,12 @@ const (
 	QuirkSingleObjects      = "single-objects"
 	QuirkNoResultCodes      = "no-result-codes"
 	QuirkDuplicateByCode    = "duplicate-by-code"
+	QuirkForbiddenRoutes    = "forbidden-routes"
 )
+
+// defaultForbiddenRoute is the forbidden-routes quirk's prefix when none is
+// given: the Factures API.
+const defaultForbiddenRoute = "/cpro/factures/"
 
 // Codes and wordings of the quirks.
 const (
@@ -117,6 +132,7 @@ var quirkDefs = []quirkDef{
 	{QuirkSingleObjects, func(q *Quirks) { q.SingleObjects = true }, func(q Quirks) bool { return q.SingleObjects || q.SingleObjectsAll }},
 	{QuirkNoResultCodes, func(q *Quirks) { q.NoResultCodes = true }, func(q Quirks) bool { return q.NoResultCodes }},
 	{QuirkDuplicateByCode, func(q *Quirks) { q.DuplicateByCode = true }, func(q Quirks) bool { return q.duplicateByCode() }},
+	{QuirkForbiddenRoutes, func(q *Quirks) { q.ForbiddenRoutes = []string{defaultForbiddenRoute} }, func(q Quirks) bool { return len(q.ForbiddenRoutes) > 0 }},
 }
 
 // duplicateByCode reports whether the duplicate-by-code quirk is on, in
@@ -134,6 +150,15 @@ type quirkParam struct {
 var quirkParams = []quirkParam{
 	{EnvSingleObjectsAll, QuirkSingleObjects, boolParam(func(q *Quirks) *bool { return &q.SingleObjectsAll })},
 	{EnvDuplicateSync, QuirkDuplicateByCode, boolParam(func(q *Quirks) *bool { return &q.DuplicateSync })},
+	{EnvForbiddenRoutes, QuirkForbiddenRoutes, func(q *Quirks, v string) error {
+		q.ForbiddenRoutes = nil
+		for p := range strings.SplitSeq(v, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				q.ForbiddenRoutes = append(q.ForbiddenRoutes, p)
+			}
+		}
+		return nil
+	}},
 }
 
 func boolParam(field func(*Quirks) *bool) func(*Quirks, string) error {
@@ -169,11 +194,24 @@ func (q Quirks) Names() []string {
 
 // Validate reports an invalid parameter.
 func (q Quirks) Validate() error {
+	for _, p := range q.ForbiddenRoutes {
+		if !strings.HasPrefix(p, "/cpro/") {
+			return fmt.Errorf("quirks: forbidden route %q does not start with /cpro/", p)
+		}
+	}
 	return nil
 }
 
 func (q Quirks) clone() Quirks {
+	q.ForbiddenRoutes = slices.Clone(q.ForbiddenRoutes)
 	return q
+}
+
+// forbidden reports whether the forbidden-routes quirk refuses path.
+func (s *Server) forbidden(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.ContainsFunc(s.st.quirks.ForbiddenRoutes, func(p string) bool { return strings.HasPrefix(path, p) })
 }
 
 // quirksFromEnv reads CHORUS_SANDBOX_QUIRKS and the quirks' parameters.

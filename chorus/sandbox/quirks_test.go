@@ -59,6 +59,11 @@ func TestQuirksFromEnv(t *testing.T) {
 			Quirks{SingleObjects: true, SingleObjectsAll: true}, ""},
 		{"duplicates, synchronous", map[string]string{EnvQuirks: "no-result-codes,duplicate-by-code", EnvDuplicateSync: "1"},
 			Quirks{NoResultCodes: true, DuplicateByCode: true, DuplicateSync: true}, ""},
+		{"forbidden routes, default", map[string]string{EnvQuirks: "forbidden-routes"},
+			Quirks{ForbiddenRoutes: []string{"/cpro/factures/"}}, ""},
+		{"forbidden routes", map[string]string{EnvQuirks: "forbidden-routes", EnvForbiddenRoutes: "/cpro/structures/, /cpro/transverses/v1/consulterCRDetaille"},
+			Quirks{ForbiddenRoutes: []string{"/cpro/structures/", "/cpro/transverses/v1/consulterCRDetaille"}}, ""},
+		{"forbidden route outside /cpro/", map[string]string{EnvQuirks: "forbidden-routes", EnvForbiddenRoutes: "/factures/"}, Quirks{}, "does not start with /cpro/"},
 		{"unknown name", map[string]string{EnvQuirks: "history-newest-first,nope"}, Quirks{}, `unknown quirk "nope"`},
 		{"parameter without its quirk", map[string]string{EnvSingleObjectsAll: "true"}, Quirks{}, "does not name single-objects"},
 		{"bad parameter", map[string]string{EnvQuirks: "single-objects", EnvSingleObjectsAll: "oui"}, Quirks{}, EnvSingleObjectsAll},
@@ -323,5 +328,55 @@ func TestDuplicateByCode(t *testing.T) {
 	}, &out)
 	if out.CodeRetour != codeRetourDoublon || hasDuplicateWords(out.Libelle) {
 		t.Errorf("soumettre duplicate: %+v", out.Retour)
+	}
+}
+
+func TestForbiddenRoutes(t *testing.T) {
+	h := newHarness(t, nil)
+	h.token = h.getToken()
+	if code, body := h.admin("POST", "/_sandbox/quirks", `{"forbiddenRoutes":["/cpro/factures/"]}`); code != 200 {
+		t.Fatalf("admin: %d %s", code, body)
+	}
+	good := cproAccount(DefaultTechLogin, DefaultTechPassword)
+	deposit := chorus.DeposerFluxRequest{FichierFlux: newInvoice("FORB-1", siretPlougastel).cii(), NomFichier: "f.xml", SyntaxeFlux: chorus.SyntaxeCII16B}
+	tests := []struct {
+		name    string
+		path    string
+		in      any
+		token   string
+		account string
+		want    int
+	}{
+		{"a Factures route", chorus.PathDeposerFlux, deposit, h.token, good, 403},
+		{"an unknown Factures route (the probe's consulter/cr)", "/cpro/factures/v1/consulter/cr", struct{}{}, h.token, good, 403},
+		// The gateway checks the subscription before Chorus Pro checks the
+		// technical account ([FR1]: 403 with a bogus cpro-account)…
+		{"a bogus technical account", chorus.PathRechercherFactureFournisseur, struct{}{}, h.token, cproAccount("x", "y"), 403},
+		// … but after the token.
+		{"a bad token", chorus.PathDeposerFlux, deposit, "bad", good, 401},
+		{"another API", chorus.PathStructuresActivesFournisseur, struct{}{}, h.token, good, 200},
+		{"another API, bogus account", chorus.PathStructuresActivesFournisseur, struct{}{}, h.token, cproAccount("x", "y"), 401},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, body, err := h.doWith(h.http.Client(), tc.path, tc.in, tc.token, tc.account)
+			if err != nil || resp.StatusCode != tc.want {
+				t.Fatalf("%v %v %s, want %d", resp, err, body, tc.want)
+			}
+			if tc.want == 403 && (field(t, body, "error") != `"Accès refusé"` || !strings.Contains(field(t, body, "message"), "abonnement")) {
+				t.Errorf("403 body %s", body)
+			}
+		})
+	}
+	if n := len(h.srv.Deposits()); n != 0 {
+		t.Errorf("a refused deposit was applied (%d flows)", n)
+	}
+	// A test turns it off again.
+	if code, _ := h.admin("POST", "/_sandbox/quirks", `{}`); code != 200 {
+		t.Fatal(code)
+	}
+	h.deposit(newInvoice("FORB-1", siretPlougastel).cii(), chorus.SyntaxeCII16B)
+	if code, body := h.admin("POST", "/_sandbox/quirks", `{"forbiddenRoutes":["factures"]}`); code != 400 {
+		t.Errorf("a prefix outside /cpro/: %d %s", code, body)
 	}
 }

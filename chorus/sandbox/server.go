@@ -390,14 +390,22 @@ type httpError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
+// pisteError is the body of the gateway's 403 (the forbidden-routes
+// quirk). assumption: PISTE's JSON {"error": …, "message": …} shape; no
+// source shows a 403 body.
+type pisteError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
 // authFailure is why a /cpro call is refused with 401.
 type authFailure struct {
 	err, description string
 }
 
-// checkAuth verifies the bearer token and the cpro-account header
-// (chorus-pro.md §0-2, §1.3).
-func (s *Server) checkAuth(r *http.Request) *authFailure {
+// checkToken verifies the bearer token (chorus-pro.md §1.3): the PISTE
+// gateway's check.
+func (s *Server) checkToken(r *http.Request) *authFailure {
 	authz := r.Header.Get("Authorization")
 	token, ok := strings.CutPrefix(authz, "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
@@ -411,7 +419,6 @@ func (s *Server) checkAuth(r *http.Request) *authFailure {
 	if known && !wall.Before(exp) {
 		delete(s.st.tokens, strings.TrimSpace(token))
 	}
-	now := s.nowLocked()
 	s.mu.Unlock()
 	switch {
 	case !known:
@@ -419,6 +426,13 @@ func (s *Server) checkAuth(r *http.Request) *authFailure {
 	case !wall.Before(exp):
 		return &authFailure{"invalid_token", "access token expired"}
 	}
+	return nil
+}
+
+// checkAccount verifies the cpro-account header (chorus-pro.md §0-2,
+// §1.3): Chorus Pro's check, behind the gateway's.
+func (s *Server) checkAccount(r *http.Request) *authFailure {
+	now := s.Now()
 	account := r.Header.Get(chorus.HeaderCproAccount)
 	if account == "" {
 		// assumption: the header is required by the Swagger; the exact
@@ -465,11 +479,28 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, httpError{Error: label})
 		return
 	}
-	if f := s.checkAuth(r); f != nil {
+	unauthorized := func(f *authFailure) {
 		// chorus-pro.md §1.3, §2.11: 401 with the reason in WWW-Authenticate.
 		w.Header().Set("WWW-Authenticate",
 			fmt.Sprintf(`Bearer realm="PISTE",error=%q,error_description=%q`, f.err, f.description))
 		writeJSON(w, http.StatusUnauthorized, httpError{Error: "Problème d'authentification", Description: f.description})
+	}
+	if f := s.checkToken(r); f != nil {
+		unauthorized(f)
+		return
+	}
+	if s.forbidden(path) {
+		// The forbidden-routes quirk: the PISTE application is not
+		// subscribed to this API. fidelity.md B-4, chorus-pro.md §1.4,
+		// §2.11: 403; the live probe [FR1] got it with a valid token and a
+		// bogus cpro-account, so the gateway answers it before Chorus Pro
+		// checks the account. assumption: the body.
+		writeJSON(w, http.StatusForbidden, pisteError{Error: "Accès refusé",
+			Message: "L'application n'est pas autorisée à appeler cette API (abonnement absent) : " + path})
+		return
+	}
+	if f := s.checkAccount(r); f != nil {
+		unauthorized(f)
 		return
 	}
 	rt, ok := s.routes[path]
