@@ -599,6 +599,7 @@ func (s *Server) decideFlow(f *flow, tech *chorus.ErreurTechnique) {
 	if len(msgs) > 0 {
 		rejectDP(msgs)
 		if dup && s.st.quirks.duplicateByCode() {
+			f.quirk = QuirkDuplicateByCode
 			f.erreursTech = []chorus.ErreurTechnique{{CodeErreur: codeErreurDoublon, NatureErreur: natureErreurRejet,
 				LibelleErreur: fmt.Sprintf(MsgNumeroNonUnique, doc.Number)}}
 		}
@@ -611,6 +612,12 @@ func (s *Server) decideFlow(f *flow, tech *chorus.ErreurTechnique) {
 			return
 		}
 		f.final = out
+		return
+	}
+	// The flow quirks (lost-invoice, flow-a-relancer, flow-erreur-interne):
+	// no invoice, so the number stays free.
+	if quirk, out := s.drawFlowFate(); quirk != "" {
+		f.quirk, f.final = quirk, out
 		return
 	}
 	f.final = chorus.EtatFluxIntegre
@@ -717,6 +724,7 @@ func (s *Server) rechercherFactureFournisseur(body []byte) (int, any) {
 // invisible candidate becomes visible or a scripted step falls due (zero:
 // never). The caller holds s.mu.
 func (s *Server) scanInvoices(candidates []*invoice, flt *invoiceFilter, now time.Time, desc bool) (found []*invoice, until time.Time) {
+	lag := time.Duration(s.st.quirks.SearchLag)
 	soonest := func(t time.Time) {
 		if until.IsZero() || t.Before(until) {
 			until = t
@@ -727,8 +735,9 @@ func (s *Server) scanInvoices(candidates []*invoice, flt *invoiceFilter, now tim
 		if desc {
 			inv = candidates[len(candidates)-1-i]
 		}
-		if now.Before(inv.visibleAt) {
-			soonest(inv.visibleAt)
+		// The search-lag quirk: found only lag after it became an invoice.
+		if vis := inv.visibleAt.Add(lag); now.Before(vis) {
+			soonest(vis)
 			continue // its flow is not integrated yet
 		}
 		cur := s.st.current(inv, now)
@@ -750,6 +759,7 @@ func (s *Server) scanInvoices(candidates []*invoice, flt *invoiceFilter, now tim
 // k then scans them once instead of n/k times (BenchmarkSweep).
 type searchCache struct {
 	key       string
+	lag       Duration // the search-lag quirk's, which decides visibility
 	histoSeq  int64
 	at, until time.Time
 	found     []*invoice
@@ -759,13 +769,13 @@ type searchCache struct {
 // the previous one's result (see searchCache). The caller holds s.mu.
 func (s *Server) searchAll(req *chorus.RechercherFactureParFournisseurRequest, flt *invoiceFilter, now time.Time) []*invoice {
 	key := searchKey(req)
-	if c := s.st.search; c != nil && c.key == key && c.histoSeq == s.st.histoSeq &&
+	if c := s.st.search; c != nil && c.key == key && c.lag == s.st.quirks.SearchLag && c.histoSeq == s.st.histoSeq &&
 		!now.Before(c.at) && (c.until.IsZero() || now.Before(c.until)) {
 		return c.found
 	}
 	found, until := s.scanInvoices(s.st.invoices, flt, now, descending(req.RechercheFactureParFournisseur))
 	// The scan's own advances are part of the state the result reflects.
-	s.st.search = &searchCache{key: key, histoSeq: s.st.histoSeq, at: now, until: until, found: found}
+	s.st.search = &searchCache{key: key, lag: s.st.quirks.SearchLag, histoSeq: s.st.histoSeq, at: now, until: until, found: found}
 	return found
 }
 

@@ -116,6 +116,14 @@ const (
 	// for Quirks.ForbiddenRoutes (forbidden-routes; default
 	// /cpro/factures/).
 	EnvForbiddenRoutes = "CHORUS_SANDBOX_FORBIDDEN_ROUTES"
+	// EnvSearchLag is Quirks.SearchLag (search-lag; e.g. 5m; default 15m).
+	EnvSearchLag = "CHORUS_SANDBOX_SEARCH_LAG"
+	// EnvLostInvoiceRate, EnvFlowARelancerRate and
+	// EnvFlowErreurInterneRate are the shares (in [0, 1]; default 0.1) of
+	// lost-invoice, flow-a-relancer and flow-erreur-interne.
+	EnvLostInvoiceRate       = "CHORUS_SANDBOX_LOST_INVOICE_RATE"
+	EnvFlowARelancerRate     = "CHORUS_SANDBOX_FLOW_A_RELANCER_RATE"
+	EnvFlowErreurInterneRate = "CHORUS_SANDBOX_FLOW_ERREUR_INTERNE_RATE"
 )
 
 // Config configures a Server. The zero value of each field means its

@@ -71,6 +71,11 @@ type Service struct {
 // set, every flow whose invoice targets this buyer ends in that state
 // instead of being processed (e.g. IN_INCIDENTE, or a state unknown to the
 // client). IN_REJETE rejects the invoice with a generic listeErreurDP entry.
+// Any other state creates no invoice, so the number may be deposited again:
+// that is how the final states IN_A_RELANCER and IN_ERREUR_INTERNE, which
+// real flows can end in (fidelity.md A-3), are played for one buyer (the
+// flow-a-relancer and flow-erreur-interne quirks play them for a share of
+// all flows).
 type Behaviour struct {
 	Lifecycle   []Step          `json:"lifecycle,omitempty" yaml:"lifecycle"`
 	Lifecycles  [][]Step        `json:"lifecycles,omitempty" yaml:"lifecycles"`

@@ -3,10 +3,15 @@ package sandbox
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
+
+	"github.com/chorusbill/chorusbill/chorus"
 )
 
 // Quirks are behaviours of the real Chorus Pro that the happy sandbox does
@@ -68,6 +73,33 @@ type Quirks struct {
 	// without CHORUS_SANDBOX_FORBIDDEN_ROUTES is /cpro/factures/ (the
 	// Factures API not subscribed).
 	ForbiddenRoutes []string `json:"forbiddenRoutes"`
+	// SearchLag (search-lag): an invoice is found by rechercher/fournisseur
+	// only SearchLag (on the business clock) after it became a Chorus Pro
+	// invoice (its flow integrated, or soumettre answered), while
+	// consulterCRDetaille already says IN_INTEGRE and consulter/historique
+	// answers by id. fidelity.md B-1: flows are processed asynchronously
+	// and an invoice is usually not yet searchable right after its first
+	// deposit. assumption: the lag itself (default 15m when the quirk is
+	// named without CHORUS_SANDBOX_SEARCH_LAG).
+	SearchLag Duration `json:"searchLag"`
+	// LostInvoiceRate (lost-invoice) is the share of flows that would
+	// integrate whose invoice never appears: consulterCRDetaille says
+	// IN_INTEGRE, rechercher/fournisseur never finds it. fidelity.md A-2:
+	// OCA commit a3e89bcc (« sometime it doesn't … missing invoice are we
+	// always rejected ») and Pastell's « Impossible de trouver la facture ».
+	// As OCA concludes the invoice was in fact rejected, no invoice is
+	// created: the number may be deposited again (assumption).
+	LostInvoiceRate float64 `json:"lostInvoiceRate"`
+	// FlowARelancerRate (flow-a-relancer) and FlowErreurInterneRate
+	// (flow-erreur-interne) are the shares of flows that would integrate
+	// that end in IN_A_RELANCER or IN_ERREUR_INTERNE instead, with no
+	// invoice created, so that a new deposit of the same number is
+	// accepted (fidelity.md A-3: Demat4Dolibarr gives both states
+	// can_resend = 1, like IN_REJETE). assumption: no listeErreurDP nor
+	// listeErreurTechnique in their report. Behaviour.FlowOutcome does the
+	// same for every flow to one buyer.
+	FlowARelancerRate     float64 `json:"flowARelancerRate"`
+	FlowErreurInterneRate float64 `json:"flowErreurInterneRate"`
 }
 
 // Names of the quirks, as CHORUS_SANDBOX_QUIRKS lists them.
@@ -77,6 +109,17 @@ const (
 	QuirkNoResultCodes      = "no-result-codes"
 	QuirkDuplicateByCode    = "duplicate-by-code"
 	QuirkForbiddenRoutes    = "forbidden-routes"
+	QuirkSearchLag          = "search-lag"
+	QuirkLostInvoice        = "lost-invoice"
+	QuirkFlowARelancer      = "flow-a-relancer"
+	QuirkFlowErreurInterne  = "flow-erreur-interne"
+)
+
+// Defaults of the quirks' parameters when a quirk is named without them.
+// assumption: no source gives a lag or a frequency.
+const (
+	defaultSearchLag = 15 * time.Minute
+	defaultQuirkRate = 0.1
 )
 
 // defaultForbiddenRoute is the forbidden-routes quirk's prefix when none is
@@ -133,6 +176,10 @@ var quirkDefs = []quirkDef{
 	{QuirkNoResultCodes, func(q *Quirks) { q.NoResultCodes = true }, func(q Quirks) bool { return q.NoResultCodes }},
 	{QuirkDuplicateByCode, func(q *Quirks) { q.DuplicateByCode = true }, func(q Quirks) bool { return q.duplicateByCode() }},
 	{QuirkForbiddenRoutes, func(q *Quirks) { q.ForbiddenRoutes = []string{defaultForbiddenRoute} }, func(q Quirks) bool { return len(q.ForbiddenRoutes) > 0 }},
+	{QuirkSearchLag, func(q *Quirks) { q.SearchLag = Duration(defaultSearchLag) }, func(q Quirks) bool { return q.SearchLag > 0 }},
+	{QuirkLostInvoice, func(q *Quirks) { q.LostInvoiceRate = defaultQuirkRate }, func(q Quirks) bool { return q.LostInvoiceRate > 0 }},
+	{QuirkFlowARelancer, func(q *Quirks) { q.FlowARelancerRate = defaultQuirkRate }, func(q Quirks) bool { return q.FlowARelancerRate > 0 }},
+	{QuirkFlowErreurInterne, func(q *Quirks) { q.FlowErreurInterneRate = defaultQuirkRate }, func(q Quirks) bool { return q.FlowErreurInterneRate > 0 }},
 }
 
 // duplicateByCode reports whether the duplicate-by-code quirk is on, in
@@ -159,6 +206,25 @@ var quirkParams = []quirkParam{
 		}
 		return nil
 	}},
+	{EnvSearchLag, QuirkSearchLag, func(q *Quirks, v string) error {
+		d, err := ParseDuration(v)
+		q.SearchLag = Duration(d)
+		return err
+	}},
+	{EnvLostInvoiceRate, QuirkLostInvoice, rateParam(func(q *Quirks) *float64 { return &q.LostInvoiceRate })},
+	{EnvFlowARelancerRate, QuirkFlowARelancer, rateParam(func(q *Quirks) *float64 { return &q.FlowARelancerRate })},
+	{EnvFlowErreurInterneRate, QuirkFlowErreurInterne, rateParam(func(q *Quirks) *float64 { return &q.FlowErreurInterneRate })},
+}
+
+func rateParam(field func(*Quirks) *float64) func(*Quirks, string) error {
+	return func(q *Quirks, v string) error {
+		p, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("not a probability in [0, 1]")
+		}
+		*field(q) = p
+		return nil // Validate checks the range
+	}
 }
 
 func boolParam(field func(*Quirks) *bool) func(*Quirks, string) error {
@@ -192,8 +258,28 @@ func (q Quirks) Names() []string {
 	return out
 }
 
-// Validate reports an invalid parameter.
+// Validate reports an invalid parameter: a share outside [0, 1], shares
+// of the same draw adding up above 1, a negative lag, a forbidden route
+// outside /cpro/.
 func (q Quirks) Validate() error {
+	rates := []struct {
+		name string
+		v    float64
+	}{
+		{"lostInvoiceRate", q.LostInvoiceRate}, {"flowARelancerRate", q.FlowARelancerRate},
+		{"flowErreurInterneRate", q.FlowErreurInterneRate},
+	}
+	for _, r := range rates {
+		if math.IsNaN(r.v) || r.v < 0 || r.v > 1 {
+			return fmt.Errorf("quirks: %s %v is not a probability in [0, 1]", r.name, r.v)
+		}
+	}
+	if sum := q.LostInvoiceRate + q.FlowARelancerRate + q.FlowErreurInterneRate; sum > 1 {
+		return fmt.Errorf("quirks: lostInvoiceRate + flowARelancerRate + flowErreurInterneRate = %v exceeds 1", sum)
+	}
+	if q.SearchLag < 0 {
+		return errors.New("quirks: searchLag must not be negative")
+	}
 	for _, p := range q.ForbiddenRoutes {
 		if !strings.HasPrefix(p, "/cpro/") {
 			return fmt.Errorf("quirks: forbidden route %q does not start with /cpro/", p)
@@ -265,6 +351,25 @@ func (s *Server) SetQuirks(q Quirks) error {
 	defer s.mu.Unlock()
 	s.st.quirks = q.clone()
 	return nil
+}
+
+// drawFlowFate draws whether a flow that would integrate meets one of the
+// flow quirks: it returns the quirk's name and the flow's final state, or
+// "" for none. The caller holds s.mu.
+func (s *Server) drawFlowFate() (string, chorus.EtatFlux) {
+	q := s.st.quirks
+	if q.LostInvoiceRate+q.FlowARelancerRate+q.FlowErreurInterneRate == 0 {
+		return "", "" // no draw: the fault sequence stays as without quirks
+	}
+	switch u := s.st.rng.Float64(); {
+	case u < q.FlowARelancerRate:
+		return QuirkFlowARelancer, chorus.EtatFluxARelancer
+	case u < q.FlowARelancerRate+q.FlowErreurInterneRate:
+		return QuirkFlowErreurInterne, chorus.EtatFluxErreurInterne
+	case u < q.FlowARelancerRate+q.FlowErreurInterneRate+q.LostInvoiceRate:
+		return QuirkLostInvoice, chorus.EtatFluxIntegre
+	}
+	return "", ""
 }
 
 // collapseSingletons rewrites a JSON answer for the single-objects quirk:

@@ -2,9 +2,11 @@ package sandbox
 
 import (
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
 )
@@ -64,6 +66,12 @@ func TestQuirksFromEnv(t *testing.T) {
 		{"forbidden routes", map[string]string{EnvQuirks: "forbidden-routes", EnvForbiddenRoutes: "/cpro/structures/, /cpro/transverses/v1/consulterCRDetaille"},
 			Quirks{ForbiddenRoutes: []string{"/cpro/structures/", "/cpro/transverses/v1/consulterCRDetaille"}}, ""},
 		{"forbidden route outside /cpro/", map[string]string{EnvQuirks: "forbidden-routes", EnvForbiddenRoutes: "/factures/"}, Quirks{}, "does not start with /cpro/"},
+		{"lag and shares, defaults", map[string]string{EnvQuirks: "search-lag,lost-invoice,flow-a-relancer,flow-erreur-interne"},
+			Quirks{SearchLag: Duration(15 * time.Minute), LostInvoiceRate: 0.1, FlowARelancerRate: 0.1, FlowErreurInterneRate: 0.1}, ""},
+		{"lag and shares", map[string]string{EnvQuirks: "search-lag,lost-invoice", EnvSearchLag: "5m", EnvLostInvoiceRate: "0.25"},
+			Quirks{SearchLag: Duration(5 * time.Minute), LostInvoiceRate: 0.25}, ""},
+		{"share above 1", map[string]string{EnvQuirks: "lost-invoice", EnvLostInvoiceRate: "1.5"}, Quirks{}, "not a probability"},
+		{"bad lag", map[string]string{EnvQuirks: "search-lag", EnvSearchLag: "soon"}, Quirks{}, EnvSearchLag},
 		{"unknown name", map[string]string{EnvQuirks: "history-newest-first,nope"}, Quirks{}, `unknown quirk "nope"`},
 		{"parameter without its quirk", map[string]string{EnvSingleObjectsAll: "true"}, Quirks{}, "does not name single-objects"},
 		{"bad parameter", map[string]string{EnvQuirks: "single-objects", EnvSingleObjectsAll: "oui"}, Quirks{}, EnvSingleObjectsAll},
@@ -378,5 +386,144 @@ func TestForbiddenRoutes(t *testing.T) {
 	h.deposit(newInvoice("FORB-1", siretPlougastel).cii(), chorus.SyntaxeCII16B)
 	if code, body := h.admin("POST", "/_sandbox/quirks", `{"forbiddenRoutes":["factures"]}`); code != 400 {
 		t.Errorf("a prefix outside /cpro/: %d %s", code, body)
+	}
+}
+
+// searchNumber searches an invoice by number and returns how many were found.
+func (h *harness) searchNumber(number string) int {
+	h.t.Helper()
+	var out chorus.RechercherFactureParFournisseurResponse
+	h.call(chorus.PathRechercherFactureFournisseur, chorus.RechercherFactureParFournisseurRequest{NumeroFacture: number}, &out)
+	return len(out.ListeFactures)
+}
+
+func TestSearchLag(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Quirks.SearchLag = Duration(10 * time.Minute) })
+	numero := h.deposit(newInvoice("LAG-1", siretPlougastel).cii(), chorus.SyntaxeCII16B)
+	h.advance(testIntegration)
+	if cr := h.cr(numero); cr.EtatCourantDepotFlux != chorus.EtatFluxIntegre {
+		t.Fatalf("flow: %+v", cr)
+	}
+	invs := h.srv.Invoices()
+	if len(invs) != 1 || !invs[0].Visible {
+		t.Fatalf("invoices: %+v", invs)
+	}
+	byFlow := func() int {
+		var out chorus.RechercherFactureParFournisseurResponse
+		h.call(chorus.PathRechercherFactureFournisseur, chorus.RechercherFactureParFournisseurRequest{NumeroFluxDepot: numero}, &out)
+		return len(out.ListeFactures)
+	}
+	if n, f, all := h.searchNumber("LAG-1"), byFlow(), len(sweepPages(t, h, "", "", 10)); n+f+all != 0 {
+		t.Errorf("found before the lag: by number %d, by flow %d, all %d", n, f, all)
+	}
+	// The history answers by id meanwhile.
+	if hr := h.history(invs[0].IdentifiantFactureCPP); hr.StatutCourantCode != chorus.StatutDeposee {
+		t.Errorf("history: %+v", hr)
+	}
+	h.advance(10*time.Minute - time.Second)
+	if n := len(sweepPages(t, h, "", "", 10)); n != 0 {
+		t.Errorf("found a second before the lag is over: %d", n)
+	}
+	h.advance(time.Second)
+	if n, f, all := h.searchNumber("LAG-1"), byFlow(), len(sweepPages(t, h, "", "", 10)); n != 1 || f != 1 || all != 1 {
+		t.Errorf("after the lag: by number %d, by flow %d, all %d", n, f, all)
+	}
+	// Turned off at runtime: the next invoice is found as soon as integrated.
+	h.deposit(newInvoice("LAG-2", siretPlougastel).cii(), chorus.SyntaxeCII16B)
+	h.advance(testIntegration)
+	if n := len(sweepPages(t, h, "", "", 10)); n != 1 {
+		t.Errorf("with the lag: %d", n)
+	}
+	setQuirks(t, h, Quirks{})
+	if n := len(sweepPages(t, h, "", "", 10)); n != 2 {
+		t.Errorf("lag turned off: %d, want 2", n)
+	}
+}
+
+func TestFlowQuirks(t *testing.T) {
+	tests := []struct {
+		name     string
+		quirks   Quirks
+		behavior chorus.EtatFlux // Behaviour.FlowOutcome of the buyer instead
+		want     chorus.EtatFlux
+		quirk    string
+	}{
+		{"lost invoice", Quirks{LostInvoiceRate: 1}, "", chorus.EtatFluxIntegre, QuirkLostInvoice},
+		{"IN_A_RELANCER", Quirks{FlowARelancerRate: 1}, "", chorus.EtatFluxARelancer, QuirkFlowARelancer},
+		{"IN_ERREUR_INTERNE", Quirks{FlowErreurInterneRate: 1}, "", chorus.EtatFluxErreurInterne, QuirkFlowErreurInterne},
+		{"IN_A_RELANCER, buyer behaviour", Quirks{}, chorus.EtatFluxARelancer, chorus.EtatFluxARelancer, ""},
+		{"IN_ERREUR_INTERNE, buyer behaviour", Quirks{}, chorus.EtatFluxErreurInterne, chorus.EtatFluxErreurInterne, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.Quirks = tc.quirks })
+			if tc.behavior != "" {
+				b, _ := h.srv.Buyer(siretPlougastel)
+				b.Behaviour.FlowOutcome = tc.behavior
+				if err := h.srv.SetBehaviour(siretPlougastel, b.Behaviour); err != nil {
+					t.Fatal(err)
+				}
+			}
+			numero := h.deposit(newInvoice("FATE-1", siretPlougastel).cii(), chorus.SyntaxeCII16B)
+			h.advance(testIntegration)
+			raw := h.raw(chorus.PathConsulterCRDetaille, chorus.ConsulterCRDetailleRequest{NumeroFluxDepot: numero})
+			if got := field(t, raw, "etatCourantDepotFlux"); got != `"`+string(tc.want)+`"` ||
+				field(t, raw, "listeErreurDP") != "" || field(t, raw, "listeErreurTechnique") != "" {
+				t.Errorf("flow report %s, want %s without errors", raw, tc.want)
+			}
+			h.advance(day)
+			if n := h.searchNumber("FATE-1"); n != 0 {
+				t.Errorf("the invoice was found (%d)", n)
+			}
+			if d := h.srv.Deposits(); len(d) != 1 || d[0].Quirk != tc.quirk || d[0].IdentifiantFactureCPP != 0 {
+				t.Errorf("admin view: %+v", d)
+			}
+			// No invoice was created: the same number is accepted again.
+			setQuirks(t, h, Quirks{})
+			if tc.behavior != "" {
+				if err := h.srv.SetBehaviour(siretPlougastel, Behaviour{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if id := h.integrate(newInvoice("FATE-1", siretPlougastel)); id == 0 {
+				t.Error("re-deposit not found")
+			}
+		})
+	}
+}
+
+func TestFlowQuirkShares(t *testing.T) {
+	run := func(seed uint64) []string {
+		h := newHarness(t, func(c *Config) {
+			c.Seed = seed
+			c.Quirks = Quirks{LostInvoiceRate: 0.2, FlowARelancerRate: 0.2, FlowErreurInterneRate: 0.2}
+		})
+		for i := range 50 {
+			h.deposit(newInvoice(fmt.Sprintf("SHARE-%d", i), siretPlougastel).cii(), chorus.SyntaxeCII16B)
+		}
+		var fates []string
+		for _, d := range h.srv.Deposits() {
+			fates = append(fates, d.Quirk+"/"+string(d.EtatFinal))
+		}
+		return fates
+	}
+	a, b, c := run(3), run(3), run(4)
+	if !slices.Equal(a, b) || slices.Equal(a, c) {
+		t.Error("the fates do not follow the seed")
+	}
+	count := map[string]int{}
+	for _, f := range a {
+		count[f]++
+	}
+	for _, f := range []string{"/IN_INTEGRE", "lost-invoice/IN_INTEGRE", "flow-a-relancer/IN_A_RELANCER", "flow-erreur-interne/IN_ERREUR_INTERNE"} {
+		if count[f] == 0 {
+			t.Errorf("no %s among %v", f, count)
+		}
+	}
+	if err := (Quirks{LostInvoiceRate: 0.5, FlowARelancerRate: 0.6}).Validate(); err == nil {
+		t.Error("shares above 1 in all accepted")
+	}
+	if err := (Quirks{SearchLag: -1}).Validate(); err == nil {
+		t.Error("negative lag accepted")
 	}
 }

@@ -144,6 +144,9 @@ type flow struct {
 	erreursDP   []chorus.ErreurDP
 	erreursTech []chorus.ErreurTechnique
 	invoice     *invoice // when the flow integrates
+	// quirk names the quirk that decided the flow's outcome or its
+	// deposit's answer ("" for none).
+	quirk string
 }
 
 // stateAt returns the flow's state at now and since when.
@@ -324,6 +327,9 @@ type Deposit struct {
 	ListeErreurTechnique []chorus.ErreurTechnique `json:"listeErreurTechnique,omitempty"`
 	// IdentifiantFactureCPP is set when the flow integrates an invoice.
 	IdentifiantFactureCPP int64 `json:"identifiantFactureCPP,omitempty"`
+	// Quirk names the quirk that decided the flow's outcome or its
+	// deposit's answer (e.g. lost-invoice: IN_INTEGRE with no invoice).
+	Quirk string `json:"quirk,omitempty"`
 }
 
 // Invoice is the admin view of a Chorus Pro invoice (GET /_sandbox/invoices).
@@ -365,7 +371,7 @@ func (s *Server) Deposits() []Deposit {
 			DateDepot: f.depositedAt, Taille: f.size, SHA256: f.sha256, Etat: etat, EtatFinal: f.final,
 			NumeroFacture: f.doc.Number, SIRETAcheteur: f.doc.BuyerID, CodeService: f.doc.BuyerReference,
 			Engagement: f.doc.OrderReference, MontantTTC: f.doc.TotalTTC,
-			ListeErreurDP: f.erreursDP, ListeErreurTechnique: f.erreursTech,
+			ListeErreurDP: f.erreursDP, ListeErreurTechnique: f.erreursTech, Quirk: f.quirk,
 		}
 		if f.invoice != nil {
 			d.IdentifiantFactureCPP = f.invoice.id
