@@ -515,6 +515,11 @@ func (s *Server) deposerFlux(body []byte) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
+	fate := s.drawDepositFate()
+	if fate == QuirkDeposit4xx {
+		// The deposit-4xx quirk: refused before anything is applied.
+		return http.StatusBadRequest, chorus.Retour{CodeRetour: CodeParametreInvalide, Libelle: LibelleRequeteInvalide}
+	}
 	if _, dup := s.st.numbers[doc.Number]; dup && tech == nil && s.st.quirks.DuplicateSync {
 		// The duplicate-by-code quirk's synchronous mode: no flow.
 		return refuse(codeRetourDoublon, MsgNumeroNonUnique, doc.Number)
@@ -526,6 +531,11 @@ func (s *Server) deposerFlux(body []byte) (int, any) {
 	s.decideFlow(f, tech)
 	s.st.flows = append(s.st.flows, f)
 	s.st.flowsByNum[f.numero] = f
+	if fate == QuirkCodeRetourApplied {
+		// The coderetour-applied quirk: applied, but answered as an error.
+		f.quirk = strings.Join(slices.DeleteFunc([]string{QuirkCodeRetourApplied, f.quirk}, func(q string) bool { return q == "" }), ",")
+		return refuse(CodeErreurTechnique, "%s", LibelleErreurTechnique)
+	}
 	return http.StatusOK, chorus.DeposerFluxResponse{
 		Retour: chorus.RetourOK(), NumeroFluxDepot: f.numero,
 		DateDepot: now.In(s.paris).Format(formatDate), SyntaxeFlux: f.syntaxe,

@@ -124,6 +124,10 @@ const (
 	EnvLostInvoiceRate       = "CHORUS_SANDBOX_LOST_INVOICE_RATE"
 	EnvFlowARelancerRate     = "CHORUS_SANDBOX_FLOW_A_RELANCER_RATE"
 	EnvFlowErreurInterneRate = "CHORUS_SANDBOX_FLOW_ERREUR_INTERNE_RATE"
+	// EnvCodeRetourAppliedRate and EnvDeposit4xxRate are the shares (in
+	// [0, 1]; default 0.1) of coderetour-applied and deposit-4xx.
+	EnvCodeRetourAppliedRate = "CHORUS_SANDBOX_CODERETOUR_APPLIED_RATE"
+	EnvDeposit4xxRate        = "CHORUS_SANDBOX_DEPOSIT_4XX_RATE"
 )
 
 // Config configures a Server. The zero value of each field means its

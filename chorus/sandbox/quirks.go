@@ -100,6 +100,22 @@ type Quirks struct {
 	// same for every flow to one buyer.
 	FlowARelancerRate     float64 `json:"flowARelancerRate"`
 	FlowErreurInterneRate float64 `json:"flowErreurInterneRate"`
+	// CodeRetourAppliedRate (coderetour-applied) is the share of deposits
+	// (deposer/flux calls that pass the synchronous checks) that are
+	// applied, their flow created and processed as usual, but answered
+	// codeRetour CodeErreurTechnique with no numeroFluxDepot: the
+	// deposit-coderetour fault of the chaos plan. A client that takes the
+	// answer for a refusal and deposits again meets its own duplicate.
+	// assumption: the code and wording (fidelity.md §1.9: no error table
+	// was readable).
+	CodeRetourAppliedRate float64 `json:"codeRetourAppliedRate"`
+	// Deposit4xxRate (deposit-4xx) is the share of deposits answered HTTP
+	// 400 with a JSON body {codeRetour, libelle} (CodeParametreInvalide,
+	// LibelleRequeteInvalide) and not applied: no flow, the number stays
+	// free. fidelity.md B-4, D-1: go-choruspro parses 400 bodies as
+	// {codeRetour, libelle}; a 400 is a possible answer to a deposit.
+	// assumption: the code and wording.
+	Deposit4xxRate float64 `json:"deposit4xxRate"`
 }
 
 // Names of the quirks, as CHORUS_SANDBOX_QUIRKS lists them.
@@ -113,6 +129,8 @@ const (
 	QuirkLostInvoice        = "lost-invoice"
 	QuirkFlowARelancer      = "flow-a-relancer"
 	QuirkFlowErreurInterne  = "flow-erreur-interne"
+	QuirkCodeRetourApplied  = "coderetour-applied"
+	QuirkDeposit4xx         = "deposit-4xx"
 )
 
 // Defaults of the quirks' parameters when a quirk is named without them.
@@ -141,6 +159,13 @@ const (
 	// natureErreurRejet is the natureErreur of the duplicate's
 	// listeErreurTechnique entry. assumption.
 	natureErreurRejet = "REJET"
+	// CodeErreurTechnique and LibelleErreurTechnique answer a deposit that
+	// the coderetour-applied quirk applies nevertheless. assumption.
+	CodeErreurTechnique    = 20099
+	LibelleErreurTechnique = "Erreur technique, veuillez réessayer"
+	// LibelleRequeteInvalide is the libelle of the deposit-4xx quirk's
+	// HTTP 400 (codeRetour CodeParametreInvalide). assumption.
+	LibelleRequeteInvalide = "Requête mal formulée : le dépôt n'a pas été pris en compte"
 )
 
 // codeErreurDoublon and codeRetourDoublon are the duplicate-by-code
@@ -180,6 +205,8 @@ var quirkDefs = []quirkDef{
 	{QuirkLostInvoice, func(q *Quirks) { q.LostInvoiceRate = defaultQuirkRate }, func(q Quirks) bool { return q.LostInvoiceRate > 0 }},
 	{QuirkFlowARelancer, func(q *Quirks) { q.FlowARelancerRate = defaultQuirkRate }, func(q Quirks) bool { return q.FlowARelancerRate > 0 }},
 	{QuirkFlowErreurInterne, func(q *Quirks) { q.FlowErreurInterneRate = defaultQuirkRate }, func(q Quirks) bool { return q.FlowErreurInterneRate > 0 }},
+	{QuirkCodeRetourApplied, func(q *Quirks) { q.CodeRetourAppliedRate = defaultQuirkRate }, func(q Quirks) bool { return q.CodeRetourAppliedRate > 0 }},
+	{QuirkDeposit4xx, func(q *Quirks) { q.Deposit4xxRate = defaultQuirkRate }, func(q Quirks) bool { return q.Deposit4xxRate > 0 }},
 }
 
 // duplicateByCode reports whether the duplicate-by-code quirk is on, in
@@ -214,6 +241,8 @@ var quirkParams = []quirkParam{
 	{EnvLostInvoiceRate, QuirkLostInvoice, rateParam(func(q *Quirks) *float64 { return &q.LostInvoiceRate })},
 	{EnvFlowARelancerRate, QuirkFlowARelancer, rateParam(func(q *Quirks) *float64 { return &q.FlowARelancerRate })},
 	{EnvFlowErreurInterneRate, QuirkFlowErreurInterne, rateParam(func(q *Quirks) *float64 { return &q.FlowErreurInterneRate })},
+	{EnvCodeRetourAppliedRate, QuirkCodeRetourApplied, rateParam(func(q *Quirks) *float64 { return &q.CodeRetourAppliedRate })},
+	{EnvDeposit4xxRate, QuirkDeposit4xx, rateParam(func(q *Quirks) *float64 { return &q.Deposit4xxRate })},
 }
 
 func rateParam(field func(*Quirks) *float64) func(*Quirks, string) error {
@@ -268,6 +297,7 @@ func (q Quirks) Validate() error {
 	}{
 		{"lostInvoiceRate", q.LostInvoiceRate}, {"flowARelancerRate", q.FlowARelancerRate},
 		{"flowErreurInterneRate", q.FlowErreurInterneRate},
+		{"codeRetourAppliedRate", q.CodeRetourAppliedRate}, {"deposit4xxRate", q.Deposit4xxRate},
 	}
 	for _, r := range rates {
 		if math.IsNaN(r.v) || r.v < 0 || r.v > 1 {
@@ -276,6 +306,9 @@ func (q Quirks) Validate() error {
 	}
 	if sum := q.LostInvoiceRate + q.FlowARelancerRate + q.FlowErreurInterneRate; sum > 1 {
 		return fmt.Errorf("quirks: lostInvoiceRate + flowARelancerRate + flowErreurInterneRate = %v exceeds 1", sum)
+	}
+	if sum := q.CodeRetourAppliedRate + q.Deposit4xxRate; sum > 1 {
+		return fmt.Errorf("quirks: codeRetourAppliedRate + deposit4xxRate = %v exceeds 1", sum)
 	}
 	if q.SearchLag < 0 {
 		return errors.New("quirks: searchLag must not be negative")
@@ -370,6 +403,23 @@ func (s *Server) drawFlowFate() (string, chorus.EtatFlux) {
 		return QuirkLostInvoice, chorus.EtatFluxIntegre
 	}
 	return "", ""
+}
+
+// drawDepositFate draws whether a deposit meets deposit-4xx or
+// coderetour-applied: it returns the quirk's name, or "" for none. The
+// caller holds s.mu.
+func (s *Server) drawDepositFate() string {
+	q := s.st.quirks
+	if q.Deposit4xxRate+q.CodeRetourAppliedRate == 0 {
+		return "" // no draw: the fault sequence stays as without quirks
+	}
+	switch u := s.st.rng.Float64(); {
+	case u < q.Deposit4xxRate:
+		return QuirkDeposit4xx
+	case u < q.Deposit4xxRate+q.CodeRetourAppliedRate:
+		return QuirkCodeRetourApplied
+	}
+	return ""
 }
 
 // collapseSingletons rewrites a JSON answer for the single-objects quirk:

@@ -3,7 +3,9 @@ package sandbox
 import (
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -72,6 +74,8 @@ func TestQuirksFromEnv(t *testing.T) {
 			Quirks{SearchLag: Duration(5 * time.Minute), LostInvoiceRate: 0.25}, ""},
 		{"share above 1", map[string]string{EnvQuirks: "lost-invoice", EnvLostInvoiceRate: "1.5"}, Quirks{}, "not a probability"},
 		{"bad lag", map[string]string{EnvQuirks: "search-lag", EnvSearchLag: "soon"}, Quirks{}, EnvSearchLag},
+		{"deposit answers", map[string]string{EnvQuirks: "coderetour-applied,deposit-4xx", EnvDeposit4xxRate: "0.05"},
+			Quirks{CodeRetourAppliedRate: 0.1, Deposit4xxRate: 0.05}, ""},
 		{"unknown name", map[string]string{EnvQuirks: "history-newest-first,nope"}, Quirks{}, `unknown quirk "nope"`},
 		{"parameter without its quirk", map[string]string{EnvSingleObjectsAll: "true"}, Quirks{}, "does not name single-objects"},
 		{"bad parameter", map[string]string{EnvQuirks: "single-objects", EnvSingleObjectsAll: "oui"}, Quirks{}, EnvSingleObjectsAll},
@@ -525,5 +529,81 @@ func TestFlowQuirkShares(t *testing.T) {
 	}
 	if err := (Quirks{SearchLag: -1}).Validate(); err == nil {
 		t.Error("negative lag accepted")
+	}
+}
+
+func TestDepositAnswerQuirks(t *testing.T) {
+	h := newHarness(t, nil)
+	h.token = h.getToken()
+	deposit := func(number string) (*http.Response, []byte) {
+		t.Helper()
+		resp, body, err := h.do(chorus.PathDeposerFlux, chorus.DeposerFluxRequest{
+			FichierFlux: newInvoice(number, siretPlougastel).cii(), NomFichier: "f.xml", SyntaxeFlux: chorus.SyntaxeCII16B})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp, body
+	}
+
+	// deposit-4xx: HTTP 400 {codeRetour, libelle}, nothing applied.
+	setQuirks(t, h, Quirks{Deposit4xxRate: 1})
+	resp, body := deposit("ANS-1")
+	if want := `{"codeRetour":20002,"libelle":"Requête mal formulée : le dépôt n'a pas été pris en compte"}`; resp.StatusCode != 400 || string(body) != want {
+		t.Errorf("deposit-4xx: %d %s, want 400 %s", resp.StatusCode, body, want)
+	}
+	if n := len(h.srv.Deposits()); n != 0 {
+		t.Errorf("deposit-4xx applied the deposit (%d flows)", n)
+	}
+
+	// coderetour-applied: HTTP 200, codeRetour ≠ 0, no flow number… yet the
+	// flow was created and is processed.
+	setQuirks(t, h, Quirks{CodeRetourAppliedRate: 1})
+	resp, body = deposit("ANS-1")
+	if want := `{"codeRetour":20099,"libelle":"Erreur technique, veuillez réessayer"}`; resp.StatusCode != 200 || string(body) != want {
+		t.Errorf("coderetour-applied: %d %s, want 200 %s", resp.StatusCode, body, want)
+	}
+	deps := h.srv.Deposits()
+	if len(deps) != 1 || deps[0].Quirk != QuirkCodeRetourApplied || deps[0].NumeroFacture != "ANS-1" {
+		t.Fatalf("coderetour-applied: %+v", deps)
+	}
+	setQuirks(t, h, Quirks{})
+	h.advance(testIntegration)
+	if n := h.searchNumber("ANS-1"); n != 1 {
+		t.Errorf("the applied deposit's invoice: %d found", n)
+	}
+	// Depositing again meets the duplicate.
+	numero := h.deposit(newInvoice("ANS-1", siretPlougastel).cii(), chorus.SyntaxeCII16B)
+	h.advance(testIntegration)
+	if cr := h.cr(numero); cr.EtatCourantDepotFlux != chorus.EtatFluxRejete {
+		t.Errorf("second deposit: %+v", cr)
+	}
+
+	// Shares follow the seed.
+	run := func(seed uint64) []int {
+		h := newHarness(t, func(c *Config) { c.Seed = seed; c.Quirks = Quirks{Deposit4xxRate: 0.3, CodeRetourAppliedRate: 0.3} })
+		var got []int
+		for i := range 40 {
+			resp, body, err := h.do(chorus.PathDeposerFlux, chorus.DeposerFluxRequest{
+				FichierFlux: newInvoice(fmt.Sprintf("ANS-S%d", i), siretPlougastel).cii(), NomFichier: "f.xml", SyntaxeFlux: chorus.SyntaxeCII16B})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, resp.StatusCode*100000+must(strconv.Atoi(field(t, body, "codeRetour"))))
+		}
+		return got
+	}
+	a, b := run(5), run(5)
+	if !slices.Equal(a, b) {
+		t.Error("the same seed gave different answers")
+	}
+	count := map[int]int{}
+	for _, v := range a {
+		count[v]++
+	}
+	if count[200*100000] == 0 || count[200*100000+20099] == 0 || count[400*100000+20002] == 0 {
+		t.Errorf("answers %v: want some of each", count)
+	}
+	if err := (Quirks{Deposit4xxRate: 0.6, CodeRetourAppliedRate: 0.6}).Validate(); err == nil {
+		t.Error("deposit shares above 1 in all accepted")
 	}
 }

@@ -327,8 +327,9 @@ type Deposit struct {
 	ListeErreurTechnique []chorus.ErreurTechnique `json:"listeErreurTechnique,omitempty"`
 	// IdentifiantFactureCPP is set when the flow integrates an invoice.
 	IdentifiantFactureCPP int64 `json:"identifiantFactureCPP,omitempty"`
-	// Quirk names the quirk that decided the flow's outcome or its
-	// deposit's answer (e.g. lost-invoice: IN_INTEGRE with no invoice).
+	// Quirk names the quirks, comma-separated, that decided the flow's
+	// outcome or its deposit's answer (e.g. lost-invoice: IN_INTEGRE with
+	// no invoice; coderetour-applied: the deposit answered codeRetour ≠ 0).
 	Quirk string `json:"quirk,omitempty"`
 }
 
