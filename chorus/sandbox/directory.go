@@ -165,6 +165,27 @@ func (b *Behaviour) normalize() error {
 	return nil
 }
 
+// checkBehaviour refuses a behaviour that pays the invoices of a buyer that
+// does not report payment (statutMiseEnPaiementNestPasRemonte): such a
+// buyer never sets MISE_EN_PAIEMENT (assumption: the flag's meaning, from
+// its name), though it may reject, suspend or send back for recycling like
+// any recipient (chorus-pro-fidelity.md A-1, the Swagger's
+// traiterFactureRecue). The default lifecycle's payment is not refused but
+// not played (state.advance).
+func (b Buyer) checkBehaviour(bh Behaviour) error {
+	if !b.Parametres.StatutMiseEnPaiementNestPasRemonte {
+		return nil
+	}
+	for _, l := range append([][]Step{bh.Lifecycle}, bh.Lifecycles...) {
+		for _, st := range l {
+			if st.Status == chorus.StatutMiseEnPaiement {
+				return fmt.Errorf("%s does not report payment (statutMiseEnPaiementNestPasRemonte): its lifecycle cannot reach %s", b.SIRET, st.Status)
+			}
+		}
+	}
+	return nil
+}
+
 func validateScript(steps []Step) error {
 	for i, s := range steps {
 		if !codePattern.MatchString(string(s.Status)) {
@@ -317,6 +338,9 @@ func LoadDirectory(name string, buyersYAML []byte, establishments ...Establishme
 			b.Services = append(b.Services, s)
 		}
 		b.Behaviour = Behaviour{Lifecycle: bf.Lifecycle, Lifecycles: bf.Lifecycles, FlowOutcome: bf.FlowOutcome}
+		if err := b.checkBehaviour(b.Behaviour); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		if len(b.Behaviour.Lifecycle) == 0 && len(b.Behaviour.Lifecycles) == 0 {
 			b.Behaviour.Lifecycles = f.Default.clone().Lifecycles
 		}

@@ -35,6 +35,7 @@ const (
 	siretPloermel    = "26560401700045" // either
 	siretLiffre      = "20009243500011" // optional services, one inactive
 	siretQuiberon    = "21565643000018" // never reports payment
+	siretAnitaConti  = "19221500200010" // never reports payment; rejects the first invoice, suspends the second (not in the sample)
 	siretCrozon      = "21295552000037" // sample on_chorus=oui, not listed: default behaviour
 	siretJosselin    = "25561145100014" // sample on_chorus=non: not on Chorus Pro
 	siretUnknown     = "99999999999999"

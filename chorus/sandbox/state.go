@@ -106,6 +106,9 @@ func (s *Server) SetBehaviour(siret string, b Behaviour) error {
 	if !ok {
 		return fmt.Errorf("sandbox: %s is not on Chorus Pro", siret)
 	}
+	if err := buyer.checkBehaviour(b); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
+	}
 	buyer.Behaviour = b
 	for k := range s.st.received {
 		if len(k) > len(siret) && k[:len(siret)] == siret && k[len(siret)] == '|' {
@@ -242,6 +245,12 @@ func series(number string) string { return trailingDigits.ReplaceAllString(numbe
 func (st *state) advance(inv *invoice, now time.Time) {
 	for !inv.blocked && inv.next < len(inv.script) {
 		step := inv.script[inv.next]
+		if step.Status == chorus.StatutMiseEnPaiement && inv.buyer.Parametres.StatutMiseEnPaiementNestPasRemonte {
+			// A buyer that does not report payment never sets it (see
+			// Buyer.checkBehaviour); the script ends here.
+			inv.next = len(inv.script)
+			return
+		}
 		at := inv.base.Add(time.Duration(step.After))
 		if at.After(now) {
 			return
