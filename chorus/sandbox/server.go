@@ -7,10 +7,12 @@
 // It is a test double of an outside system, so it only does what the
 // reference (../shared/research/chorus-pro.md) says Chorus Pro does: each
 // behaviour cites its section ("chorus-pro.md §…") or is marked
-// "assumption:". Admin endpoints under /_sandbox/ (not part of Chorus Pro)
-// let tests and the demo list deposits and invoices, advance the clock, set
-// a buyer's behaviour, set faults and reset; they are off unless
-// Config.Admin is set.
+// "assumption:". By default it plays the happy platform; Quirks select,
+// one by one, what third-party sources saw the real platform do
+// (chorus-pro-fidelity.md). Admin endpoints under /_sandbox/ (not part of
+// Chorus Pro) let tests and the demo list deposits and invoices, advance the
+// clock, set a buyer's behaviour, set faults and quirks, read the calls
+// received and reset; they are off unless Config.Admin is set.
 //
 // Clocks: tokens expire on the wall clock (Config.Now), because the client
 // measures their lifetime on its own clock; flows and invoice lifecycles
