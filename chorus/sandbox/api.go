@@ -735,6 +735,7 @@ func (s *Server) rechercherFactureFournisseur(body []byte) (int, any) {
 // never). The caller holds s.mu.
 func (s *Server) scanInvoices(candidates []*invoice, flt *invoiceFilter, now time.Time, desc bool) (found []*invoice, until time.Time) {
 	lag := time.Duration(s.st.quirks.SearchLag)
+	found = make([]*invoice, 0, len(candidates))
 	soonest := func(t time.Time) {
 		if until.IsZero() || t.Before(until) {
 			until = t

@@ -106,27 +106,39 @@ func BenchmarkSweep(b *testing.B) {
 }
 
 // BenchmarkSweepServer is BenchmarkSweep without HTTP and without the
-// client's decoding: the sandbox's own share of a sweep (200 calls of
-// the search handler). One op is a whole sweep.
+// client's decoding: the sandbox's own share of a sweep (200 calls of the
+// search handler). One op is a whole sweep. "cached" is a sweep while
+// nothing changes; "uncached" forgets the previous result before every
+// page, the worst case (an invoice changing between every two pages).
 func BenchmarkSweepServer(b *testing.B) {
-	h := newHarness(b, nil)
-	seedInvoices(b, h, sweepInvoices)
-	h.advance(30 * day)
-	du := h.srv.Now().Add(-400 * day).Format(time.RFC3339)
-	au := h.srv.Now().Format(time.RFC3339)
-	b.ReportAllocs()
-	for b.Loop() {
-		n := 0
-		for page := 1; page <= sweepInvoices/100; page++ {
-			body, _ := json.Marshal(chorus.RechercherFactureParFournisseurRequest{
-				PeriodeDateHeureEtatCourantDu: du, PeriodeDateHeureEtatCourantAu: au,
-				RechercheFactureParFournisseur: &chorus.Pagination{NbResultatsParPage: 100, PageResultatDemandee: page},
-			})
-			_, resp := h.srv.rechercherFactureFournisseur(body)
-			n += len(resp.(chorus.RechercherFactureParFournisseurResponse).ListeFactures)
-		}
-		if n != sweepInvoices {
-			b.Fatalf("%d invoices, want %d", n, sweepInvoices)
-		}
+	for _, cached := range []bool{true, false} {
+		name := map[bool]string{true: "cached", false: "uncached"}[cached]
+		b.Run(name, func(b *testing.B) {
+			h := newHarness(b, nil)
+			seedInvoices(b, h, sweepInvoices)
+			h.advance(30 * day)
+			du := h.srv.Now().Add(-400 * day).Format(time.RFC3339)
+			au := h.srv.Now().Format(time.RFC3339)
+			b.ReportAllocs()
+			for b.Loop() {
+				n := 0
+				for page := 1; page <= sweepInvoices/100; page++ {
+					if !cached {
+						h.srv.mu.Lock()
+						h.srv.st.search = nil
+						h.srv.mu.Unlock()
+					}
+					body, _ := json.Marshal(chorus.RechercherFactureParFournisseurRequest{
+						PeriodeDateHeureEtatCourantDu: du, PeriodeDateHeureEtatCourantAu: au,
+						RechercheFactureParFournisseur: &chorus.Pagination{NbResultatsParPage: 100, PageResultatDemandee: page},
+					})
+					_, resp := h.srv.rechercherFactureFournisseur(body)
+					n += len(resp.(chorus.RechercherFactureParFournisseurResponse).ListeFactures)
+				}
+				if n != sweepInvoices {
+					b.Fatalf("%d invoices, want %d", n, sweepInvoices)
+				}
+			}
+		})
 	}
 }
