@@ -19,6 +19,11 @@ import (
 //	POST /_sandbox/buyers/{siret}/behaviour a Behaviour for its next invoices
 //	GET  /_sandbox/faults                   the faults in effect (Faults)
 //	POST /_sandbox/faults                   replace them (Faults)
+//	GET  /_sandbox/quirks                   the quirks in effect (Quirks)
+//	POST /_sandbox/quirks                   replace them (Quirks; {} turns them all off)
+//	GET  /_sandbox/calls                    calls received (CallCounts):
+//	                                        {"calls": {"/cpro/...": n}, "token": n, "total": n}
+//	POST /_sandbox/calls/reset              set the call counts back to zero
 //	POST /_sandbox/reset                    forget everything (see Reset)
 //
 // Errors are {"error": "..."} with 400 (bad input) or 404 (unknown buyer).
@@ -84,6 +89,27 @@ func (s *Server) adminHandler() http.Handler {
 			return
 		}
 		writeJSON(w, http.StatusOK, s.Faults())
+	})
+	mux.HandleFunc("GET /_sandbox/quirks", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Quirks())
+	})
+	mux.HandleFunc("POST /_sandbox/quirks", func(w http.ResponseWriter, r *http.Request) {
+		var q Quirks
+		if !readAdmin(w, r, &q) {
+			return
+		}
+		if err := s.SetQuirks(q); err != nil {
+			writeJSON(w, http.StatusBadRequest, adminError{err.Error()})
+			return
+		}
+		writeJSON(w, http.StatusOK, s.Quirks())
+	})
+	mux.HandleFunc("GET /_sandbox/calls", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, s.Calls())
+	})
+	mux.HandleFunc("POST /_sandbox/calls/reset", func(w http.ResponseWriter, r *http.Request) {
+		s.ResetCalls()
+		writeJSON(w, http.StatusOK, s.Calls())
 	})
 	mux.HandleFunc("POST /_sandbox/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.Reset()

@@ -96,12 +96,35 @@ func aucunResultat() chorus.Retour {
 	return chorus.Retour{CodeRetour: chorus.CodeRetourAucunResultat, Libelle: chorus.LibelleAucunResultat}
 }
 
+// aucunResultatStructures is the "no result" of the structure and service
+// searches: 20000, or 20007 with the no-result-codes quirk. The caller
+// holds s.mu.
+func (s *Server) aucunResultatStructures() chorus.Retour {
+	if s.st.quirks.NoResultCodes {
+		return chorus.Retour{CodeRetour: CodeRechercheVide, Libelle: LibelleRechercheVide}
+	}
+	return aucunResultat()
+}
+
 // paginate computes the page [from, to) of total results.
 // chorus-pro.md §2: default page size 10, pageResultatDemandee from 1,
 // results in parametresRetour. assumption: a page beyond the last is empty,
 // and pages is 0 when there is no result.
 func paginate(total int, p *chorus.Pagination) (from, to int, pr chorus.ParametresRetour) {
-	size, page := chorus.DefaultNbResultatsParPage, 1
+	size, page, limit := pageRequest(p)
+	if limit > 0 && total > limit {
+		total = limit
+	}
+	pages := (total + size - 1) / size
+	from = min((page-1)*size, total)
+	to = min(from+size, total)
+	return from, to, chorus.ParametresRetour{PageCourante: page, Pages: pages, NbResultatsParPage: size, Total: total}
+}
+
+// pageRequest reads the page size, the page (from 1) and nbResultatsMaximum
+// (0: none) of a request, with paginate's defaults.
+func pageRequest(p *chorus.Pagination) (size, page, limit int) {
+	size, page = chorus.DefaultNbResultatsParPage, 1
 	if p != nil {
 		if p.NbResultatsParPage > 0 {
 			size = p.NbResultatsParPage
@@ -109,14 +132,9 @@ func paginate(total int, p *chorus.Pagination) (from, to int, pr chorus.Parametr
 		if p.PageResultatDemandee > 0 {
 			page = p.PageResultatDemandee
 		}
-		if p.NbResultatsMaximum > 0 && total > p.NbResultatsMaximum {
-			total = p.NbResultatsMaximum
-		}
+		limit = max(p.NbResultatsMaximum, 0)
 	}
-	pages := (total + size - 1) / size
-	from = min((page-1)*size, total)
-	to = min(from+size, total)
-	return from, to, chorus.ParametresRetour{PageCourante: page, Pages: pages, NbResultatsParPage: size, Total: total}
+	return size, page, limit
 }
 
 func descending(p *chorus.Pagination) bool { return p != nil && p.TriSens == chorus.TriDescendant }
@@ -165,12 +183,13 @@ func (s *Server) rechercherStructure(body []byte) (int, any) {
 		return http.StatusOK, chorus.RechercherStructureResponse{Retour: retour(CodeParametreInvalide,
 			"Au moins un critère de recherche est obligatoire (identifiantStructure ou raisonSocialeStructure)")}
 	}
+	aucun := s.aucunResultatStructures()
 	s.mu.Unlock()
 	// All the sandbox's structures are public, so restreindreStructuresPrivees
 	// changes nothing (chorus-pro.md §2.2: public structures are always
 	// returned).
 	if len(found) == 0 {
-		return http.StatusOK, chorus.RechercherStructureResponse{Retour: aucunResultat(), ListeStructures: []chorus.StructureTrouvee{}}
+		return http.StatusOK, chorus.RechercherStructureResponse{Retour: aucun, ListeStructures: []chorus.StructureTrouvee{}}
 	}
 	slices.SortFunc(found, func(a, b Buyer) int { return cmp.Compare(a.ID, b.ID) })
 	from, to, pr := paginate(len(found), req.Parametres)
@@ -236,17 +255,18 @@ func (s *Server) rechercherServices(body []byte) (int, any) {
 	if ok {
 		services = slices.Clone(b.Services)
 	}
+	aucun := s.aucunResultatStructures()
 	s.mu.Unlock()
 	if !ok {
 		// assumption: the supplier has no service here; an unknown
 		// structure is CodeIntrouvable.
 		if req.IDStructure == s.cfg.Supplier.ID {
-			return http.StatusOK, chorus.RechercherServicesResponse{Retour: aucunResultat(), ListeServices: []chorus.ServiceStructure{}}
+			return http.StatusOK, chorus.RechercherServicesResponse{Retour: aucun, ListeServices: []chorus.ServiceStructure{}}
 		}
 		return http.StatusOK, chorus.RechercherServicesResponse{Retour: retour(CodeIntrouvable, "Structure %d introuvable", req.IDStructure)}
 	}
 	if len(services) == 0 {
-		return http.StatusOK, chorus.RechercherServicesResponse{Retour: aucunResultat(), ListeServices: []chorus.ServiceStructure{}}
+		return http.StatusOK, chorus.RechercherServicesResponse{Retour: aucun, ListeServices: []chorus.ServiceStructure{}}
 	}
 	p := req.ParametresRechercherServicesStructure
 	// assumption: triColonne CodeService sorts by code, anything else by id.
@@ -402,19 +422,23 @@ func (st *state) checkRouting(buyerID, codeService, engagement string) (*Buyer, 
 }
 
 // checkNumber checks the invoice number's length and that the supplier
-// never deposited it. chorus-pro.md §3.1.
-func (st *state) checkNumber(number string) []string {
-	var msgs []string
+// never deposited it (dup). chorus-pro.md §3.1; the duplicate's wording is
+// MsgNumeroNonUnique with the duplicate-by-code quirk.
+func (st *state) checkNumber(number string) (msgs []string, dup bool) {
 	// assumption: the duplicate scope is the supplier structure, for all
 	// time (chorus-pro.md §3.1 says to assume so). A number whose flow was
 	// rejected was never a Chorus Pro invoice and may be deposited again.
-	if _, dup := st.numbers[number]; dup {
-		msgs = append(msgs, fmt.Sprintf(MsgNumeroDejaDepose, number))
+	if _, dup = st.numbers[number]; dup {
+		msg := MsgNumeroDejaDepose
+		if st.quirks.duplicateByCode() {
+			msg = MsgNumeroNonUnique
+		}
+		msgs = append(msgs, fmt.Sprintf(msg, number))
 	}
 	if utf8.RuneCountInString(number) > chorus.MaxLongueurNumeroFacture {
 		msgs = append(msgs, fmt.Sprintf(MsgNumeroTropLong, number))
 	}
-	return msgs
+	return msgs, dup
 }
 
 func joinErrors(msgs []string) string {
@@ -491,6 +515,15 @@ func (s *Server) deposerFlux(body []byte) (int, any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
+	fate := s.drawDepositFate()
+	if fate == QuirkDeposit4xx {
+		// The deposit-4xx quirk: refused before anything is applied.
+		return http.StatusBadRequest, chorus.Retour{CodeRetour: CodeParametreInvalide, Libelle: LibelleRequeteInvalide}
+	}
+	if _, dup := s.st.numbers[doc.Number]; dup && tech == nil && s.st.quirks.DuplicateSync {
+		// The duplicate-by-code quirk's synchronous mode: no flow.
+		return refuse(codeRetourDoublon, MsgNumeroNonUnique, doc.Number)
+	}
 	s.st.flowSeq++
 	f.numero = fmt.Sprintf("CPP00%s%015d", code, firstFlowSeq+s.st.flowSeq)
 	f.depositedAt = now
@@ -498,6 +531,11 @@ func (s *Server) deposerFlux(body []byte) (int, any) {
 	s.decideFlow(f, tech)
 	s.st.flows = append(s.st.flows, f)
 	s.st.flowsByNum[f.numero] = f
+	if fate == QuirkCodeRetourApplied {
+		// The coderetour-applied quirk: applied, but answered as an error.
+		f.quirk = strings.Join(slices.DeleteFunc([]string{QuirkCodeRetourApplied, f.quirk}, func(q string) bool { return q == "" }), ",")
+		return refuse(CodeErreurTechnique, "%s", LibelleErreurTechnique)
+	}
 	return http.StatusOK, chorus.DeposerFluxResponse{
 		Retour: chorus.RetourOK(), NumeroFluxDepot: f.numero,
 		DateDepot: now.In(s.paris).Format(formatDate), SyntaxeFlux: f.syntaxe,
@@ -551,7 +589,7 @@ func (s *Server) decideFlow(f *flow, tech *chorus.ErreurTechnique) {
 		return
 	}
 	doc := f.doc
-	msgs := s.st.checkNumber(doc.Number)
+	msgs, dup := s.st.checkNumber(doc.Number)
 	if doc.SellerID != s.cfg.Supplier.SIRET {
 		balise := "SellerTradeParty.SpecifiedLegalOrganization.ID.value" // assumption for CII
 		if doc.Syntax == syntaxUBL {
@@ -570,6 +608,11 @@ func (s *Server) decideFlow(f *flow, tech *chorus.ErreurTechnique) {
 	}
 	if len(msgs) > 0 {
 		rejectDP(msgs)
+		if dup && s.st.quirks.duplicateByCode() {
+			f.quirk = QuirkDuplicateByCode
+			f.erreursTech = []chorus.ErreurTechnique{{CodeErreur: codeErreurDoublon, NatureErreur: natureErreurRejet,
+				LibelleErreur: fmt.Sprintf(MsgNumeroNonUnique, doc.Number)}}
+		}
 		return
 	}
 	// Test hook (assumption, see Behaviour.FlowOutcome).
@@ -579,6 +622,12 @@ func (s *Server) decideFlow(f *flow, tech *chorus.ErreurTechnique) {
 			return
 		}
 		f.final = out
+		return
+	}
+	// The flow quirks (lost-invoice, flow-a-relancer, flow-erreur-interne):
+	// no invoice, so the number stays free.
+	if quirk, out := s.drawFlowFate(); quirk != "" {
+		f.quirk, f.final = quirk, out
 		return
 	}
 	f.final = chorus.EtatFluxIntegre
@@ -636,57 +685,153 @@ func (s *Server) rechercherFactureFournisseur(body []byte) (int, any) {
 	if err := decode(body, &req); err != nil {
 		return badRequest(err)
 	}
+	flt := s.newInvoiceFilter(&req)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.nowLocked()
-	var candidates []*invoice
+	candidates := s.st.invoices
 	switch {
 	case req.NumeroFluxDepot != "":
+		candidates = nil
 		if f, ok := s.st.flowsByNum[req.NumeroFluxDepot]; ok && f.invoice != nil {
 			candidates = []*invoice{f.invoice}
 		}
 	case req.NumeroFacture != "":
+		candidates = nil
 		if inv, ok := s.st.numbers[req.NumeroFacture]; ok {
 			candidates = []*invoice{inv}
 		}
-	default:
-		candidates = s.st.invoices
 	}
+	// assumption: results in identifiantFactureCPP order (st.invoices is
+	// in that order), so that paging is stable; triSens reverses it,
+	// triColonne is ignored.
+	p := req.RechercheFactureParFournisseur
 	var found []*invoice
-	for _, inv := range candidates {
-		if now.Before(inv.visibleAt) {
-			continue // its flow is not integrated yet
-		}
-		cur := s.st.current(inv, now)
-		if s.matches(inv, cur, &req) {
-			found = append(found, inv)
-		}
+	if len(candidates) <= 1 {
+		found, _ = s.scanInvoices(candidates, flt, now, descending(p))
+	} else {
+		found = s.searchAll(&req, flt, now)
 	}
 	if len(found) == 0 {
+		if s.st.quirks.NoResultCodes {
+			// The no-result-codes quirk: no listeFactures at all.
+			return http.StatusOK, struct{ chorus.Retour }{aucunResultat()}
+		}
 		return http.StatusOK, chorus.RechercherFactureParFournisseurResponse{Retour: aucunResultat(), ListeFactures: []chorus.FactureFournisseur{}}
-	}
-	// assumption: results in identifiantFactureCPP order; triSens reverses
-	// it, triColonne is ignored.
-	p := req.RechercheFactureParFournisseur
-	if descending(p) {
-		found = slices.Clone(found)
-		slices.Reverse(found)
 	}
 	from, to, pr := paginate(len(found), p)
 	out := make([]chorus.FactureFournisseur, 0, to-from)
 	for _, inv := range found[from:to] {
-		out = append(out, s.factureFournisseur(inv))
+		// Already advanced to now by the scan (or nothing was due since).
+		out = append(out, s.factureFournisseur(inv, s.st.current(inv, now)))
 	}
 	return http.StatusOK, chorus.RechercherFactureParFournisseurResponse{Retour: chorus.RetourOK(), ListeFactures: out, ParametresRetour: &pr}
 }
 
-// matches applies the search filters the sandbox supports (the others are
-// ignored: assumption).
-func (s *Server) matches(inv *invoice, cur histo, req *chorus.RechercherFactureParFournisseurRequest) bool {
+// scanInvoices advances each candidate to now, then filters it on its
+// current status, and returns the matches, reversed when desc. It also
+// returns when the result may next change by itself: the first instant an
+// invisible candidate becomes visible or a scripted step falls due (zero:
+// never). The caller holds s.mu.
+func (s *Server) scanInvoices(candidates []*invoice, flt *invoiceFilter, now time.Time, desc bool) (found []*invoice, until time.Time) {
+	lag := time.Duration(s.st.quirks.SearchLag)
+	found = make([]*invoice, 0, len(candidates))
+	soonest := func(t time.Time) {
+		if until.IsZero() || t.Before(until) {
+			until = t
+		}
+	}
+	for i := range candidates {
+		inv := candidates[i]
+		if desc {
+			inv = candidates[len(candidates)-1-i]
+		}
+		// The search-lag quirk: found only lag after it became an invoice.
+		if vis := inv.visibleAt.Add(lag); now.Before(vis) {
+			soonest(vis)
+			continue // its flow is not integrated yet
+		}
+		cur := s.st.current(inv, now)
+		if due, ok := inv.nextDue(); ok {
+			soonest(due)
+		}
+		if flt.match(inv, cur) {
+			found = append(found, inv)
+		}
+	}
+	return found, until
+}
+
+// searchCache is the result of the last search through all the supplier's
+// invoices. The next pages of the same search reuse it while nothing can
+// have changed it: no invoice changed (st.histoSeq: every change to an
+// invoice records a status or an action) and no invoice became visible or
+// had a scripted step fall due (until). A sweep of n invoices in pages of
+// k then scans them once instead of n/k times (BenchmarkSweep).
+type searchCache struct {
+	key       string
+	lag       Duration // the search-lag quirk's, which decides visibility
+	histoSeq  int64
+	at, until time.Time
+	found     []*invoice
+}
+
+// searchAll runs a search through all the supplier's invoices, or reuses
+// the previous one's result (see searchCache). The caller holds s.mu.
+func (s *Server) searchAll(req *chorus.RechercherFactureParFournisseurRequest, flt *invoiceFilter, now time.Time) []*invoice {
+	key := searchKey(req)
+	if c := s.st.search; c != nil && c.key == key && c.lag == s.st.quirks.SearchLag && c.histoSeq == s.st.histoSeq &&
+		!now.Before(c.at) && (c.until.IsZero() || now.Before(c.until)) {
+		return c.found
+	}
+	found, until := s.scanInvoices(s.st.invoices, flt, now, descending(req.RechercheFactureParFournisseur))
+	// The scan's own advances are part of the state the result reflects.
+	s.st.search = &searchCache{key: key, lag: s.st.quirks.SearchLag, histoSeq: s.st.histoSeq, at: now, until: until, found: found}
+	return found
+}
+
+// searchKey identifies a search by everything but its page: its filters and
+// sort.
+func searchKey(req *chorus.RechercherFactureParFournisseurRequest) string {
+	r := *req
+	if p := r.RechercheFactureParFournisseur; p != nil {
+		r.RechercheFactureParFournisseur = &chorus.Pagination{TriColonne: p.TriColonne, TriSens: p.TriSens}
+	}
+	b, _ := json.Marshal(r) // a request that was decoded always encodes
+	return string(b)
+}
+
+// invoiceFilter is a supplier invoice search's filters, parsed once per
+// call. The filters the sandbox does not support are ignored
+// (assumption).
+type invoiceFilter struct {
+	req *chorus.RechercherFactureParFournisseurRequest
+	// The periods' bounds; zero when absent (or unreadable: assumption,
+	// ignored like an unsupported filter).
+	depotDu, depotAu, etatDu, etatAu time.Time
+	factureDu, factureAu             string
+	otherSupplier                    bool
+}
+
+func (s *Server) newInvoiceFilter(req *chorus.RechercherFactureParFournisseurRequest) *invoiceFilter {
+	f := &invoiceFilter{req: req, otherSupplier: req.IDFournisseur != 0 && req.IDFournisseur != s.cfg.Supplier.ID}
+	f.depotDu, _ = parseBound(req.PeriodeDateDepotDu, s.paris, false)
+	f.depotAu, _ = parseBound(req.PeriodeDateDepotAu, s.paris, true)
+	f.etatDu, _ = parseBound(req.PeriodeDateHeureEtatCourantDu, s.paris, false)
+	f.etatAu, _ = parseBound(req.PeriodeDateHeureEtatCourantAu, s.paris, true)
+	f.factureDu = req.PeriodeDateFactureDu[:min(10, len(req.PeriodeDateFactureDu))]
+	f.factureAu = req.PeriodeDateFactureAu[:min(10, len(req.PeriodeDateFactureAu))]
+	return f
+}
+
+// match reports whether the invoice, whose current status is cur, passes
+// the filters.
+func (f *invoiceFilter) match(inv *invoice, cur histo) bool {
+	req := f.req
 	switch {
-	case req.NumeroFacture != "" && inv.number != req.NumeroFacture,
+	case f.otherSupplier,
+		req.NumeroFacture != "" && inv.number != req.NumeroFacture,
 		req.NumeroFluxDepot != "" && inv.flowNumber != req.NumeroFluxDepot,
-		req.IDFournisseur != 0 && req.IDFournisseur != s.cfg.Supplier.ID,
 		req.TypeFacture != "" && inv.typeFacture != req.TypeFacture,
 		req.ModeDepot != "" && inv.modeDepot != req.ModeDepot,
 		req.NumeroBonCommande != "" && inv.engagement != req.NumeroBonCommande,
@@ -700,35 +845,28 @@ func (s *Server) matches(inv *invoice, cur histo, req *chorus.RechercherFactureP
 	}) {
 		return false
 	}
-	depot := inv.depositedAt.In(s.paris)
-	if !inRange(depot, req.PeriodeDateDepotDu, req.PeriodeDateDepotAu, s.paris) ||
-		!inRange(cur.at.In(s.paris), req.PeriodeDateHeureEtatCourantDu, req.PeriodeDateHeureEtatCourantAu, s.paris) {
+	if !inRange(inv.depositedAt, f.depotDu, f.depotAu) || !inRange(cur.at, f.etatDu, f.etatAu) {
 		return false
 	}
-	if req.PeriodeDateFactureDu != "" && inv.dateFacture < req.PeriodeDateFactureDu[:min(10, len(req.PeriodeDateFactureDu))] ||
-		req.PeriodeDateFactureAu != "" && inv.dateFacture > req.PeriodeDateFactureAu[:min(10, len(req.PeriodeDateFactureAu))] {
+	if f.factureDu != "" && inv.dateFacture < f.factureDu || f.factureAu != "" && inv.dateFacture > f.factureAu {
 		return false
 	}
 	return true
 }
 
-// inRange reports whether t is within [du, au]; each bound is a date
-// (YYYY-MM-DD, inclusive whole day) or a timestamp, empty for none.
-func inRange(t time.Time, du, au string, loc *time.Location) bool {
-	if du != "" {
-		if from, ok := parseBound(du, loc, false); ok && t.Before(from) {
-			return false
-		}
-	}
-	if au != "" {
-		if to, ok := parseBound(au, loc, true); ok && t.After(to) {
-			return false
-		}
-	}
-	return true
+// inRange reports whether t is within [from, to]; a zero bound is none.
+func inRange(t, from, to time.Time) bool {
+	return (from.IsZero() || !t.Before(from)) && (to.IsZero() || !t.After(to))
 }
 
+// parseBound reads a period bound: a date (YYYY-MM-DD, the whole day
+// included: end selects its last instant) or a timestamp, in Paris time
+// unless it has an offset. It returns false for an empty or unreadable
+// value.
 func parseBound(v string, loc *time.Location, end bool) (time.Time, bool) {
+	if v == "" {
+		return time.Time{}, false
+	}
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", time.DateOnly} {
 		if t, err := time.ParseInLocation(layout, v, loc); err == nil {
 			if layout == time.DateOnly && end {
@@ -740,8 +878,9 @@ func parseBound(v string, loc *time.Location, end bool) (time.Time, bool) {
 	return time.Time{}, false
 }
 
-func (s *Server) factureFournisseur(inv *invoice) chorus.FactureFournisseur {
-	cur := inv.history[len(inv.history)-1]
+// factureFournisseur is an invoice as a search returns it, with cur its
+// current status (the one the filters saw).
+func (s *Server) factureFournisseur(inv *invoice, cur histo) chorus.FactureFournisseur {
 	out := chorus.FactureFournisseur{
 		IdentifiantFactureCPP: inv.id, NumeroFacture: inv.number, NumeroFluxDepot: inv.flowNumber,
 		ModeDepot: inv.modeDepot, TypeFacture: inv.typeFacture, TypeDemandePaiement: "FACTURE",
@@ -784,12 +923,17 @@ func (s *Server) consulterHistorique(body []byte) (int, any) {
 	cur := s.st.current(inv, now)
 	// assumption: statuses in chronological order, all of them unless
 	// paged with paramRechercheHistoStatuts or capped by nbResultatsMaximum.
+	// The history-newest-first quirk lists them newest first (Pastell,
+	// fidelity.md A-4), before paging and capping.
 	all := make([]chorus.HistoStatut, 0, len(inv.history))
 	for _, h := range inv.history {
 		all = append(all, chorus.HistoStatut{
 			HistoStatutID: h.id, HistoStatutCode: h.status, HistoStatutDatePassage: h.at.In(s.paris).Format(formatHisto),
 			HistoStatutCommentaire: h.comment,
 		})
+	}
+	if s.st.quirks.HistoryNewestFirst {
+		slices.Reverse(all)
 	}
 	if req.NbResultatsMaximum > 0 && len(all) > req.NbResultatsMaximum {
 		all = all[:req.NbResultatsMaximum]
@@ -990,6 +1134,7 @@ func (s *Server) soumettre(body []byte) (int, any) {
 	defer s.mu.Unlock()
 	now := s.nowLocked()
 	var msgs []string
+	code := CodeFactureRefusee
 	// chorus-pro.md §2.5: the API deposit modes.
 	switch req.ModeDepot {
 	case chorus.ModeDepotSaisieAPI, chorus.ModeDepotDepotPDFAPI, chorus.ModeDepotDepotPDFSigneAPI:
@@ -1000,7 +1145,11 @@ func (s *Server) soumettre(body []byte) (int, any) {
 	if number == "" {
 		msgs = append(msgs, "Le numéro de facture (numeroFactureSaisi) est obligatoire")
 	} else {
-		msgs = append(msgs, s.st.checkNumber(number)...)
+		m, dup := s.st.checkNumber(number)
+		msgs = append(msgs, m...)
+		if dup && s.st.quirks.duplicateByCode() {
+			code = codeRetourDoublon
+		}
 	}
 	// chorus-pro.md §2.1, §2.5: idFournisseur is the supplier's idStructureCPP.
 	if req.Fournisseur.IDFournisseur != s.cfg.Supplier.ID {
@@ -1031,7 +1180,7 @@ func (s *Server) soumettre(body []byte) (int, any) {
 	if len(msgs) > 0 {
 		// chorus-pro.md §0-4: soumettre is synchronous, so refusals come in
 		// its answer. assumption: code and wording.
-		return http.StatusOK, chorus.SoumettreResponse{Retour: retour(CodeFactureRefusee, "%s", strings.Join(msgs, " | "))}
+		return http.StatusOK, chorus.SoumettreResponse{Retour: retour(code, "%s", strings.Join(msgs, " | "))}
 	}
 	inv := &invoice{
 		number: number, modeDepot: req.ModeDepot, typeFacture: chorus.TypeFactureFacture, buyer: buyer, service: service,

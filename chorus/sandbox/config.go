@@ -101,6 +101,33 @@ const (
 	// EnvFaultPaths restricts the /cpro faults to these comma-separated
 	// path prefixes (e.g. /cpro/factures/v1/deposer/flux).
 	EnvFaultPaths = "CHORUS_SANDBOX_FAULT_PATHS"
+	// EnvQuirks is a comma-separated list of the quirks to play (the
+	// Quirk* names, e.g. "history-newest-first,single-objects"); see
+	// Quirks. Their parameters have their own variables below, each
+	// refused unless its quirk is named.
+	EnvQuirks = "CHORUS_SANDBOX_QUIRKS"
+	// EnvSingleObjectsAll (true/false) sets Quirks.SingleObjectsAll
+	// (single-objects).
+	EnvSingleObjectsAll = "CHORUS_SANDBOX_SINGLE_OBJECTS_ALL"
+	// EnvDuplicateSync (true/false) sets Quirks.DuplicateSync
+	// (duplicate-by-code).
+	EnvDuplicateSync = "CHORUS_SANDBOX_DUPLICATE_SYNC"
+	// EnvForbiddenRoutes is a comma-separated list of /cpro path prefixes
+	// for Quirks.ForbiddenRoutes (forbidden-routes; default
+	// /cpro/factures/).
+	EnvForbiddenRoutes = "CHORUS_SANDBOX_FORBIDDEN_ROUTES"
+	// EnvSearchLag is Quirks.SearchLag (search-lag; e.g. 5m; default 15m).
+	EnvSearchLag = "CHORUS_SANDBOX_SEARCH_LAG"
+	// EnvLostInvoiceRate, EnvFlowARelancerRate and
+	// EnvFlowErreurInterneRate are the shares (in [0, 1]; default 0.1) of
+	// lost-invoice, flow-a-relancer and flow-erreur-interne.
+	EnvLostInvoiceRate       = "CHORUS_SANDBOX_LOST_INVOICE_RATE"
+	EnvFlowARelancerRate     = "CHORUS_SANDBOX_FLOW_A_RELANCER_RATE"
+	EnvFlowErreurInterneRate = "CHORUS_SANDBOX_FLOW_ERREUR_INTERNE_RATE"
+	// EnvCodeRetourAppliedRate and EnvDeposit4xxRate are the shares (in
+	// [0, 1]; default 0.1) of coderetour-applied and deposit-4xx.
+	EnvCodeRetourAppliedRate = "CHORUS_SANDBOX_CODERETOUR_APPLIED_RATE"
+	EnvDeposit4xxRate        = "CHORUS_SANDBOX_DEPOSIT_4XX_RATE"
 )
 
 // Config configures a Server. The zero value of each field means its
@@ -151,6 +178,9 @@ type Config struct {
 	Seed uint64
 	// Faults are the faults injected from the start.
 	Faults Faults
+	// Quirks are the real platform's behaviours played from the start
+	// (none by default: the happy platform).
+	Quirks Quirks
 }
 
 // Supplier is the supplier structure of the technical account.
@@ -286,6 +316,10 @@ func (c Config) withDefaults() (Config, error) {
 	if err := c.Faults.Validate(); err != nil {
 		return c, fmt.Errorf("sandbox: %w", err)
 	}
+	if err := c.Quirks.Validate(); err != nil {
+		return c, fmt.Errorf("sandbox: %w", err)
+	}
+	c.Quirks = c.Quirks.clone()
 	if c.Directory == nil {
 		d, err := DefaultDirectory()
 		if err != nil {
@@ -380,6 +414,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		}
 	}
 	if c.Faults, err = faultsFromEnv(getenv); err != nil {
+		return c, err
+	}
+	if c.Quirks, err = quirksFromEnv(getenv); err != nil {
 		return c, err
 	}
 	if c.Directory, err = directoryFromEnv(getenv); err != nil {

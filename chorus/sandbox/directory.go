@@ -71,6 +71,11 @@ type Service struct {
 // set, every flow whose invoice targets this buyer ends in that state
 // instead of being processed (e.g. IN_INCIDENTE, or a state unknown to the
 // client). IN_REJETE rejects the invoice with a generic listeErreurDP entry.
+// Any other state creates no invoice, so the number may be deposited again:
+// that is how the final states IN_A_RELANCER and IN_ERREUR_INTERNE, which
+// real flows can end in (fidelity.md A-3), are played for one buyer (the
+// flow-a-relancer and flow-erreur-interne quirks play them for a share of
+// all flows).
 type Behaviour struct {
 	Lifecycle   []Step          `json:"lifecycle,omitempty" yaml:"lifecycle"`
 	Lifecycles  [][]Step        `json:"lifecycles,omitempty" yaml:"lifecycles"`
@@ -156,6 +161,27 @@ func (b *Behaviour) normalize() error {
 	}
 	if b.FlowOutcome != "" && !codePattern.MatchString(string(b.FlowOutcome)) {
 		return fmt.Errorf("flowOutcome %q is not an upper-case code", b.FlowOutcome)
+	}
+	return nil
+}
+
+// checkBehaviour refuses a behaviour that pays the invoices of a buyer that
+// does not report payment (statutMiseEnPaiementNestPasRemonte): such a
+// buyer never sets MISE_EN_PAIEMENT (assumption: the flag's meaning, from
+// its name), though it may reject, suspend or send back for recycling like
+// any recipient (chorus-pro-fidelity.md A-1, the Swagger's
+// traiterFactureRecue). The default lifecycle's payment is not refused but
+// not played (state.advance).
+func (b Buyer) checkBehaviour(bh Behaviour) error {
+	if !b.Parametres.StatutMiseEnPaiementNestPasRemonte {
+		return nil
+	}
+	for _, l := range append([][]Step{bh.Lifecycle}, bh.Lifecycles...) {
+		for _, st := range l {
+			if st.Status == chorus.StatutMiseEnPaiement {
+				return fmt.Errorf("%s does not report payment (statutMiseEnPaiementNestPasRemonte): its lifecycle cannot reach %s", b.SIRET, st.Status)
+			}
+		}
 	}
 	return nil
 }
@@ -312,6 +338,9 @@ func LoadDirectory(name string, buyersYAML []byte, establishments ...Establishme
 			b.Services = append(b.Services, s)
 		}
 		b.Behaviour = Behaviour{Lifecycle: bf.Lifecycle, Lifecycles: bf.Lifecycles, FlowOutcome: bf.FlowOutcome}
+		if err := b.checkBehaviour(b.Behaviour); err != nil {
+			return nil, fmt.Errorf("%s: %w", where, err)
+		}
 		if len(b.Behaviour.Lifecycle) == 0 && len(b.Behaviour.Lifecycles) == 0 {
 			b.Behaviour.Lifecycles = f.Default.clone().Lifecycles
 		}

@@ -35,6 +35,7 @@ const (
 	siretPloermel    = "26560401700045" // either
 	siretLiffre      = "20009243500011" // optional services, one inactive
 	siretQuiberon    = "21565643000018" // never reports payment
+	siretAnitaConti  = "19221500200010" // never reports payment; rejects the first invoice, suspends the second (not in the sample)
 	siretCrozon      = "21295552000037" // sample on_chorus=oui, not listed: default behaviour
 	siretJosselin    = "25561145100014" // sample on_chorus=non: not on Chorus Pro
 	siretUnknown     = "99999999999999"
@@ -416,3 +417,20 @@ func mustTime(t *testing.T, s string) time.Time {
 }
 
 func itoa(n int64) string { return fmt.Sprint(n) }
+
+// admin sends an admin request and returns its status and body.
+func (h *harness) admin(method, path, body string) (int, []byte) {
+	h.t.Helper()
+	req, err := http.NewRequest(method, h.http.URL+path, strings.NewReader(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := h.http.Client().Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, data
+}

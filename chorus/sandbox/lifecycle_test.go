@@ -3,6 +3,7 @@ package sandbox
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -353,5 +354,75 @@ func TestInvoicePaging(t *testing.T) {
 	h.call(chorus.PathRechercherFactureFournisseur, chorus.RechercherFactureParFournisseurRequest{PeriodeDateDepotDu: "2026-01-16"}, &out)
 	if len(out.ListeFactures) != 0 {
 		t.Errorf("deposit date filter (after): %d", len(out.ListeFactures))
+	}
+}
+
+func TestNonReportingBuyerRejects(t *testing.T) {
+	h := newHarness(t, nil)
+	var cs chorus.ConsulterStructureResponse
+	b, _ := h.srv.Buyer(siretAnitaConti)
+	h.call(chorus.PathConsulterStructure, chorus.ConsulterStructureRequest{IDStructureCPP: b.ID}, &cs)
+	if !cs.OK() || !cs.Parametres.StatutMiseEnPaiementNestPasRemonte {
+		t.Fatalf("structure: %+v", cs)
+	}
+	first := h.integrate(newInvoice("NR-001", siretAnitaConti))
+	second := h.integrate(newInvoice("NR-002", siretAnitaConti))
+	third := h.integrate(newInvoice("NR-003", siretAnitaConti))
+	h.advance(10 * day)
+	if got := statuses(h.history(first)); !slices.Equal(got, []chorus.StatutFacture{chorus.StatutDeposee, chorus.StatutMiseADisposition, chorus.StatutRejetee}) {
+		t.Errorf("first invoice: %v, want it rejected", got)
+	}
+	if hr := h.history(second); hr.StatutCourantCode != chorus.StatutSuspendue {
+		t.Fatalf("second invoice: %v, want it suspended", statuses(hr))
+	}
+	var cr chorus.CompleterResponse
+	h.call(chorus.PathCompleter, chorus.CompleterRequest{IdentifiantFactureCPP: second, Commentaire: "bon de commande joint"}, &cr)
+	h.advance(400 * day)
+	for _, tc := range []struct {
+		id   int64
+		want chorus.StatutFacture
+	}{{first, chorus.StatutRejetee}, {second, chorus.StatutMandatee}, {third, chorus.StatutMandatee}} {
+		got := statuses(h.history(tc.id))
+		if got[len(got)-1] != tc.want || slices.Contains(got, chorus.StatutMiseEnPaiement) {
+			t.Errorf("invoice %d: %v, want it to end %s without payment", tc.id, got, tc.want)
+		}
+	}
+}
+
+func TestNonReportingBuyerNeverPays(t *testing.T) {
+	// A buyer that does not report payment, given the default lifecycle
+	// (which pays): the payment is not played.
+	yaml := `
+default:
+  lifecycle:
+    - {status: MISE_A_DISPOSITION, after: 1h}
+    - {status: MISE_EN_PAIEMENT, after: 10d}
+buyers:
+  - siret: "` + siretQuiberon + `"
+    name: Commune de Quiberon
+    parametres: {statutMiseEnPaiementNestPasRemonte: true}
+    services: [{codeService: FACTURES_PUBLIQUES}]
+`
+	d, err := LoadDirectory("test.yaml", []byte(yaml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, func(c *Config) { c.Directory = d })
+	id := h.integrate(newInvoice("NP-1", siretQuiberon))
+	h.advance(30 * day)
+	if got := statuses(h.history(id)); !slices.Equal(got, []chorus.StatutFacture{chorus.StatutDeposee, chorus.StatutMiseADisposition}) {
+		t.Errorf("history %v: want no MISE_EN_PAIEMENT", got)
+	}
+	// An explicit lifecycle that pays such a buyer is refused, in the file
+	// and through the admin.
+	paying := strings.Replace(yaml, "services:", "lifecycle: [{status: MISE_EN_PAIEMENT, after: 1d}]\n    services:", 1)
+	if _, err := LoadDirectory("test.yaml", []byte(paying)); err == nil || !strings.Contains(err.Error(), "statutMiseEnPaiementNestPasRemonte") {
+		t.Errorf("a paying lifecycle for a non-reporting buyer: %v", err)
+	}
+	if err := h.srv.SetBehaviour(siretQuiberon, Behaviour{Lifecycle: []Step{{Status: chorus.StatutMiseEnPaiement}}}); err == nil {
+		t.Error("SetBehaviour accepted a payment for a non-reporting buyer")
+	}
+	if err := h.srv.SetBehaviour(siretQuiberon, Behaviour{Lifecycle: []Step{{Status: chorus.StatutARecycler, Comment: "mauvais service"}}}); err != nil {
+		t.Errorf("SetBehaviour refused a recycling: %v", err)
 	}
 }

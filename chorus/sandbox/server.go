@@ -7,10 +7,12 @@
 // It is a test double of an outside system, so it only does what the
 // reference (../shared/research/chorus-pro.md) says Chorus Pro does: each
 // behaviour cites its section ("chorus-pro.md §…") or is marked
-// "assumption:". Admin endpoints under /_sandbox/ (not part of Chorus Pro)
-// let tests and the demo list deposits and invoices, advance the clock, set
-// a buyer's behaviour, set faults and reset; they are off unless
-// Config.Admin is set.
+// "assumption:". By default it plays the happy platform; Quirks select,
+// one by one, what third-party sources saw the real platform do
+// (chorus-pro-fidelity.md). Admin endpoints under /_sandbox/ (not part of
+// Chorus Pro) let tests and the demo list deposits and invoices, advance the
+// clock, set a buyer's behaviour, set faults and quirks, read the calls
+// received and reset; they are off unless Config.Admin is set.
 //
 // Clocks: tokens expire on the wall clock (Config.Now), because the client
 // measures their lifetime on its own clock; flows and invoice lifecycles
@@ -97,8 +99,10 @@ func (s *Server) Config() Config { return s.cfg }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case r.URL.Path == chorus.PathToken:
+		s.countCall("")
 		s.serveToken(w, r)
 	case strings.HasPrefix(r.URL.Path, "/cpro/"):
+		s.countCall(r.URL.Path)
 		s.serveCpro(w, r)
 	case strings.HasPrefix(r.URL.Path, "/_sandbox/") && s.cfg.Admin:
 		s.admin.ServeHTTP(w, r)
@@ -106,6 +110,53 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// chorus-pro.md §2.11: 404 « API non trouvée ».
 		writeJSON(w, http.StatusNotFound, httpError{Error: "API non trouvée"})
 	}
+}
+
+// ---------------------------------------------------------------------------
+// Call counting.
+
+// CallCounts counts the calls the sandbox received since it started, or
+// since the last Reset or ResetCalls, whatever their answer (faults, 401,
+// 403, 404 and lost responses included). Admin calls are not counted.
+type CallCounts struct {
+	// Calls counts the /cpro calls by path.
+	Calls map[string]int64 `json:"calls"`
+	// Token counts the requests to the PISTE token endpoint.
+	Token int64 `json:"token"`
+	// Total is the number of /cpro calls (the sum of Calls): token requests
+	// are not included.
+	Total int64 `json:"total"`
+}
+
+// countCall counts a call to the token endpoint (path "") or to a /cpro
+// path.
+func (s *Server) countCall(path string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if path == "" {
+		s.st.tokenCalls++
+		return
+	}
+	s.st.calls[path]++
+}
+
+// Calls returns the call counts.
+func (s *Server) Calls() CallCounts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := CallCounts{Calls: make(map[string]int64, len(s.st.calls)), Token: s.st.tokenCalls}
+	for p, n := range s.st.calls {
+		c.Calls[p] = n
+		c.Total += n
+	}
+	return c
+}
+
+// ResetCalls sets every call count back to zero.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.calls, s.st.tokenCalls = map[string]int64{}, 0
 }
 
 // ---------------------------------------------------------------------------
@@ -341,14 +392,22 @@ type httpError struct {
 	Description string `json:"error_description,omitempty"`
 }
 
+// pisteError is the body of the gateway's 403 (the forbidden-routes
+// quirk). assumption: PISTE's JSON {"error": …, "message": …} shape; no
+// source shows a 403 body.
+type pisteError struct {
+	Error   string `json:"error"`
+	Message string `json:"message"`
+}
+
 // authFailure is why a /cpro call is refused with 401.
 type authFailure struct {
 	err, description string
 }
 
-// checkAuth verifies the bearer token and the cpro-account header
-// (chorus-pro.md §0-2, §1.3).
-func (s *Server) checkAuth(r *http.Request) *authFailure {
+// checkToken verifies the bearer token (chorus-pro.md §1.3): the PISTE
+// gateway's check.
+func (s *Server) checkToken(r *http.Request) *authFailure {
 	authz := r.Header.Get("Authorization")
 	token, ok := strings.CutPrefix(authz, "Bearer ")
 	if !ok || strings.TrimSpace(token) == "" {
@@ -362,7 +421,6 @@ func (s *Server) checkAuth(r *http.Request) *authFailure {
 	if known && !wall.Before(exp) {
 		delete(s.st.tokens, strings.TrimSpace(token))
 	}
-	now := s.nowLocked()
 	s.mu.Unlock()
 	switch {
 	case !known:
@@ -370,6 +428,13 @@ func (s *Server) checkAuth(r *http.Request) *authFailure {
 	case !wall.Before(exp):
 		return &authFailure{"invalid_token", "access token expired"}
 	}
+	return nil
+}
+
+// checkAccount verifies the cpro-account header (chorus-pro.md §0-2,
+// §1.3): Chorus Pro's check, behind the gateway's.
+func (s *Server) checkAccount(r *http.Request) *authFailure {
+	now := s.Now()
 	account := r.Header.Get(chorus.HeaderCproAccount)
 	if account == "" {
 		// assumption: the header is required by the Swagger; the exact
@@ -416,11 +481,28 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, status, httpError{Error: label})
 		return
 	}
-	if f := s.checkAuth(r); f != nil {
+	unauthorized := func(f *authFailure) {
 		// chorus-pro.md §1.3, §2.11: 401 with the reason in WWW-Authenticate.
 		w.Header().Set("WWW-Authenticate",
 			fmt.Sprintf(`Bearer realm="PISTE",error=%q,error_description=%q`, f.err, f.description))
 		writeJSON(w, http.StatusUnauthorized, httpError{Error: "Problème d'authentification", Description: f.description})
+	}
+	if f := s.checkToken(r); f != nil {
+		unauthorized(f)
+		return
+	}
+	if s.forbidden(path) {
+		// The forbidden-routes quirk: the PISTE application is not
+		// subscribed to this API. fidelity.md B-4, chorus-pro.md §1.4,
+		// §2.11: 403; the live probe [FR1] got it with a valid token and a
+		// bogus cpro-account, so the gateway answers it before Chorus Pro
+		// checks the account. assumption: the body.
+		writeJSON(w, http.StatusForbidden, pisteError{Error: "Accès refusé",
+			Message: "L'application n'est pas autorisée à appeler cette API (abonnement absent) : " + path})
+		return
+	}
+	if f := s.checkAccount(r); f != nil {
+		unauthorized(f)
 		return
 	}
 	rt, ok := s.routes[path]
@@ -453,6 +535,9 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 	}
 	status, payload := rt.handler(s, body)
 	out, err := json.Marshal(payload)
+	if q := s.Quirks(); err == nil && (q.SingleObjects || q.SingleObjectsAll) {
+		out, err = collapseSingletons(out, q.SingleObjectsAll)
+	}
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, httpError{Error: "Erreur interne du serveur", Description: err.Error()})
 		return

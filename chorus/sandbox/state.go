@@ -15,8 +15,14 @@ import (
 type state struct {
 	offset time.Duration // business clock advances
 	faults Faults
+	quirks Quirks
+	// rng draws the faults and the quirks' shares.
 	rng    *mrand.Rand
 	tokens map[string]time.Time // access token → expiry (wall clock)
+	// calls counts the /cpro calls by path, tokenCalls the token requests
+	// (see CallCounts).
+	calls      map[string]int64
+	tokenCalls int64
 
 	buyers     map[string]*Buyer // by SIRET
 	buyersByID map[int64]*Buyer
@@ -34,7 +40,12 @@ type state struct {
 	numbers     map[string]*invoice
 	attachments map[int64]attachment
 
+	// histoSeq numbers history statuses and actions; since every change
+	// to an invoice records one, it also tells whether invoices changed
+	// (searchCache).
 	flowSeq, invoiceSeq, attachmentSeq, histoSeq int64
+	// search is the last search through all invoices (nil: none).
+	search *searchCache
 }
 
 // Sequences' first values. assumption: real ids are opaque integers.
@@ -46,8 +57,10 @@ const (
 func (s *Server) newState() *state {
 	st := &state{
 		faults:        s.cfg.Faults,
+		quirks:        s.cfg.Quirks.clone(),
 		rng:           newRNG(s.cfg.Seed),
 		tokens:        map[string]time.Time{},
+		calls:         map[string]int64{},
 		buyers:        map[string]*Buyer{},
 		buyersByID:    map[int64]*Buyer{},
 		received:      map[string]int{},
@@ -68,8 +81,9 @@ func (s *Server) newState() *state {
 }
 
 // Reset forgets every deposit, invoice and attachment, restores the buyer
-// directory, the faults of the configuration, the clock (no advance) and
-// the fault generator's seed. Issued tokens stay valid.
+// directory, the faults and quirks of the configuration, the clock (no
+// advance) and the fault generator's seed, and sets the call counts back to
+// zero. Issued tokens stay valid.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -91,6 +105,9 @@ func (s *Server) SetBehaviour(siret string, b Behaviour) error {
 	buyer, ok := s.st.buyers[siret]
 	if !ok {
 		return fmt.Errorf("sandbox: %s is not on Chorus Pro", siret)
+	}
+	if err := buyer.checkBehaviour(b); err != nil {
+		return fmt.Errorf("sandbox: %w", err)
 	}
 	buyer.Behaviour = b
 	for k := range s.st.received {
@@ -130,6 +147,9 @@ type flow struct {
 	erreursDP   []chorus.ErreurDP
 	erreursTech []chorus.ErreurTechnique
 	invoice     *invoice // when the flow integrates
+	// quirk names the quirk that decided the flow's outcome or its
+	// deposit's answer ("" for none).
+	quirk string
 }
 
 // stateAt returns the flow's state at now and since when.
@@ -225,6 +245,12 @@ func series(number string) string { return trailingDigits.ReplaceAllString(numbe
 func (st *state) advance(inv *invoice, now time.Time) {
 	for !inv.blocked && inv.next < len(inv.script) {
 		step := inv.script[inv.next]
+		if step.Status == chorus.StatutMiseEnPaiement && inv.buyer.Parametres.StatutMiseEnPaiementNestPasRemonte {
+			// A buyer that does not report payment never sets it (see
+			// Buyer.checkBehaviour); the script ends here.
+			inv.next = len(inv.script)
+			return
+		}
 		at := inv.base.Add(time.Duration(step.After))
 		if at.After(now) {
 			return
@@ -239,6 +265,15 @@ func (st *state) advance(inv *invoice, now time.Time) {
 			inv.blocked = true
 		}
 	}
+}
+
+// nextDue returns when the invoice's next scripted step falls due, if one
+// is waiting for time only (not for the supplier, not at the end).
+func (inv *invoice) nextDue() (time.Time, bool) {
+	if inv.blocked || inv.next >= len(inv.script) {
+		return time.Time{}, false
+	}
+	return inv.base.Add(time.Duration(inv.script[inv.next].After)), true
 }
 
 // current returns the invoice's current status, after advancing it to now.
@@ -301,6 +336,10 @@ type Deposit struct {
 	ListeErreurTechnique []chorus.ErreurTechnique `json:"listeErreurTechnique,omitempty"`
 	// IdentifiantFactureCPP is set when the flow integrates an invoice.
 	IdentifiantFactureCPP int64 `json:"identifiantFactureCPP,omitempty"`
+	// Quirk names the quirks, comma-separated, that decided the flow's
+	// outcome or its deposit's answer (e.g. lost-invoice: IN_INTEGRE with
+	// no invoice; coderetour-applied: the deposit answered codeRetour ≠ 0).
+	Quirk string `json:"quirk,omitempty"`
 }
 
 // Invoice is the admin view of a Chorus Pro invoice (GET /_sandbox/invoices).
@@ -342,7 +381,7 @@ func (s *Server) Deposits() []Deposit {
 			DateDepot: f.depositedAt, Taille: f.size, SHA256: f.sha256, Etat: etat, EtatFinal: f.final,
 			NumeroFacture: f.doc.Number, SIRETAcheteur: f.doc.BuyerID, CodeService: f.doc.BuyerReference,
 			Engagement: f.doc.OrderReference, MontantTTC: f.doc.TotalTTC,
-			ListeErreurDP: f.erreursDP, ListeErreurTechnique: f.erreursTech,
+			ListeErreurDP: f.erreursDP, ListeErreurTechnique: f.erreursTech, Quirk: f.quirk,
 		}
 		if f.invoice != nil {
 			d.IdentifiantFactureCPP = f.invoice.id

@@ -286,3 +286,33 @@ func TestAjouterFichier(t *testing.T) {
 		})
 	}
 }
+
+// TestObligationsOnTheWire checks by their raw JSON names the two answers a
+// client reads obligations from: the service's engagement obligation
+// (consulter/service → parametres.numeroEngagement, fidelity.md C-1) and
+// the technical account's password expiry on the supplier's own structure
+// (structures/consulter → informationGenerales.dateExpirationMotPasseCompteTech,
+// fidelity.md C-4).
+func TestObligationsOnTheWire(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.TechPasswordExpires = mustTime(t, "2027-03-01T00:00:00Z") })
+	paimpol, _ := h.srv.Buyer(siretPaimpol)
+	for _, sv := range paimpol.Services {
+		body := h.raw(chorus.PathConsulterService, chorus.ConsulterServiceRequest{IDStructure: paimpol.ID, IDService: sv.ID})
+		want := "false"
+		if sv.Code == "DAF-FOURNISSEURS" || sv.Code == "DAF-MARCHES" {
+			want = "true"
+		}
+		if got := field(t, body, "parametres.numeroEngagement"); got != want {
+			t.Errorf("%s: parametres.numeroEngagement %s, want %s (%s)", sv.Code, got, want, body)
+		}
+	}
+	body := h.raw(chorus.PathConsulterStructure, chorus.ConsulterStructureRequest{IDStructureCPP: DefaultSupplierID})
+	if got := field(t, body, "informationGenerales.dateExpirationMotPasseCompteTech"); got != `"2027-03-01T01:00:00.000+01:00"` {
+		t.Errorf("supplier structure: dateExpirationMotPasseCompteTech %s (%s)", got, body)
+	}
+	// Another structure does not carry it.
+	body = h.raw(chorus.PathConsulterStructure, chorus.ConsulterStructureRequest{IDStructureCPP: paimpol.ID})
+	if got := field(t, body, "informationGenerales.dateExpirationMotPasseCompteTech"); got != "" {
+		t.Errorf("a buyer's structure: dateExpirationMotPasseCompteTech %s", got)
+	}
+}
