@@ -58,7 +58,9 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// RefreshMargin is how long before expiry a token is renewed.
 	RefreshMargin time.Duration
-	// RatePerSecond limits the calls of this process (0: no limit).
+	// RatePerSecond limits the calls (0: no limit); the workers sharing a
+	// Redis share it. ConfigFromEnv sets DefaultRatePerSecond outside the
+	// local sandbox unless CHORUS_RATE says otherwise.
 	RatePerSecond float64
 	// PageSize is the number of results asked per page of a search
 	// (DefaultPageSize when 0); Chorus Pro answers 10 when not told
@@ -151,9 +153,18 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("CHORUS_RATE %q is not a number of calls per second", v)
 		}
 		c.RatePerSecond = r
+	} else if c.Env != Local {
+		c.RatePerSecond = DefaultRatePerSecond
 	}
 	return c.withDefaults(), nil
 }
+
+// DefaultRatePerSecond is the calls per second to Chorus Pro, shared by
+// every worker, unless CHORUS_RATE says otherwise. No Chorus Pro quota is
+// documented; PISTE throttles other APIs at 20 calls a second (Légifrance,
+// chorus-pro.md §2.12): half of it leaves room for the other users of the
+// same PISTE application. assumption.
+const DefaultRatePerSecond = 10
 
 func (c Config) withDefaults() Config {
 	if c.CallTimeout == 0 {

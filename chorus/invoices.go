@@ -77,23 +77,29 @@ type ChangedPage struct {
 //
 // Results are sorted by invoice number, ascending (triColonne NumeroFacture:
 // the Swagger's enum has no status date, and a unique key keeps pages from
-// sharing or skipping invoices while nothing changes). An invoice whose
-// status changes again while the pages are read leaves the period: callers
-// reading recent periods should overlap them. No result is an empty page
+// sharing or skipping invoices while nothing changes). A zero `to` sends
+// no upper bound: an invoice whose status changes again while the pages
+// are read then stays in the results (it may be read twice), where with an
+// upper bound it would leave them and shift the next pages over an invoice
+// never read. No result is an empty page
 // with Pages 0, whatever the code (see noResult).
 func (c *Client) FindChanged(ctx context.Context, from, to time.Time, page int) (ChangedPage, error) {
 	const op = "rechercher/fournisseur"
 	switch {
 	case page < 1:
 		return ChangedPage{}, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("page %d: pages count from 1", page)}
-	case from.IsZero() || to.Before(from):
+	case from.IsZero() || (!to.IsZero() && to.Before(from)):
 		return ChangedPage{}, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("period %s to %s is empty", from.Format(time.RFC3339), to.Format(time.RFC3339))}
+	}
+	au := "" // a zero `to`: no upper bound
+	if !to.IsZero() {
+		au = parisDateTime(to, true)
 	}
 	var out RechercherFactureParFournisseurResponse
 	err := c.call(ctx, op, PathRechercherFactureFournisseur, RechercherFactureParFournisseurRequest{
 		IDFournisseur:                 c.cfg.SupplierID,
 		PeriodeDateHeureEtatCourantDu: parisDateTime(from, false),
-		PeriodeDateHeureEtatCourantAu: parisDateTime(to, true),
+		PeriodeDateHeureEtatCourantAu: au,
 		RechercheFactureParFournisseur: &Pagination{PageResultatDemandee: page, NbResultatsParPage: c.cfg.PageSize,
 			TriColonne: TriColonneNumeroFacture, TriSens: TriAscendant},
 	}, &out, safe)

@@ -98,14 +98,6 @@ func (c *Client) PasswordExpiry(ctx context.Context) (time.Time, error) {
 	return t, nil
 }
 
-// chorusZone is the zone of the dates Chorus Pro writes without one.
-var chorusZone = func() *time.Location {
-	if l, err := time.LoadLocation("Europe/Paris"); err == nil {
-		return l
-	}
-	return time.UTC
-}()
-
 // expiryLayouts are the spellings of a date seen in Chorus Pro's answers and
 // in its clients: the sandbox's and the Swagger's ISO timestamp with
 // milliseconds and offset, RFC 3339 (go-choruspro types the field as a
@@ -180,8 +172,8 @@ func (s Seen) ListsString() string {
 // retried (a probe reports what the platform answered, once; a 401 still
 // fetches one new token first), so a transient failure is returned as it
 // came. A business error (codeRetour ≠ 0) is a Permanent *Error, Seen
-// filled all the same; a list that came as an object fails the decoding of
-// out, and Seen.Lists says so.
+// filled all the same; a list that came as an object is decoded (List) and
+// Seen.Lists says so.
 func (c *Client) Probe(ctx context.Context, op, path string, in, out any) (Seen, error) {
 	body, err := json.Marshal(in)
 	if err != nil {

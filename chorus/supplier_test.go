@@ -28,10 +28,10 @@ func supplierClient(t *testing.T, mutate func(*sandbox.Config), cmut func(*choru
 	}
 	srv := httptest.NewServer(sb)
 	t.Cleanup(srv.Close)
-	return fakeClient(t, srv.URL, cmut)
+	return fakeSupplierClient(t, srv.URL, cmut)
 }
 
-func fakeClient(t *testing.T, url string, cmut func(*chorus.Config)) *chorus.Client {
+func fakeSupplierClient(t *testing.T, url string, cmut func(*chorus.Config)) *chorus.Client {
 	t.Helper()
 	ccfg := chorus.Config{Env: chorus.Local, BaseURL: url, TokenURL: url + chorus.PathToken,
 		ClientID: chorus.LocalClientID, ClientSecret: chorus.LocalClientSecret,
@@ -125,7 +125,7 @@ func TestPasswordExpirySpellings(t *testing.T) {
 			url := fakeChorus(t, map[string]string{
 				chorus.PathConsulterStructure: `{"codeRetour":0,"libelle":"TRA_MSG_00.000","informationGenerales":{"idStructureCPP":7,"dateExpirationMotPasseCompteTech":"` + tt.raw + `"}}`,
 			})
-			c := fakeClient(t, url, func(cc *chorus.Config) { cc.SupplierID = 7 })
+			c := fakeSupplierClient(t, url, func(cc *chorus.Config) { cc.SupplierID = 7 })
 			got, err := c.PasswordExpiry(context.Background())
 			if tt.wantErr != "" {
 				if err == nil || !chorus.IsPermanent(err) || !strings.Contains(err.Error(), tt.wantErr) {
@@ -142,7 +142,7 @@ func TestPasswordExpirySpellings(t *testing.T) {
 
 // Probe reports the envelope and the shape of each list, including a
 // one-element list sent as an object (fidelity B-3), which the typed
-// decoding refuses.
+// decoding accepts (List) but the qualification wants to know of.
 func TestProbeSeesListShapes(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -155,14 +155,14 @@ func TestProbeSeesListShapes(t *testing.T) {
 		{"array", `{"codeRetour":0,"libelle":"TRA_MSG_00.000","listeStructures":[{"idStructureCPP":1},{"idStructureCPP":2}]}`,
 			false, 0, "listeStructures: an array of 2", 2},
 		{"object", `{"codeRetour":0,"libelle":"TRA_MSG_00.000","listeStructures":{"idStructureCPP":1}}`,
-			true, 0, "listeStructures: a single object, not an array", 0},
+			false, 0, "listeStructures: a single object, not an array", 1},
 		{"nothing found", `{"codeRetour":20000,"libelle":"TRA_MSG_00.015 - La recherche n'a retourné aucun résultat","listeStructures":[]}`,
 			true, 20000, "listeStructures: an array of 0", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url := fakeChorus(t, map[string]string{chorus.PathStructuresActivesFournisseur: tt.answer})
-			c := fakeClient(t, url, nil)
+			c := fakeSupplierClient(t, url, nil)
 			var out chorus.StructuresActivesFournisseurResponse
 			seen, err := c.Probe(context.Background(), "probe", chorus.PathStructuresActivesFournisseur, chorus.StructuresActivesFournisseurRequest{}, &out)
 			if (err != nil) != tt.wantErr {

@@ -144,6 +144,7 @@ func runSample(t *testing.T) *sampleRun {
 	cfg.TrackIntervals = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second}
 	cfg.KickEvery, cfg.StaleAfter, cfg.RetryBase = 2*time.Second, 30*time.Second, 100*time.Millisecond
 	cfg.PollInterval, cfg.AutoRuns, cfg.BuyerCacheTTL = 100*time.Millisecond, false, time.Minute
+	cfg.SweepEvery, cfg.SweepSoon = time.Second, 200*time.Millisecond
 	queue := asynq.NewClient(r.redis)
 	t.Cleanup(func() { queue.Close() })
 	r.pipeline = worker.NewPipeline(worker.Deps{Books: r.books, Catalog: r.catalog, Issuer: r.issuer, Chorus: r.api, Queue: queue,

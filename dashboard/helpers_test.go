@@ -110,6 +110,27 @@ func (fakeDirectory) LookupBuyer(_ context.Context, siret string) (chorus.Buyer,
 
 var errNoChorus = errors.New("the dashboard tests make no Chorus Pro call but the directory's")
 
+func (fakeDirectory) LoadServices(_ context.Context, b chorus.Buyer) (chorus.Buyer, error) {
+	b.ServicesLoaded = true
+	return b, nil
+}
+
+func (fakeDirectory) ServiceRules(context.Context, int64, int64) (chorus.ServiceRules, error) {
+	return chorus.ServiceRules{}, nil
+}
+
+func (fakeDirectory) FindChanged(context.Context, time.Time, time.Time, int) (chorus.ChangedPage, error) {
+	return chorus.ChangedPage{}, errNoChorus
+}
+
+func (fakeDirectory) AddFile(context.Context, chorus.Attachment) (int64, error) {
+	return 0, errNoChorus
+}
+
+func (fakeDirectory) CompleteWith(context.Context, int64, string, []int64) (chorus.CompleterResponse, error) {
+	return chorus.CompleterResponse{}, errNoChorus
+}
+
 func (fakeDirectory) Deposit(context.Context, chorus.Deposit) (chorus.DepositResult, error) {
 	return chorus.DepositResult{}, errNoChorus
 }

@@ -64,16 +64,22 @@ func (s State) Next() []State {
 		return []State{StateDelivering, StatePostal, StateCancelled}
 	case StateDelivering:
 		// Back to awaiting_reference when the pre-flight finds a reference is
-		// now required; postal when the buyer turns out not to be on Chorus Pro.
-		return []State{StateDeposited, StateAwaitingReference, StatePostal, StateRejected}
+		// now required; postal when the buyer turns out not to be on Chorus Pro;
+		// delivered when Chorus Pro turns out to hold it already (a deposit
+		// whose answer was lost or wrong).
+		return []State{StateDeposited, StateDelivered, StateAwaitingReference, StatePostal, StateRejected}
 	case StateDeposited:
-		return []State{StateDelivered, StateRejected, StatePaid}
+		// delivering: deposited again after a human found it absent from
+		// Chorus Pro (statusToVerify in the worker).
+		return []State{StateDelivering, StateDelivered, StateRejected, StatePaid}
 	case StateDelivered:
 		return []State{StatePaid, StateRejected, StateCancelled}
 	case StateRejected:
 		// delivering: re-deposit after a platform rejection (same number);
-		// cancelled: credit note after a buyer rejection (new invoice).
-		return []State{StateDelivering, StateCancelled}
+		// cancelled: credit note after a buyer rejection (new invoice);
+		// delivered: a deposit refused in its answer that Chorus Pro had in
+		// fact applied, found live at the buyer.
+		return []State{StateDelivering, StateDelivered, StateCancelled}
 	case StatePostal:
 		return []State{StatePaid, StateCancelled}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/store"
+	"github.com/hibiken/asynq"
 )
 
 // The Chorus Pro technical account's password lasts 424 days; once expired,
@@ -103,3 +104,14 @@ func (e AccountExpiry) Warn(now time.Time) bool { return e.DaysLeft(now) <= Pass
 
 // Expired reports whether the password has expired: the day is past.
 func (e AccountExpiry) Expired(now time.Time) bool { return e.DaysLeft(now) < 0 }
+
+// EnqueueCheckAccount has CheckAccount run once on day (a task per day: the
+// kick, every few minutes, would otherwise ask Chorus Pro each time).
+func (p *Pipeline) EnqueueCheckAccount(ctx context.Context, day time.Time) error {
+	return p.enqueue(ctx, TypeCheckAccount, struct{}{}, "account:"+day.Format(time.DateOnly), asynq.Queue(QueueLow))
+}
+
+// HandleCheckAccount runs CheckAccount.
+func (p *Pipeline) HandleCheckAccount(ctx context.Context, _ *asynq.Task) error {
+	return p.CheckAccount(ctx)
+}

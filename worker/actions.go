@@ -24,6 +24,9 @@ var (
 	// ErrNotAwaitingReferences: the invoice does not (or no longer) wait
 	// for buyer references.
 	ErrNotAwaitingReferences = errors.New("not awaiting references")
+	// ErrNotSuspended: documents can be attached only to a SUSPENDUE
+	// invoice (completer).
+	ErrNotSuspended = errors.New("not suspended: nothing to attach documents to")
 	// ErrNotPostal: the invoice is not sent by post.
 	ErrNotPostal = errors.New("not a postal invoice")
 	// ErrDirectoryUnavailable: Chorus Pro's directory did not answer;
@@ -100,7 +103,7 @@ func (p *Pipeline) FillReferences(ctx context.Context, number, codeService, enga
 	}
 	buyer, err := p.chorus.LookupBuyer(ctx, est.SIRET)
 	if err == nil && codeService != "" {
-		buyer, err = loadServices(ctx, p.chorus, buyer)
+		buyer, err = p.chorus.LoadServices(ctx, buyer)
 	}
 	if err != nil {
 		return "", fmt.Errorf("%w: look up buyer %s: %w", ErrDirectoryUnavailable, est.SIRET, err)

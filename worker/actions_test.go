@@ -25,6 +25,12 @@ func (engagementDirectory) LookupBuyer(_ context.Context, siret string) (chorus.
 	return chorus.Buyer{SIRET: siret, OnChorus: true, Exigence: chorus.ExigenceEngagement}, nil
 }
 
+// LoadServices: the buyer has no service.
+func (engagementDirectory) LoadServices(_ context.Context, b chorus.Buyer) (chorus.Buyer, error) {
+	b.ServicesLoaded = true
+	return b, nil
+}
+
 // recordingQueue keeps the tasks enqueued: their types and ids.
 type recordingQueue struct {
 	mu    sync.Mutex

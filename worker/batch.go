@@ -147,15 +147,16 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 			single = append(single, inv.ID)
 			continue
 		}
-		var buyer chorus.Buyer
+		var entry buyerEntry
 		if est.OnChorus {
 			var err error
-			if buyer, err = p.buyers.get(ctx, p.once, est.SIRET, inv.CodeService != ""); err != nil {
+			if entry, err = p.buyers.get(ctx, p.once, est.SIRET, inv.CodeService, inv.Engagement); err != nil {
 				single = append(single, inv.ID)
 				continue
 			}
 		}
-		switch d := decideChannel(est, buyer, inv.CodeService, inv.Engagement); d.Channel {
+		buyer := entry.Buyer
+		switch d := decideChannelFor(est, entry, inv.CodeService, inv.Engagement); d.Channel {
 		case ChannelPostal:
 			postal = append(postal, store.IDChange{ID: inv.ID, Change: postalChange(d.Reason, p.actor)})
 			continue
@@ -179,6 +180,11 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 	if applied, err = p.books.ApplyEach(ctx, invoice.StateFinalised, depositing); err != nil {
 		return err
 	}
+	if len(applied) > 0 {
+		if held, err := p.holdBatch(ctx, applied, byID); err != nil || held {
+			return err
+		}
+	}
 	type result struct {
 		inv  store.Invoice
 		flow string
@@ -192,22 +198,37 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			res, err := p.once.Deposit(ctx, chorus.Deposit{Filename: inv.Number + ".xml", Content: cii[id], Syntax: p.cfg.Syntax})
+			content, filename := cii[id], inv.Number+".xml"
+			if format, ext := p.cfg.depositFormat(); format != document.FormatCII {
+				// Factur-X (an option): the PDF is rendered here, once.
+				docs, err := RenderAndStore(ctx, p.books, p.issuer, inv, []string{format}, p.actor)
+				if err != nil {
+					results[i] = result{inv: inv, err: err}
+					return
+				}
+				content, filename = docs[format].Content, inv.Number+ext
+			}
+			res, err := p.once.Deposit(ctx, chorus.Deposit{Filename: filename, Content: content, Syntax: p.cfg.Syntax})
 			results[i] = result{inv: inv, flow: res.FlowNumber, err: err}
 		})
 	}
 	wg.Wait()
 	p.Metrics.Add("deposit_calls", len(results))
 	var deposited, refused []store.IDChange
+	var verify, paused []result
 	for _, r := range results {
 		switch depositOutcome(r.err) {
 		case depositAccepted:
-			deposited = append(deposited, store.IDChange{ID: r.inv.ID, Change: depositedChange(r.flow, "flux déposé", p.actor)})
+			deposited = append(deposited, store.IDChange{ID: r.inv.ID, Change: depositedChange(r.flow, "flux déposé", p.actor, buyers[r.inv.ID])})
 			if buyers[r.inv.ID].PaymentNotReported {
 				p.Metrics.Inc("payment_not_reported")
 			}
 		case depositRefused:
 			refused = append(refused, store.IDChange{ID: r.inv.ID, Change: depositRefusedChange(r.err, p.actor)})
+		case depositVerify:
+			verify = append(verify, r)
+		case depositPaused:
+			paused = append(paused, r)
 		default:
 			// Uncertain or transient: the one-invoice delivery searches for
 			// the number before depositing again.
@@ -222,12 +243,61 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 		return err
 	}
 	p.Metrics.Add("deposited", len(applied))
+	for _, r := range verify {
+		inv, err := p.books.InvoiceByID(ctx, r.inv.ID)
+		if err != nil {
+			return err
+		}
+		if err := p.startVerify(ctx, inv, r.err); err != nil {
+			return err
+		}
+	}
+	if len(paused) > 0 {
+		invs := make([]store.Invoice, len(paused))
+		for i, r := range paused {
+			if invs[i], err = p.books.InvoiceByID(ctx, r.inv.ID); err != nil {
+				return err
+			}
+		}
+		if err := p.pause(ctx, invs, paused[0].err); err != nil {
+			return err
+		}
+	} else if len(applied) > 0 {
+		if err := p.resume(ctx); err != nil {
+			return err
+		}
+	}
 	for _, id := range single {
 		if err := p.EnqueueDeliver(ctx, id, ""); err != nil {
 			return err
 		}
 	}
+	if len(applied) > 0 {
+		// The sweep finds them integrated; a flow report is read only for
+		// those it has not found by TrackIntervals[0].
+		if err := p.EnqueueSweep(ctx, p.cfg.SweepSoon); err != nil {
+			return err
+		}
+	}
 	return p.EnqueueTrackBatch(ctx, applied, 0)
+}
+
+// holdBatch is holdForPause for a batch: while deliveries are paused its
+// invoices wait, unless it is time to try again.
+func (p *Pipeline) holdBatch(ctx context.Context, ids []int64, byID map[int64]store.Invoice) (bool, error) {
+	ps, paused, err := p.books.DeliveryPause(ctx)
+	if err != nil || !paused {
+		return false, err
+	}
+	if p.wall().Sub(ps.TriedAt) >= p.cfg.PauseProbeEvery {
+		return false, p.books.PauseDeliveries(ctx, ps.Reason, p.wall())
+	}
+	for _, id := range ids {
+		if err := p.markPaused(ctx, byID[id], ps.Reason); err != nil {
+			return true, err
+		}
+	}
+	return true, nil
 }
 
 // EnqueueTrackBatch schedules the attempt-th poll of a batch of invoices.
@@ -242,9 +312,9 @@ func (p *Pipeline) EnqueueTrackBatch(ctx context.Context, ids []int64, attempt i
 }
 
 // HandleTrackBatch polls a batch of invoices as HandleTrack does one: the
-// flows found integrated are recorded delivered in one transaction; any
-// other answer is acted on by the one-invoice tracking, and a call that
-// fails sends its invoice to a one-invoice track task.
+// flow reports of those still deposited (the sweep records the integrated
+// ones delivered), the history of delivered ones; a call that fails sends
+// its invoice to a one-invoice track task.
 func (p *Pipeline) HandleTrackBatch(ctx context.Context, t *asynq.Task) error {
 	var pl TrackBatchPayload
 	if err := decode(t, &pl); err != nil {
@@ -254,57 +324,40 @@ func (p *Pipeline) HandleTrackBatch(ctx context.Context, t *asynq.Task) error {
 	if err != nil {
 		return err
 	}
-	estIDs := make([]int64, 0, len(invs))
-	for _, inv := range invs {
-		estIDs = append(estIDs, inv.EstablishmentID)
-	}
-	ests, err := p.books.EstablishmentsByIDs(ctx, estIDs)
-	if err != nil {
-		return err
-	}
 	var (
-		mu        sync.Mutex
-		delivered []store.IDChange
-		again     []int64
-		single    []int64
-		thenPoll  = map[int64]bool{}
+		mu     sync.Mutex
+		again  []int64
+		single []int64
 	)
 	sem := make(chan struct{}, max(p.cfg.DeliverParallel, 1))
 	var wg sync.WaitGroup
 	for _, id := range pl.InvoiceIDs {
 		inv, ok := invs[id]
-		if !ok {
+		if !ok || (inv.State != invoice.StateDeposited && inv.State != invoice.StateDelivered) {
 			continue
 		}
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			c, more, err := p.trackOne(ctx, inv, ests[inv.EstablishmentID].SIRET)
+			var more bool
+			var err error
+			if inv.State == invoice.StateDeposited {
+				more, err = p.trackFlow(ctx, p.once, inv)
+			} else {
+				_, err = p.trackStatus(ctx, p.once, inv)
+			}
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
 			case err != nil:
 				p.log.Warn("track to retry alone", "invoice", inv.Number, "error", err)
 				single = append(single, id)
-			case c != nil:
-				delivered = append(delivered, store.IDChange{ID: id, Change: *c})
-				thenPoll[id] = more
 			case more:
 				again = append(again, id)
 			}
 		})
 	}
 	wg.Wait()
-	applied, err := p.books.ApplyEach(ctx, invoice.StateDeposited, delivered)
-	if err != nil {
-		return err
-	}
-	p.Metrics.Add("delivered", len(applied))
-	for _, id := range applied {
-		if thenPoll[id] {
-			again = append(again, id)
-		}
-	}
 	for _, id := range single {
 		if err := p.EnqueueTrack(ctx, id, pl.Attempt, ""); err != nil {
 			return err
@@ -312,27 +365,4 @@ func (p *Pipeline) HandleTrackBatch(ctx context.Context, t *asynq.Task) error {
 	}
 	slices.Sort(again) // the task id names the first
 	return p.EnqueueTrackBatch(ctx, again, pl.Attempt+1)
-}
-
-// trackOne polls one invoice of a batch. An integrated flow gives the change
-// to record (with whether to poll the invoice's status after); anything
-// else is acted on at once, as HandleTrack would, and more says whether to
-// poll again.
-func (p *Pipeline) trackOne(ctx context.Context, inv store.Invoice, siret string) (c *store.Change, more bool, err error) {
-	switch inv.State {
-	case invoice.StateDeposited:
-		r, err := p.once.FlowReport(ctx, inv.ChorusFlowNumber, p.cfg.Syntax)
-		if err != nil {
-			return nil, false, err
-		}
-		if flowIntegrated(r) {
-			return p.integratedChange(ctx, p.once, inv, inv.ChorusFlowNumber, siret)
-		}
-		more, err = p.onFlowReport(ctx, inv, r)
-		return nil, more, err
-	case invoice.StateDelivered:
-		more, err = p.trackStatus(ctx, inv)
-		return nil, more, err
-	}
-	return nil, false, nil
 }

@@ -44,7 +44,7 @@ func TestBuyerCacheBoundedAndExpiring(t *testing.T) {
 			for pass := 0; pass < 2; pass++ {
 				for i := range tc.buyers {
 					siret := fmt.Sprintf("%014d", i)
-					b, err := c.get(context.Background(), dir, siret, false)
+					b, err := c.buyer(context.Background(), dir, siret)
 					if err != nil || b.SIRET != siret {
 						t.Fatalf("get %s: %+v %v", siret, b, err)
 					}
@@ -62,31 +62,57 @@ func TestBuyerCacheBoundedAndExpiring(t *testing.T) {
 	}
 }
 
-// servicesDirectory also lists services, and counts how often.
+// servicesDirectory also lists services and answers their rules, and
+// counts how often.
 type servicesDirectory struct {
 	countingDirectory
-	loads int
+	loads, rules int
 }
 
 func (d *servicesDirectory) LoadServices(_ context.Context, b chorus.Buyer) (chorus.Buyer, error) {
 	d.loads++
-	b.Services, b.ServicesLoaded = []chorus.ServiceStructure{{CodeService: "GESTION", EstActif: true}}, true
+	b.Services, b.ServicesLoaded = []chorus.ServiceStructure{{IDService: 7, CodeService: "GESTION", EstActif: true}}, true
 	return b, nil
 }
 
+func (d *servicesDirectory) ServiceRules(_ context.Context, _, idService int64) (chorus.ServiceRules, error) {
+	d.rules++
+	return chorus.ServiceRules{EngagementRequired: idService == 7}, nil
+}
+
 // The services are read only for an invoice with a code service, once per
-// entry: an entry without them is completed, not looked up again.
+// entry (an entry without them is completed, not looked up again); a
+// service's engagement rule only for an invoice naming it without an
+// engagement number, once.
 func TestBuyerCacheLoadsServicesWhenNeeded(t *testing.T) {
 	dir := &servicesDirectory{countingDirectory: countingDirectory{calls: map[string]int{}}}
 	c := &buyerCache{ttl: time.Hour, now: time.Now, entries: map[string]cachedBuyer{}}
 	ctx := context.Background()
-	for i, need := range []bool{false, false, true, true, false} {
-		b, err := c.get(ctx, dir, "26223144200035", need)
-		if err != nil || (need && (!b.ServicesLoaded || b.Check("GESTION", "") != nil)) {
-			t.Fatalf("get %d (services %v): %+v %v", i, need, b, err)
+	steps := []struct {
+		code, engagement string
+		wantProblem      ReferenceCode
+	}{
+		{"", "", ""},
+		{"", "EJ-1", ""},
+		{"GESTION", "EJ-1", ""},
+		{"GESTION", "", RefsServiceNeedsEngagement},
+		{"GESTION", "", RefsServiceNeedsEngagement},
+		{"", "", ""},
+	}
+	for i, st := range steps {
+		e, err := c.get(ctx, dir, "26223144200035", st.code, st.engagement)
+		if err != nil || (st.code != "" && (!e.Buyer.ServicesLoaded || e.Buyer.Check(st.code, st.engagement) != nil)) {
+			t.Fatalf("get %d (%+v): %+v %v", i, st, e, err)
+		}
+		got := ReferenceCode("")
+		if p := e.serviceProblem(st.code, st.engagement); p != nil {
+			got = p.Code
+		}
+		if got != st.wantProblem {
+			t.Errorf("get %d (%+v): problem %q, want %q", i, st, got, st.wantProblem)
 		}
 	}
-	if dir.calls["26223144200035"] != 1 || dir.loads != 1 {
-		t.Errorf("%d look-ups and %d service loads, want 1 and 1", dir.calls["26223144200035"], dir.loads)
+	if dir.calls["26223144200035"] != 1 || dir.loads != 1 || dir.rules != 1 {
+		t.Errorf("%d look-ups, %d service loads, %d rules, want 1, 1 and 1", dir.calls["26223144200035"], dir.loads, dir.rules)
 	}
 }

@@ -68,6 +68,7 @@ func buildDocument(is document.Issuer, inv store.Invoice, est store.Establishmen
 		LatePaymentClause: document.LatePaymentClause(inv.LatePaymentRegime),
 		RecoveryClause:    document.RecoveryClause(inv.LatePaymentRegime),
 		DiscountClause:    document.DiscountClause(),
+		SIRETScheme:       is.SIRETScheme,
 	}
 	// The stored totals are the truth; ComputeTotals gives the breakdown,
 	// and must agree with them (Validate would say so otherwise).

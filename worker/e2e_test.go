@@ -82,6 +82,11 @@ func newStackOn(t testing.TB, books *store.Store, faults sandbox.Faults, redisAd
 	cfg.Concurrency = 20
 	cfg.ShutdownTimeout = 2 * time.Second
 	cfg.PollInterval = 50 * time.Millisecond
+	cfg.SweepSoon = 50 * time.Millisecond
+	cfg.SweepEvery = 200 * time.Millisecond
+	cfg.SearchLagWait, cfg.VerifyFor, cfg.VerifyEvery = 300*time.Millisecond, 600*time.Millisecond, 50*time.Millisecond
+	cfg.NotFoundAfter = time.Second
+	cfg.PauseProbeEvery = 200 * time.Millisecond
 	for _, f := range tune {
 		f(&cfg)
 	}
@@ -151,6 +156,11 @@ func (s *stack) settle(ctx context.Context, days int) {
 	for day := 0; day < days; day++ {
 		if err := s.sb.Advance(24 * time.Hour); err != nil {
 			s.t.Fatal(err)
+		}
+		// The day's sweeps (the scheduler's run by the wall clock, which
+		// does not pass here as the business clock does).
+		if _, err := s.p.Sweep(ctx); err != nil {
+			s.t.Logf("sweep: %v", err)
 		}
 		time.Sleep(40 * time.Millisecond)
 	}

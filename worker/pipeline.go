@@ -23,16 +23,49 @@ type chorusAPI interface {
 	History(ctx context.Context, idFacture int64) (chorus.ConsulterHistoriqueResponse, error)
 	Recycle(ctx context.Context, req chorus.RecyclerRequest) (chorus.RecyclerResponse, error)
 	Complete(ctx context.Context, req chorus.CompleterRequest) (chorus.CompleterResponse, error)
+	// The bulk tracking and the directory's details (issue 15).
+	FindChanged(ctx context.Context, from, to time.Time, page int) (chorus.ChangedPage, error)
+	LoadServices(ctx context.Context, b chorus.Buyer) (chorus.Buyer, error)
+	ServiceRules(ctx context.Context, idStructure, idService int64) (chorus.ServiceRules, error)
+	AddFile(ctx context.Context, a chorus.Attachment) (int64, error)
+	CompleteWith(ctx context.Context, idFacture int64, comment string, attachmentIDs []int64) (chorus.CompleterResponse, error)
 }
 
 // Config tunes the pipeline.
 type Config struct {
-	// TrackIntervals space the polls of a deposited or delivered invoice;
-	// the last one repeats.
+	// TrackIntervals space the flow reports read for a deposited invoice no
+	// sweep found integrated yet (the first one after the deposit); the
+	// last one repeats.
 	TrackIntervals []time.Duration
-	TaskTimeout    time.Duration
-	MaxRetry       int
-	Retention      time.Duration
+	// SweepEvery is how often the bulk tracking runs when nothing else
+	// asks for it; SweepSoon how soon after a deposit (the deposits of one
+	// SweepSoon share a sweep). SweepOverlap is read again at each sweep,
+	// before the latest change seen, for changes Chorus Pro lists late;
+	// SweepFirstWindow is how far back the very first sweep looks.
+	SweepEvery, SweepSoon, SweepOverlap, SweepFirstWindow time.Duration
+	// NotFoundAfter is how long an invoice Chorus Pro should hold (its flow
+	// integrated, or its number said already deposited) may stay unfound
+	// by any search before it goes to the work list « à vérifier sur
+	// Chorus Pro ».
+	NotFoundAfter time.Duration
+	// SearchLagWait is how long a deposit that may have reached Chorus Pro
+	// (its answer lost) is searched for, every VerifyEvery, before it is
+	// made again; VerifyFor likewise for a deposit refused in its answer
+	// before it is concluded rejected. The search lags the deposit.
+	SearchLagWait, VerifyFor, VerifyEvery time.Duration
+	// TrackStaleAfter: a delivered invoice no sweep mentioned for that long
+	// has its history read (the sweep's safety net).
+	TrackStaleAfter time.Duration
+	// PauseProbeEvery spaces the deliveries that try whether a paused
+	// configuration was fixed.
+	PauseProbeEvery time.Duration
+	// DirectoryTTL is how long buyers' directory entries are kept in the
+	// books and used (0: memory only, for BuyerCacheTTL): over a year, so
+	// that the next yearly run finds them (see buyerCache).
+	DirectoryTTL time.Duration
+	TaskTimeout  time.Duration
+	MaxRetry     int
+	Retention    time.Duration
 	// StaleAfter is how long an invoice may sit in a working state before
 	// the reconciler re-enqueues its task.
 	StaleAfter time.Duration
@@ -73,24 +106,35 @@ type Config struct {
 // DefaultConfig suits production: polls from a minute to a day apart.
 func DefaultConfig() Config {
 	return Config{
-		TrackIntervals:  []time.Duration{time.Minute, 5 * time.Minute, 15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour},
-		TaskTimeout:     2 * time.Minute,
-		MaxRetry:        12,
-		Retention:       7 * 24 * time.Hour,
-		StaleAfter:      3 * 24 * time.Hour,
-		InterestMinimum: decimal.RequireFromString("5.00"),
-		Syntax:          chorus.SyntaxeCII16B,
-		BuyerCacheTTL:   time.Hour,
-		BuyerCacheSize:  5000,
-		OverageFrom:     time.February,
-		AutoRuns:        true,
-		KickEvery:       5 * time.Minute,
-		RetryBase:       10 * time.Second,
-		Concurrency:     10,
-		ShutdownTimeout: 90 * time.Second,
-		IssueBatch:      100,
-		DeliverParallel: 4,
-		BatchTimeout:    15 * time.Minute,
+		TrackIntervals:   []time.Duration{15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour},
+		SweepEvery:       time.Hour,
+		SweepSoon:        time.Minute,
+		SweepOverlap:     time.Minute,
+		SweepFirstWindow: 7 * 24 * time.Hour,
+		NotFoundAfter:    48 * time.Hour,
+		SearchLagWait:    30 * time.Minute,
+		VerifyFor:        2 * time.Hour,
+		VerifyEvery:      5 * time.Minute,
+		TrackStaleAfter:  30 * 24 * time.Hour,
+		PauseProbeEvery:  5 * time.Minute,
+		DirectoryTTL:     400 * 24 * time.Hour,
+		TaskTimeout:      2 * time.Minute,
+		MaxRetry:         12,
+		Retention:        7 * 24 * time.Hour,
+		StaleAfter:       3 * 24 * time.Hour,
+		InterestMinimum:  decimal.RequireFromString("5.00"),
+		Syntax:           chorus.SyntaxeCII16B,
+		BuyerCacheTTL:    time.Hour,
+		BuyerCacheSize:   5000,
+		OverageFrom:      time.February,
+		AutoRuns:         true,
+		KickEvery:        5 * time.Minute,
+		RetryBase:        10 * time.Second,
+		Concurrency:      10,
+		ShutdownTimeout:  90 * time.Second,
+		IssueBatch:       100,
+		DeliverParallel:  4,
+		BatchTimeout:     15 * time.Minute,
 	}
 }
 
@@ -151,86 +195,9 @@ func NewPipeline(d Deps, cfg Config) *Pipeline {
 	}
 	return &Pipeline{books: d.Books, cat: d.Catalog, issuer: d.Issuer, chorus: d.Chorus, once: once, queue: d.Queue,
 		rates: invoice.InterestRates{Legal: d.LegalRates, ECB: d.ECBRates}, cfg: cfg, log: d.Logger, now: d.Now, wall: time.Now,
-		buyers: &buyerCache{ttl: cfg.BuyerCacheTTL, size: cfg.BuyerCacheSize, now: time.Now, entries: map[string]cachedBuyer{}}, actor: "worker",
+		buyers: newBuyerCache(d.Books, cfg, d.Now), actor: "worker",
 		unrated: &saidOnce{said: map[string]bool{}}, unmarked: &saidOnce{said: map[string]bool{}},
 		Metrics: &Metrics{}}
-}
-
-// buyerCache keeps buyers' directory entries for a while: a run looks each
-// buyer up once, not once per invoice (delivery and tracking both need it).
-// It holds at most size entries, forgetting the oldest first: a run over
-// 100,000 establishments would otherwise keep 100,000 entries (38 MB of a
-// worker's heap in the benchmark) that its batches no longer need.
-type buyerCache struct {
-	mu      sync.Mutex
-	ttl     time.Duration
-	size    int
-	now     func() time.Time
-	entries map[string]cachedBuyer
-	order   []string // insertion order, for eviction
-}
-
-type cachedBuyer struct {
-	b  chorus.Buyer
-	at time.Time
-}
-
-// get returns the buyer's directory entry, with its services when
-// needServices (an invoice with a code service: only they need the list,
-// which costs a call per page).
-func (c *buyerCache) get(ctx context.Context, api chorusAPI, siret string, needServices bool) (chorus.Buyer, error) {
-	c.mu.Lock()
-	e, ok := c.entries[siret]
-	c.mu.Unlock()
-	fresh := ok && c.now().Sub(e.at) < c.ttl
-	if fresh && (!needServices || e.b.ServicesLoaded) {
-		return e.b, nil
-	}
-	b, at := e.b, e.at
-	if !fresh {
-		var err error
-		if b, err = api.LookupBuyer(ctx, siret); err != nil {
-			return b, err
-		}
-		at = c.now()
-	}
-	if needServices {
-		var err error
-		if b, err = loadServices(ctx, api, b); err != nil {
-			return b, err
-		}
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.entries[siret]; !ok {
-		c.order = append(c.order, siret)
-	}
-	c.entries[siret] = cachedBuyer{b: b, at: at}
-	for c.size > 0 && len(c.entries) > c.size {
-		delete(c.entries, c.order[0])
-		c.order = c.order[1:]
-	}
-	if cap(c.order) > 4*max(c.size, 1024) {
-		c.order = append([]string(nil), c.order...) // let the evicted prefix go
-	}
-	return b, nil
-}
-
-// serviceLoader reads a buyer's services; chorus.Client does. It is not
-// part of chorusAPI so that directories standing in for Chorus Pro in
-// tests need not have it.
-type serviceLoader interface {
-	LoadServices(ctx context.Context, b chorus.Buyer) (chorus.Buyer, error)
-}
-
-// loadServices reads the buyer's services when api can; otherwise the buyer
-// stays without them, and Buyer.Check refuses to pass a code service
-// unchecked.
-func loadServices(ctx context.Context, api chorusAPI, b chorus.Buyer) (chorus.Buyer, error) {
-	if l, ok := api.(serviceLoader); ok && !b.ServicesLoaded {
-		return l.LoadServices(ctx, b)
-	}
-	return b, nil
 }
 
 // Metrics counts what the handlers did, for /metrics and benchmarks.

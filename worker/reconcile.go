@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/hibiken/asynq"
@@ -53,23 +52,27 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 		}
 		n++
 	}
-	refs, err := p.books.StaleInvoices(ctx, cutoff, invoice.FollowedStates()...)
+	refs, err := p.books.StaleInvoices(ctx, cutoff, invoice.StateFinalised, invoice.StateDelivering, invoice.StateDeposited)
 	if err != nil {
 		return n, err
 	}
-	for _, inv := range refs {
+	// Delivered invoices are followed by the sweep: one no sweep mentioned
+	// for TrackStaleAfter has its history read, as a safety net.
+	delivered, err := p.books.StaleInvoices(ctx, p.wall().Add(-p.cfg.TrackStaleAfter), invoice.StateDelivered)
+	if err != nil {
+		return n, err
+	}
+	for _, inv := range append(refs, delivered...) {
 		stamp := fmt.Sprintf(":r%d", inv.UpdatedAt.UnixNano())
 		switch invoice.State(inv.State) {
 		case invoice.StateFinalised, invoice.StateDelivering:
 			err = p.EnqueueDeliver(ctx, inv.ID, stamp)
 		case invoice.StateDeposited:
+			if inv.ChorusStatus == StatusToVerify {
+				continue // in a human's hands; the sweep adopts it if it appears
+			}
 			err = p.EnqueueTrack(ctx, inv.ID, 0, stamp)
 		case invoice.StateDelivered:
-			// Tracking stops where the supplier must act (trackStatus): such
-			// an invoice waits for a human, not for a poll.
-			if inv.ChorusStatus == statusPaymentNotReported || chorus.StatutFacture(inv.ChorusStatus).Classe() == chorus.ClasseActionFournisseur {
-				continue
-			}
 			err = p.EnqueueTrack(ctx, inv.ID, 0, stamp)
 		}
 		if err != nil {

@@ -25,6 +25,9 @@ const (
 	RefsServiceInactive ReferenceCode = "service_inactive"
 	// RefsServiceUnknown: the buyer has no such service.
 	RefsServiceUnknown ReferenceCode = "service_unknown"
+	// RefsServiceNeedsEngagement: the service requires an engagement
+	// number the invoice lacks (structures/v1/consulter/service).
+	RefsServiceNeedsEngagement ReferenceCode = "service_needs_engagement"
 	// RefsNoneGiven: neither a code service nor an engagement was given.
 	RefsNoneGiven ReferenceCode = "none_given"
 	// RefsTooLong: longer than Chorus Pro accepts.
@@ -79,6 +82,8 @@ func (e *ReferenceProblem) Reason() Reason {
 		text = fmt.Sprintf("Le service %s de l'acheteur est inactif sur Chorus Pro.", e.Service)
 	case RefsServiceUnknown:
 		text = fmt.Sprintf("L'acheteur n'a pas de service %s sur Chorus Pro : vérifiez le code.", e.Service)
+	case RefsServiceNeedsEngagement:
+		text = fmt.Sprintf("Chorus Pro : le service %s de l'acheteur exige un numéro d'engagement.", e.Service)
 	case RefsNoneGiven:
 		text = "Saisissez un code service, un numéro d'engagement, ou les deux."
 	case RefsTooLong:

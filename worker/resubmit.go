@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
@@ -33,6 +34,9 @@ func ResubmitActionFor(inv store.Invoice) ResubmitAction {
 		return ResubmitReferences
 	case inv.State == invoice.StateRejected && !buyerRejected:
 		return ResubmitRedeposit
+	case inv.ChorusStatus == StatusToVerify && (inv.State == invoice.StateDeposited || inv.State == invoice.StateDelivering):
+		// A human looked on Chorus Pro and did not find it.
+		return ResubmitRedeposit
 	case inv.State == invoice.StateRejected:
 		return ResubmitReplace
 	case inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutARecycler):
@@ -54,6 +58,14 @@ func ResubmitActionFor(inv store.Invoice) ResubmitAction {
 // It says what it did. Doing it twice does nothing more. An invoice in no
 // such state is a *StateError (ErrNothingToResubmit).
 func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (string, error) {
+	return p.ResubmitWith(ctx, number, reason, actor, nil)
+}
+
+// ResubmitWith is Resubmit with documents to attach: a SUSPENDUE invoice
+// is completed with them (transverses/v1/ajouter/fichier, then completer
+// naming them), as buyers suspend invoices for a missing supporting
+// document. Attachments for any other action are refused.
+func (p *Pipeline) ResubmitWith(ctx context.Context, number, reason, actor string, files []chorus.Attachment) (string, error) {
 	inv, err := p.books.InvoiceByNumber(ctx, number)
 	if err != nil {
 		return "", err
@@ -61,7 +73,11 @@ func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (
 	if reason == "" {
 		reason = "resoumission"
 	}
-	switch ResubmitActionFor(inv) {
+	action := ResubmitActionFor(inv)
+	if len(files) > 0 && action != ResubmitComplete {
+		return "", &StateError{Number: number, State: inv.State, ChorusStatus: inv.ChorusStatus, Err: ErrNotSuspended}
+	}
+	switch action {
 	case ResubmitReferences:
 		return p.resubmitReferences(ctx, inv)
 	case ResubmitRedeposit:
@@ -69,8 +85,14 @@ func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (
 		if _, err := p.refreshReferences(ctx, inv); err != nil {
 			return "", err
 		}
-		inv, err = p.books.Apply(ctx, inv.ID, invoice.StateRejected, store.Change{To: invoice.StateDelivering,
-			ChorusStatus: ptr(statusDepositing), StatusReason: ptr(""), Actor: actor, Reason: reason})
+		// No search first (ChorusStatus empty): the flow was refused, or
+		// a human found the invoice absent from Chorus Pro.
+		to := invoice.StateDelivering
+		if inv.State == to {
+			to = ""
+		}
+		inv, err = p.books.Apply(ctx, inv.ID, inv.State, store.Change{To: to,
+			ChorusStatus: ptr(""), StatusReason: ptr(""), Actor: actor, Reason: reason})
 		if err != nil {
 			return "", err
 		}
@@ -83,13 +105,30 @@ func (p *Pipeline) Resubmit(ctx context.Context, number, reason, actor string) (
 	case ResubmitRecycle:
 		return p.recycle(ctx, inv, reason, actor)
 	case ResubmitComplete:
-		if _, err := p.chorus.Complete(ctx, chorus.CompleterRequest{IdentifiantFactureCPP: *inv.ChorusInvoiceID, Commentaire: reason}); err != nil {
+		ids := make([]int64, 0, len(files))
+		names := make([]string, 0, len(files))
+		for _, f := range files {
+			id, err := p.chorus.AddFile(ctx, f)
+			if err != nil {
+				return "", fmt.Errorf("%s : pièce jointe %s : %w", number, f.Name, err)
+			}
+			ids, names = append(ids, id), append(names, f.Name)
+		}
+		if _, err := p.chorus.CompleteWith(ctx, *inv.ChorusInvoiceID, reason, ids); err != nil {
 			return "", err
 		}
-		if _, err := p.books.Apply(ctx, inv.ID, inv.State, store.Change{ChorusStatus: ptr(string(chorus.StatutCompletee)), StatusReason: ptr(""), Actor: actor, Reason: reason}); err != nil {
+		why := reason
+		if len(names) > 0 {
+			why += " (pièces jointes : " + strings.Join(names, ", ") + ")"
+		}
+		if _, err := p.books.Apply(ctx, inv.ID, inv.State, store.Change{ChorusStatus: ptr(string(chorus.StatutCompletee)), StatusReason: ptr(""), Actor: actor, Reason: why}); err != nil {
 			return "", err
 		}
-		return fmt.Sprintf("%s : facture complétée, suivi relancé", number), p.EnqueueTrack(ctx, inv.ID, 0, ":completed")
+		msg := fmt.Sprintf("%s : facture complétée, suivi relancé", number)
+		if len(names) > 0 {
+			msg = fmt.Sprintf("%s : facture complétée avec %d pièce(s) jointe(s), suivi relancé", number, len(names))
+		}
+		return msg, p.EnqueueTrack(ctx, inv.ID, 0, ":completed")
 	}
 	return "", &StateError{Number: number, State: inv.State, ChorusStatus: inv.ChorusStatus, Err: ErrNothingToResubmit}
 }
@@ -110,13 +149,13 @@ func (p *Pipeline) resubmitReferences(ctx context.Context, inv store.Invoice) (s
 	if err != nil {
 		return "", err
 	}
-	var buyer chorus.Buyer
+	var entry buyerEntry
 	if est.OnChorus {
-		if buyer, err = p.buyers.get(ctx, p.chorus, est.SIRET, inv.CodeService != ""); err != nil {
+		if entry, err = p.buyers.get(ctx, p.chorus, est.SIRET, inv.CodeService, inv.Engagement); err != nil {
 			return "", fmt.Errorf("%s: %w: %w", inv.Number, ErrDirectoryUnavailable, err)
 		}
 	}
-	if d := decideChannel(est, buyer, inv.CodeService, inv.Engagement); d.Channel == ChannelAwaiting {
+	if d := decideChannelFor(est, entry, inv.CodeService, inv.Engagement); d.Channel == ChannelAwaiting {
 		return "", fmt.Errorf("%s attend toujours ses références : %w", inv.Number, d.Problem)
 	}
 	return p.redeliver(ctx, inv)

@@ -19,6 +19,9 @@ import (
 //     added since, failures whose cause was fixed);
 //   - the overage run of the previous year, from OverageFrom, likewise;
 //   - the day's late-payment interest pass;
+//   - the bulk tracking of invoices on Chorus Pro, every SweepEvery;
+//   - while deliveries are paused, one delivery trying again;
+//   - the technical account's password expiry, read once a day;
 //   - a reconciliation of the queue with the books.
 func (p *Pipeline) HandleKick(ctx context.Context, _ *asynq.Task) error {
 	now := p.now().UTC()
@@ -42,6 +45,17 @@ func (p *Pipeline) HandleKick(ctx context.Context, _ *asynq.Task) error {
 	if err := p.EnqueueInterest(ctx, today); err != nil {
 		return err
 	}
+	every := max(p.cfg.SweepEvery, time.Second)
+	if err := p.enqueue(ctx, TypeSweep, struct{}{}, fmt.Sprintf("sweep:e%d", p.wall().UnixNano()/int64(every)),
+		asynq.Queue(QueueCritical), asynq.Timeout(p.cfg.BatchTimeout)); err != nil {
+		return err
+	}
+	if err := p.probePause(ctx); err != nil {
+		return err
+	}
+	if err := p.EnqueueCheckAccount(ctx, today); err != nil {
+		return err
+	}
 	period := max(int64(p.cfg.KickEvery/time.Second), 1)
 	return p.enqueue(ctx, TypeReconcile, struct{}{}, fmt.Sprintf("reconcile:%d", p.wall().Unix()/period), asynq.Queue(QueueLow))
 }
@@ -60,5 +74,7 @@ func (c Config) Schedule() []string {
 	}
 	return append(out,
 		"the late-payment interest invoices, once a day",
+		fmt.Sprintf("the bulk tracking of invoices on Chorus Pro, every %s (and soon after deposits)", c.SweepEvery),
+		"the expiry of the Chorus Pro technical account's password, once a day",
 		fmt.Sprintf("a reconciliation of the queue with the books, every %s", c.KickEvery))
 }

@@ -25,6 +25,8 @@ func (p *Pipeline) Mux() *asynq.ServeMux {
 	mux.HandleFunc(TypeTrackBatch, p.HandleTrackBatch)
 	mux.HandleFunc(TypeDeliver, p.HandleDeliver)
 	mux.HandleFunc(TypeTrack, p.HandleTrack)
+	mux.HandleFunc(TypeSweep, p.HandleSweep)
+	mux.HandleFunc(TypeCheckAccount, p.HandleCheckAccount)
 	mux.HandleFunc(TypeInterest, p.HandleInterest)
 	mux.HandleFunc(TypeReconcile, p.HandleReconcile)
 	return mux

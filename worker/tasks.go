@@ -25,7 +25,12 @@ const (
 	TypeDeliver    = "invoice:deliver"
 	TypeTrack      = "invoice:track"
 	TypeInterest   = "interest:run"
-	TypeReconcile  = "books:reconcile"
+	// TypeSweep is the bulk tracking of invoices on Chorus Pro (sweep.go).
+	TypeSweep = "chorus:sweep"
+	// TypeCheckAccount reads when the technical account's password
+	// expires, once a day (account.go).
+	TypeCheckAccount = "chorus:account"
+	TypeReconcile    = "books:reconcile"
 )
 
 // Queues, by priority: runs, kicks and the follow-up of issued invoices

@@ -170,12 +170,11 @@ const (
 
 // codeErreurDoublon and codeRetourDoublon are the duplicate-by-code
 // quirk's codes: codeErreur of the flow report's listeErreurTechnique
-// entry, and codeRetour of a synchronous refusal. They MUST equal the
-// client's chorus.CodeErreurDoublon and chorus.CodeRetourDoublon (added on
-// another branch); use those once it is merged. assumption: the values.
+// entry, and codeRetour of a synchronous refusal, the client's own (the
+// values are an assumption: no source gives them).
 const (
-	codeErreurDoublon = "DOUBLON_FACTURE"
-	codeRetourDoublon = 20008
+	codeErreurDoublon = chorus.CodeErreurDoublon
+	codeRetourDoublon = chorus.CodeRetourDoublon
 )
 
 // SingleObjectKeys are the list keys the single-objects quirk collapses

@@ -49,6 +49,7 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 	fs.BoolVar(&o.InProcess, "in-process", false, "run the workers' pipelines in this process, beside the sandbox (no per-worker figures)")
 	fs.IntVar(&o.Concurrency, "concurrency", worker.DefaultConfig().Concurrency, "tasks each worker runs at once")
 	fs.IntVar(&o.Noop, "noop", 50_000, "no-op tasks of the ceiling measure")
+	fs.IntVar(&o.Lifecycle, "lifecycle", 2_000, "also follow `SIZE` establishments' invoices from deposit to payment, counting the Chorus Pro calls; 0 to skip")
 	fs.IntVar(&o.Embedded, "embedded", 10_000, "also bill `SIZE` establishments on the embedded stack (miniredis + SQLite, in this process); 0 to skip")
 	fs.Int64Var(&o.Seed, "seed", 1, "seed of the generated establishments")
 	fs.StringVar(&o.ProfileDir, "profile", "", "write CPU and heap profiles of each pipeline phase (this process's and each worker's) into `DIR`")
@@ -68,6 +69,8 @@ func runBench(ctx context.Context, c *cli, args []string) error {
 		return usagef("--concurrency must be 1 or more")
 	case o.Noop < 1:
 		return usagef("--noop must be 1 or more")
+	case o.Lifecycle < 0 || o.Lifecycle > fixtures.MaxGenerated:
+		return usagef("--lifecycle must be 0 (none) to %d establishments", fixtures.MaxGenerated)
 	case o.Embedded < 0 || o.Embedded > fixtures.MaxGenerated:
 		return usagef("--embedded must be 0 (none) to %d establishments", fixtures.MaxGenerated)
 	}

@@ -47,6 +47,8 @@ func TestWorkerKilledMidRun(t *testing.T) {
 		"CHORUS_ENV": "local", "CHORUS_BASE_URL": srv.URL, "CHORUS_TOKEN_URL": srv.URL + chorus.PathToken,
 		"CHORUSBILL_KICK_EVERY": "1s", "CHORUSBILL_STALE_AFTER": "3s", "CHORUSBILL_POLL_INTERVAL": "50ms",
 		"CHORUSBILL_TRACK_INTERVALS": "100ms,200ms,400ms", envConcurrency: "4",
+		"CHORUSBILL_SWEEP_EVERY": "500ms", "CHORUSBILL_SWEEP_SOON": "200ms",
+		"CHORUSBILL_SEARCH_LAG_WAIT": "1s", "CHORUSBILL_VERIFY_FOR": "2s", "CHORUSBILL_VERIFY_EVERY": "200ms",
 	}
 	for _, args := range [][]string{
 		{"import", "establishments", "../../fixtures/sample/establishments.csv"},

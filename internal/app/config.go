@@ -42,6 +42,22 @@ const (
 	EnvPollInterval    = "CHORUSBILL_POLL_INTERVAL"
 	EnvShutdownTimeout = "CHORUSBILL_SHUTDOWN_TIMEOUT"
 	EnvTrackIntervals  = "CHORUSBILL_TRACK_INTERVALS"
+	// EnvSweepEvery, EnvSweepSoon, EnvSearchLagWait, EnvVerifyFor,
+	// EnvNotFoundAfter and EnvDirectoryTTL are Go durations tuning how the
+	// worker follows invoices on Chorus Pro (worker.Config says what each
+	// does).
+	EnvSweepEvery    = "CHORUSBILL_SWEEP_EVERY"
+	EnvSweepSoon     = "CHORUSBILL_SWEEP_SOON"
+	EnvSweepOverlap  = "CHORUSBILL_SWEEP_OVERLAP"
+	EnvSearchLagWait = "CHORUSBILL_SEARCH_LAG_WAIT"
+	EnvVerifyFor     = "CHORUSBILL_VERIFY_FOR"
+	EnvVerifyEvery   = "CHORUSBILL_VERIFY_EVERY"
+	EnvNotFoundAfter = "CHORUSBILL_NOT_FOUND_AFTER"
+	EnvDirectoryTTL  = "CHORUSBILL_DIRECTORY_TTL"
+	// EnvDepositFormat is what is deposited on Chorus Pro: cii (the
+	// default, IN_DP_E1_CII_16B) or facturx (IN_DP_E2_CII_FACTURX, a PDF
+	// buyers read on Chorus Pro, the same CII embedded).
+	EnvDepositFormat = "CHORUS_DEPOSIT_FORMAT"
 	// EnvIssuer, EnvDeliberation, EnvLegalRates and EnvECBRates name files
 	// that replace the embedded tables without a rebuild.
 	EnvIssuer       = "CHORUSBILL_ISSUER"
@@ -114,6 +130,12 @@ type Config struct {
 	// worker (0: its defaults); TrackIntervals too (nil: its default).
 	KickEvery, StaleAfter, PollInterval, ShutdownTimeout time.Duration
 	TrackIntervals                                       []time.Duration
+	// SweepEvery … DirectoryTTL tune the following of invoices on Chorus
+	// Pro (0: the worker's defaults).
+	SweepEvery, SweepSoon, SweepOverlap, SearchLagWait, VerifyFor, VerifyEvery, NotFoundAfter, DirectoryTTL time.Duration
+	// DepositSyntax is the syntax deposited ("" for the worker's default,
+	// CII D16B).
+	DepositSyntax chorus.SyntaxeFlux
 	// DashboardAddr is where the dashboard listens.
 	DashboardAddr string
 	// InsecureCookies drops the Secure flag of the dashboard's cookies.
@@ -178,6 +200,14 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{EnvStaleAfter, &c.StaleAfter},
 		{EnvPollInterval, &c.PollInterval},
 		{EnvShutdownTimeout, &c.ShutdownTimeout},
+		{EnvSweepEvery, &c.SweepEvery},
+		{EnvSweepSoon, &c.SweepSoon},
+		{EnvSweepOverlap, &c.SweepOverlap},
+		{EnvSearchLagWait, &c.SearchLagWait},
+		{EnvVerifyFor, &c.VerifyFor},
+		{EnvVerifyEvery, &c.VerifyEvery},
+		{EnvNotFoundAfter, &c.NotFoundAfter},
+		{EnvDirectoryTTL, &c.DirectoryTTL},
 	} {
 		if v := getenv(d.name); v != "" {
 			x, err := time.ParseDuration(v)
@@ -195,6 +225,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			}
 			c.TrackIntervals = append(c.TrackIntervals, x)
 		}
+	}
+	switch v := getenv(EnvDepositFormat); v {
+	case "", "cii":
+	case "facturx":
+		c.DepositSyntax = chorus.SyntaxeFacturX
+	default:
+		return c, fmt.Errorf("%s %q: want cii (the default) or facturx", EnvDepositFormat, v)
 	}
 	if c.DashboardAddr = getenv(EnvDashboardAddr); c.DashboardAddr == "" {
 		c.DashboardAddr = DefaultDashboardAddr
@@ -273,7 +310,16 @@ func Variables() [][2]string {
 		{EnvStaleAfter, fmt.Sprintf("an invoice not moving for that long has its task enqueued again (default %s)", w.StaleAfter)},
 		{EnvPollInterval, "how often a worker looks for due tasks (default asynq's: 5s scheduled, 1s idle)"},
 		{EnvShutdownTimeout, fmt.Sprintf("how long a stopping worker lets its tasks finish before handing them back to the queue (default %s; keep it below the grace period of whatever stops it, e.g. compose's stop_grace_period)", w.ShutdownTimeout)},
-		{EnvTrackIntervals, "delays between the polls of a deposited invoice, the last repeating (default " + strings.Join(track, ",") + ")"},
+		{EnvTrackIntervals, "delays between the flow reports read for a deposited invoice no sweep found integrated, the last repeating (default " + strings.Join(track, ",") + ")"},
+		{EnvSweepEvery, fmt.Sprintf("period of the bulk tracking of invoices on Chorus Pro (default %s)", w.SweepEvery)},
+		{EnvSweepSoon, fmt.Sprintf("delay of the bulk tracking after deposits (default %s)", w.SweepSoon)},
+		{EnvSweepOverlap, fmt.Sprintf("what each bulk tracking reads again before the latest change seen, for changes Chorus Pro lists late (default %s)", w.SweepOverlap)},
+		{EnvSearchLagWait, fmt.Sprintf("how long a deposit whose answer was lost is searched for before it is made again (default %s)", w.SearchLagWait)},
+		{EnvVerifyFor, fmt.Sprintf("how long a deposit refused in its answer is searched for before it is concluded rejected (default %s)", w.VerifyFor)},
+		{EnvVerifyEvery, fmt.Sprintf("spacing of those searches (default %s)", w.VerifyEvery)},
+		{EnvNotFoundAfter, fmt.Sprintf("how long an invoice Chorus Pro should hold may stay unfound before it goes to « à vérifier sur Chorus Pro » (default %s)", w.NotFoundAfter)},
+		{EnvDirectoryTTL, fmt.Sprintf("how long buyers' directory entries are kept in the books (default %s)", w.DirectoryTTL)},
+		{EnvDepositFormat, "cii (default: IN_DP_E1_CII_16B) or facturx (IN_DP_E2_CII_FACTURX: a PDF buyers read on Chorus Pro)"},
 		{EnvIssuer, "issuer file (seller identity, bank account, convention), instead of the embedded demo one"},
 		{EnvDeliberation, "deliberation file (YAML) or directory of them, instead of the embedded 2025-2029 one"},
 		{EnvLegalRates, "legal interest rate table (CSV), instead of the embedded one"},
@@ -286,7 +332,7 @@ func Variables() [][2]string {
 		{"CHORUS_TECH_LOGIN, CHORUS_TECH_PASSWORD", "the Chorus Pro technical account (also …_FILE; local: the sandbox's)"},
 		{"CHORUS_SUPPLIER_ID, CHORUS_BANK_ACCOUNT_ID", "the supplier structure's id and its bank account's id on Chorus Pro"},
 		{"CHORUS_BASE_URL, CHORUS_TOKEN_URL", "override the preset URLs of the environment"},
-		{"CHORUS_RATE", "Chorus Pro calls per second of this process"},
+		{"CHORUS_RATE", fmt.Sprintf("Chorus Pro calls per second, shared by the workers of one Redis (default %d outside local; 0: no limit)", chorus.DefaultRatePerSecond)},
 		{EnvSIRETScheme, "schemeID of the parties' SIRET in the CII's legal organisations: 0009 (default), 0002 or 1 (README: Configuration)"},
 		{EnvTechPasswordExpires, "day (YYYY-MM-DD) the technical account's password expires, instead of the date Chorus Pro gives; the dashboard warns 30 days before"},
 		{EnvBenchPostgres + ", " + EnvTestPostgres, "PostgreSQL server the bench and the tests make their databases in (default " + DefaultBenchPostgres + ")"},

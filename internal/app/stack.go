@@ -156,7 +156,9 @@ func NewStack(ctx context.Context, cfg Config, opts StackOptions) (*Stack, error
 func (c Config) Tune(w *worker.Config) {
 	for _, d := range []struct{ src, dst *time.Duration }{
 		{&c.KickEvery, &w.KickEvery}, {&c.StaleAfter, &w.StaleAfter}, {&c.PollInterval, &w.PollInterval},
-		{&c.ShutdownTimeout, &w.ShutdownTimeout},
+		{&c.ShutdownTimeout, &w.ShutdownTimeout}, {&c.SweepEvery, &w.SweepEvery}, {&c.SweepSoon, &w.SweepSoon}, {&c.SweepOverlap, &w.SweepOverlap},
+		{&c.SearchLagWait, &w.SearchLagWait}, {&c.VerifyFor, &w.VerifyFor}, {&c.VerifyEvery, &w.VerifyEvery}, {&c.NotFoundAfter, &w.NotFoundAfter},
+		{&c.DirectoryTTL, &w.DirectoryTTL},
 	} {
 		if *d.src > 0 {
 			*d.dst = *d.src
@@ -164,6 +166,9 @@ func (c Config) Tune(w *worker.Config) {
 	}
 	if len(c.TrackIntervals) > 0 {
 		w.TrackIntervals = c.TrackIntervals
+	}
+	if c.DepositSyntax != "" {
+		w.Syntax = c.DepositSyntax
 	}
 	if c.Concurrency > 0 {
 		w.Concurrency = c.Concurrency

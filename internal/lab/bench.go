@@ -65,7 +65,12 @@ const BenchAbout = `Measures the pipeline against asynq's own limit, in one run:
  3. growth of time and memory (the workers' peak RSS) from the smallest size
     to the largest;
  4. with --embedded SIZE, the same run on the embedded stack (miniredis and
-    an SQLite file, one pipeline in this process), as the demo runs.
+    an SQLite file, one pipeline in this process), as the demo runs;
+ 5. with --lifecycle SIZE, the Chorus Pro calls over whole lifecycles: SIZE
+    establishments billed on the embedded stack, then the sandbox's clock
+    moved on an hour at a time with the hourly sweep until every invoice
+    is paid; it prints "chorus calls per invoice: X" (calls the sandbox
+    counted ÷ invoices deposited) with the calls by route.
 The last line is "pipeline/ceiling ratio: X" (invoices/s of the largest size
 ÷ no-op tasks/s). Redis (--redis, a DB of its own, FLUSHDB'd) and PostgreSQL
 (--postgres, a fresh schema per size, dropped after) are real; the Chorus Pro
@@ -89,6 +94,9 @@ type BenchOptions struct {
 	// Embedded, when not 0, bills that many establishments on the
 	// embedded stack too.
 	Embedded int
+	// Lifecycle, when not 0, follows that many establishments' invoices
+	// from deposit to payment and counts the Chorus Pro calls they cost.
+	Lifecycle int
 	// Seed is the generated establishments'.
 	Seed int64
 	// ProfileDir, when set, receives the CPU and heap profiles.
@@ -172,16 +180,19 @@ func (b *bencher) close() {
 }
 
 // benchWorkerConfig is the production configuration (worker.DefaultConfig)
-// with two changes that a sandbox answering at once calls for: no yearly run
-// started by the calendar (the bench starts its own), and a flow polled as
-// soon as it is deposited, its invoice's status an hour later — after the
-// measure, which ends at integration. workArgs says the same to a
-// `chorusbill work` process.
+// with the changes that a sandbox answering at once calls for: no yearly
+// run started by the calendar (the bench starts its own), and the bulk
+// tracking soon after the deposits (200 ms, rereading 1 s: the sandbox
+// lists changes at once, on the same clock), which finds them integrated;
+// a flow report would be read an hour later, after the measure, which ends
+// at integration. workArgs and workerEnv say the same to a `chorusbill
+// work` process.
 func benchWorkerConfig(concurrency int) worker.Config {
 	cfg := worker.DefaultConfig()
 	cfg.AutoRuns = false
 	cfg.Concurrency = concurrency
-	cfg.TrackIntervals = []time.Duration{0, time.Hour}
+	cfg.TrackIntervals = []time.Duration{time.Hour}
+	cfg.SweepSoon, cfg.SweepOverlap = 200*time.Millisecond, time.Second
 	return cfg
 }
 
@@ -254,7 +265,16 @@ func (b *bencher) run(ctx context.Context) error {
 		b.progress("embedded %d: %d invoices in %.2f s (%.1f/s)", r.n, r.invoices(), r.elapsed.Seconds(), r.rate())
 		embedded = &r
 	}
-	b.report(b.stdout, ceil, results, embedded)
+	var life *lifecycleResult
+	if b.o.Lifecycle > 0 {
+		r, err := b.lifecycle(ctx, b.o.Lifecycle)
+		if err != nil {
+			return fmt.Errorf("lifecycle on %d establishments: %w", b.o.Lifecycle, err)
+		}
+		b.progress("lifecycle %d: %.2f calls per invoice the first year, %.2f the next", r.n, r.first.perInvoice(), r.next.perInvoice())
+		life = &r
+	}
+	b.report(b.stdout, ceil, results, embedded, life)
 	var problems []string
 	for _, r := range results {
 		problems = append(problems, r.problems()...)
@@ -433,6 +453,8 @@ type phase struct {
 	sb     *sandbox.Server
 	act    *sandboxActivity
 	procs  []*workerProc
+	// year is the run waited for (0: benchYear).
+	year int
 }
 
 // pipeline bills n generated establishments end to end on Redis and
@@ -528,6 +550,7 @@ func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err 
 // establishments imported into the books, the sandbox that knows the
 // on_chorus=oui ones as buyers, and a stack on the books and the queue.
 type benchWorld struct {
+	n        int // establishments
 	stack    *app.Stack
 	sb       *sandbox.Server
 	act      *sandboxActivity
@@ -542,6 +565,12 @@ type benchWorld struct {
 // setUp generates n establishments, starts the sandbox, builds a stack on
 // the database and Redis URLs, and imports the establishments (timed apart).
 func (b *bencher) setUp(ctx context.Context, n int, dbURL, redisURL string) (*benchWorld, error) {
+	return b.setUpWith(ctx, n, dbURL, redisURL, b.cfg, false)
+}
+
+// setUpWith is setUp with a worker configuration, and the pipeline's civil
+// clock the sandbox's business clock when businessClock is set.
+func (b *bencher) setUpWith(ctx context.Context, n int, dbURL, redisURL string, cfg worker.Config, businessClock bool) (*benchWorld, error) {
 	var csv bytes.Buffer
 	if err := fixtures.Generate(n, b.o.Seed, &csv, io.Discard); err != nil {
 		return nil, fmt.Errorf("generate establishments: %w", err)
@@ -550,9 +579,13 @@ func (b *bencher) setUp(ctx context.Context, n int, dbURL, redisURL string) (*be
 	if err != nil {
 		return nil, err
 	}
-	w := &benchWorld{sb: sb, act: act, ccfg: benchChorusConfig(base), base: base, conf: benchConfig(b.conf, dbURL),
+	w := &benchWorld{n: n, sb: sb, act: act, ccfg: benchChorusConfig(base), base: base, conf: benchConfig(b.conf, dbURL),
 		log: slog.New(slog.NewTextHandler(b.stderr, &slog.HandlerOptions{Level: slog.LevelWarn})), close: stopSandbox}
-	if w.stack, err = app.NewStack(ctx, w.conf, app.StackOptions{RedisURL: redisURL, Chorus: &w.ccfg, Worker: b.cfg, Logger: w.log}); err != nil {
+	opts := app.StackOptions{RedisURL: redisURL, Chorus: &w.ccfg, Worker: cfg, Logger: w.log}
+	if businessClock {
+		opts.Now = sb.Now
+	}
+	if w.stack, err = app.NewStack(ctx, w.conf, opts); err != nil {
 		stopSandbox()
 		return nil, fmt.Errorf("build the bench's stack: %w", err)
 	}
@@ -720,7 +753,11 @@ func (b *bencher) waitSettled(ctx context.Context, ph *phase, start time.Time) (
 		if (quiet >= 100*time.Millisecond && sinceRead >= quiet/2) || sinceRead >= min(max(now.Sub(start)/20, 250*time.Millisecond), 2*time.Second) {
 			lastRead = now
 			reads++
-			run, err := ph.books.RunFor(ctx, benchYear, invoice.KindContribution)
+			year := ph.year
+			if year == 0 {
+				year = benchYear
+			}
+			run, err := ph.books.RunFor(ctx, year, invoice.KindContribution)
 			if err == nil {
 				if sum, err = ph.books.Summary(ctx, run.ID); err != nil {
 					return sum, fmt.Errorf("read the run's progress: %w", err)
@@ -856,7 +893,8 @@ func (b *bencher) workerEnv(dbURL, base string) []string {
 	return append(env, app.EnvDatabaseURL+"="+dbURL, app.EnvRedisURL+"="+b.o.RedisURL,
 		"CHORUS_ENV="+string(ccfg.Env), "CHORUS_BASE_URL="+ccfg.BaseURL, "CHORUS_TOKEN_URL="+ccfg.TokenURL,
 		"CHORUS_CLIENT_ID="+ccfg.ClientID, "CHORUS_CLIENT_SECRET="+ccfg.ClientSecret,
-		"CHORUS_TECH_LOGIN="+ccfg.TechLogin, "CHORUS_TECH_PASSWORD="+ccfg.TechPassword)
+		"CHORUS_TECH_LOGIN="+ccfg.TechLogin, "CHORUS_TECH_PASSWORD="+ccfg.TechPassword,
+		app.EnvSweepSoon+"="+b.cfg.SweepSoon.String(), app.EnvSweepOverlap+"="+b.cfg.SweepOverlap.String())
 }
 
 // waitWorkersReady waits until every worker's asynq server has registered
@@ -1250,7 +1288,7 @@ func thousands(n int) string {
 	return string(out)
 }
 
-func (b *bencher) report(w io.Writer, ceil ceilingResult, results []pipelineResult, embedded *pipelineResult) {
+func (b *bencher) report(w io.Writer, ceil ceilingResult, results []pipelineResult, embedded *pipelineResult, life *lifecycleResult) {
 	cfg := b.cfg
 	poll := "asynq's defaults: 1 s when idle, 5 s for scheduled tasks"
 	if cfg.PollInterval > 0 {
@@ -1363,6 +1401,9 @@ func (b *bencher) report(w io.Writer, ceil ceilingResult, results []pipelineResu
 		fmt.Fprintf(w, "\ngrowth %s → %s establishments (×%.1f): time ×%.2f (linear: ×%.1f), invoices/s ×%.2f, %s\n",
 			thousands(first.n), thousands(last.n), float64(last.n)/float64(first.n),
 			last.elapsed.Seconds()/first.elapsed.Seconds(), float64(last.n)/float64(first.n), last.rate()/first.rate(), mem)
+	}
+	if life != nil {
+		life.report(w)
 	}
 	fmt.Fprintf(w, "\neach invoice costs asynq work (its issue, deliver and track tasks, or its share of batched ones), and each establishment without an invoice its issue:\n")
 	fmt.Fprintf(w, "the ratio compares invoices/s at %s establishments (%.1f) with no-op tasks/s (%.0f)\n", thousands(last.n), last.rate(), ceil.rate())

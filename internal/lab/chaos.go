@@ -154,7 +154,9 @@ func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr 
 	env := append(os.Environ(), app.EnvDatabaseURL+"="+dbURL, app.EnvRedisURL+"="+redisURL,
 		"CHORUS_ENV=local", "CHORUS_BASE_URL="+base, "CHORUS_TOKEN_URL="+base+chorus.PathToken,
 		"CHORUSBILL_KICK_EVERY=2s", "CHORUSBILL_STALE_AFTER=10s", "CHORUSBILL_POLL_INTERVAL=100ms",
-		"CHORUSBILL_TRACK_INTERVALS=300ms,1s,2s")
+		"CHORUSBILL_TRACK_INTERVALS=300ms,1s,2s", "CHORUSBILL_SWEEP_EVERY=2s", "CHORUSBILL_SWEEP_SOON=300ms",
+		"CHORUSBILL_SWEEP_OVERLAP=5s", "CHORUSBILL_SEARCH_LAG_WAIT=3s", "CHORUSBILL_VERIFY_FOR=6s", "CHORUSBILL_VERIFY_EVERY=500ms",
+		"CHORUSBILL_NOT_FOUND_AFTER=20s")
 	logf, err := os.Create(filepath.Join(dir, "workers.log"))
 	if err != nil {
 		return err

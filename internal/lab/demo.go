@@ -165,6 +165,9 @@ func StartDemo(ctx context.Context, conf app.Config, o DemoOptions) (_ *Demo, er
 	cfg.TrackIntervals = []time.Duration{200 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second}
 	cfg.KickEvery, cfg.StaleAfter, cfg.RetryBase = 2*time.Second, 30*time.Second, 100*time.Millisecond
 	cfg.PollInterval, cfg.AutoRuns, cfg.BuyerCacheTTL = 100*time.Millisecond, false, time.Minute
+	// The business clock runs fast: the bulk tracking sweeps at each kick,
+	// and soon after deposits.
+	cfg.SweepEvery, cfg.SweepSoon = 2*time.Second, 300*time.Millisecond
 	s, err := app.NewStack(ctx, conf, app.StackOptions{RedisURL: redisURL, Chorus: &ccfg, Worker: cfg, Now: d.Now, Logger: o.Logger, Observer: o.Observer})
 	if err != nil {
 		return nil, err
