@@ -409,3 +409,25 @@ func TestSampleYearOnAQuirkyPlatform(t *testing.T) {
 		t.Errorf("the quirky platform ends otherwise:\nhappy:  %s\nquirky: %s", h, q)
 	}
 }
+
+// The Factur-X option: the PDF with its CII embedded is what is deposited
+// (IN_DP_E2_CII_FACTURX, a .pdf), and the year ends as with the CII.
+func TestDepositFacturX(t *testing.T) {
+	ctx := context.Background()
+	s := newStack(t, storetest.Postgres(t), sandbox.Faults{}, func(c *Config) { c.Syntax = chorus.SyntaxeFacturX })
+	startSample(t, s)
+	s.settle(ctx, 14)
+	deps := s.sb.Deposits()
+	if len(deps) == 0 {
+		t.Fatal("nothing deposited")
+	}
+	for _, d := range deps {
+		if d.SyntaxeFlux != chorus.SyntaxeFacturX || !strings.HasSuffix(d.NomFichier, ".pdf") || d.EtatFinal != chorus.EtatFluxIntegre || d.NumeroFacture == "" {
+			t.Errorf("deposit %s: %s %s %s (number read %q), want an integrated Factur-X PDF", d.NumeroFluxDepot, d.SyntaxeFlux, d.NomFichier, d.EtatFinal, d.NumeroFacture)
+		}
+	}
+	paid, _ := s.books.InvoicesInStates(ctx, invoice.StatePaid)
+	if len(paid) == 0 {
+		t.Errorf("no invoice paid: %s", s.snapshot(ctx))
+	}
+}
