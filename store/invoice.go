@@ -284,18 +284,11 @@ func (s *Store) InvoicesByIDs(ctx context.Context, ids []int64) (map[int64]Invoi
 	if len(ids) == 0 {
 		return out, nil
 	}
-	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE id IN (?)`, ids)
-	if err != nil {
-		return nil, err
+	list, err := s.invoicesIn(ctx, "id", ids)
+	for _, inv := range list {
+		out[inv.ID] = inv
 	}
-	var rows []invoiceRow
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("read %d invoices: %w", len(ids), err)
-	}
-	for _, r := range rows {
-		out[r.ID] = r.invoice()
-	}
-	return out, nil
+	return out, err
 }
 
 // InvoicesByNumbers reads invoices without their lines by number (what
@@ -305,17 +298,26 @@ func (s *Store) InvoicesByNumbers(ctx context.Context, numbers []string) (map[st
 	if len(numbers) == 0 {
 		return out, nil
 	}
-	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE number IN (?)`, numbers)
+	list, err := s.invoicesIn(ctx, "number", numbers)
+	for _, inv := range list {
+		out[inv.Number] = inv
+	}
+	return out, err
+}
+
+// invoicesIn reads the invoices whose column is one of values (a slice).
+func (s *Store) invoicesIn(ctx context.Context, column string, values any) ([]Invoice, error) {
+	q, args, err := s.in(`SELECT `+invoiceColumns+` FROM invoices WHERE `+column+` IN (?)`, values)
 	if err != nil {
 		return nil, err
 	}
 	var rows []invoiceRow
 	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("read %d invoices by number: %w", len(numbers), err)
+		return nil, fmt.Errorf("read invoices by %s: %w", column, err)
 	}
-	for _, r := range rows {
-		inv := r.invoice()
-		out[inv.Number] = inv
+	out := make([]Invoice, len(rows))
+	for i, r := range rows {
+		out[i] = r.invoice()
 	}
 	return out, nil
 }

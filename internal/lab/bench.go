@@ -517,22 +517,7 @@ func (b *bencher) pipeline(ctx context.Context, n int) (res pipelineResult, err 
 // worker configuration as the other sizes.
 func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err error) {
 	res.n, res.embedded = n, true
-	dir, err := os.MkdirTemp("", "chorusbill-bench-")
-	if err != nil {
-		return res, fmt.Errorf("temporary directory for SQLite: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	redisURL, stopRedis, err := app.StartMiniredis()
-	if err != nil {
-		return res, err
-	}
-	defer stopRedis()
-	ropt, err := asynq.ParseRedisURI(redisURL)
-	if err != nil {
-		return res, fmt.Errorf("embedded redis: %w", err)
-	}
-
-	w, err := b.setUp(ctx, n, "sqlite://"+filepath.Join(dir, "bench.db"), redisURL)
+	w, ropt, err := b.embeddedWorld(ctx, n, b.cfg, false)
 	if err != nil {
 		return res, err
 	}
@@ -544,6 +529,35 @@ func (b *bencher) embedded(ctx context.Context, n int) (res pipelineResult, err 
 	ph := &phase{n: n, tag: fmt.Sprintf("embedded-%d", n), label: fmt.Sprintf("embedded %d", n), books: s.Books, driver: s.Pipeline,
 		redis: ropt, sb: sb, act: act}
 	return res, b.measure(ctx, ph, &res)
+}
+
+// embeddedWorld is setUpWith on the embedded stack: an in-process
+// miniredis and an SQLite file in a temporary directory, both gone with
+// the world's close.
+func (b *bencher) embeddedWorld(ctx context.Context, n int, cfg worker.Config, businessClock bool) (*benchWorld, asynq.RedisConnOpt, error) {
+	dir, err := os.MkdirTemp("", "chorusbill-bench-")
+	if err != nil {
+		return nil, nil, fmt.Errorf("temporary directory for SQLite: %w", err)
+	}
+	redisURL, stopRedis, err := app.StartMiniredis()
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, nil, err
+	}
+	undo := func() { stopRedis(); os.RemoveAll(dir) }
+	ropt, err := asynq.ParseRedisURI(redisURL)
+	if err != nil {
+		undo()
+		return nil, nil, fmt.Errorf("embedded redis: %w", err)
+	}
+	w, err := b.setUpWith(ctx, n, "sqlite://"+filepath.Join(dir, "bench.db"), redisURL, cfg, businessClock)
+	if err != nil {
+		undo()
+		return nil, nil, err
+	}
+	closeWorld := w.close
+	w.close = func() { closeWorld(); undo() }
+	return w, ropt, nil
 }
 
 // benchWorld is what a measured phase starts from: the generated

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -75,27 +73,13 @@ func lifecycleConfig(concurrency int) worker.Config {
 // next year's.
 func (b *bencher) lifecycle(ctx context.Context, n int) (res lifecycleResult, err error) {
 	res.n = n
-	dir, err := os.MkdirTemp("", "chorusbill-lifecycle-")
-	if err != nil {
-		return res, fmt.Errorf("temporary directory for SQLite: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	redisURL, stopRedis, err := app.StartMiniredis()
-	if err != nil {
-		return res, err
-	}
-	defer stopRedis()
-	w, err := b.setUpWith(ctx, n, "sqlite://"+filepath.Join(dir, "lifecycle.db"), redisURL, lifecycleConfig(b.o.Concurrency), true)
+	w, ropt, err := b.embeddedWorld(ctx, n, lifecycleConfig(b.o.Concurrency), true)
 	if err != nil {
 		return res, err
 	}
 	defer w.close()
 	stop := serveStacks(ctx, []*app.Stack{w.stack}, w.log)
 	defer stop()
-	ropt, err := asynq.ParseRedisURI(redisURL)
-	if err != nil {
-		return res, fmt.Errorf("embedded redis: %w", err)
-	}
 	if res.first, err = b.followYear(ctx, w, ropt, benchYear); err != nil {
 		return res, err
 	}
