@@ -109,7 +109,7 @@ func DefaultConfig() Config {
 		TrackIntervals:   []time.Duration{15 * time.Minute, time.Hour, 6 * time.Hour, 24 * time.Hour},
 		SweepEvery:       time.Hour,
 		SweepSoon:        time.Minute,
-		SweepOverlap:     time.Minute,
+		SweepOverlap:     10 * time.Second,
 		SweepFirstWindow: 7 * 24 * time.Hour,
 		NotFoundAfter:    48 * time.Hour,
 		SearchLagWait:    30 * time.Minute,

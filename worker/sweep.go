@@ -38,6 +38,11 @@ func (p *Pipeline) HandleSweep(ctx context.Context, _ *asynq.Task) error {
 	return err
 }
 
+// clockSkew bounds how far the machine's clock and Chorus Pro's may
+// disagree (both are NTP-synchronised servers): the sweep moves its cursor
+// by the machine's clock only that far behind it.
+const clockSkew = 5 * time.Minute
+
 // SweepResult says what a sweep did.
 type SweepResult struct {
 	// From is where it started: the last sweep's cursor, less SweepOverlap.
@@ -49,13 +54,15 @@ type SweepResult struct {
 
 // Sweep applies every status change Chorus Pro dated since the last sweep.
 // The cursor is the latest dateHeureEtatCourant seen (Chorus Pro's own
-// clock), or, when nothing newer was seen, the sweep's start less
-// SweepOverlap (by then anything Chorus Pro dated earlier is listed, as long
-// as the two clocks agree within it); each sweep reads again SweepOverlap
-// before the cursor, for changes listed late or within the same second. The period has no upper bound: an invoice changing while
-// the pages are read stays in the results (at worst read twice, which
-// changes nothing the second time), where an upper bound would let it leave
-// and shift the next pages over an invoice never read. A sweep that fails
+// clock), and each sweep reads again SweepOverlap before it, for changes
+// within the same second or listed a little late. When nothing newer was
+// seen, the cursor moves to the sweep's start less clockSkew (by then
+// Chorus Pro has listed anything it dated earlier, as long as the two
+// clocks agree within it): a quiet hour does not read again the last wave
+// of changes. The period has no upper bound: an invoice changing while the
+// pages are read stays in the results (at worst read twice, which changes
+// nothing the second time), where an upper bound would let it leave and
+// shift the next pages over an invoice never read. A sweep that fails
 // keeps the cursor: the next one reads the same period again.
 func (p *Pipeline) Sweep(ctx context.Context) (SweepResult, error) {
 	start := p.now().UTC()
@@ -90,7 +97,7 @@ func (p *Pipeline) Sweep(ctx context.Context) (SweepResult, error) {
 			break
 		}
 	}
-	if quiet := start.Add(-p.cfg.SweepOverlap); quiet.After(cursor) {
+	if quiet := start.Add(-clockSkew); quiet.After(cursor) {
 		cursor = quiet
 	}
 	if err := p.books.RecordSweep(ctx, store.Sweep{Cursor: cursor, SweptAt: start, Pages: res.Pages, Found: res.Found}); err != nil {

@@ -57,14 +57,14 @@ func (r lifecycleResult) perInvoice() float64 { return r.next.perInvoice() }
 
 // lifecycleConfig is the production configuration, the calendar's runs
 // off, and the sweep driven by the phase (one an hour of business time,
-// where the wall clock would take an hour); SweepSoon is a second, the
-// wall time the phase has for its deposits.
+// where the wall clock would take an hour); SweepSoon is 5 s rather than a
+// minute, the phase's deposits taking a minute of wall time, not hours.
 func lifecycleConfig(concurrency int) worker.Config {
 	cfg := worker.DefaultConfig()
 	cfg.AutoRuns = false
 	cfg.Concurrency = concurrency
 	cfg.SweepEvery = 24 * 365 * time.Hour
-	cfg.SweepSoon = time.Second
+	cfg.SweepSoon = 5 * time.Second
 	return cfg
 }
 
