@@ -29,7 +29,7 @@ type Quirks struct {
 	// newest entry first. Off, the list is chronological.
 	HistoryNewestFirst bool `json:"historyNewestFirst"`
 	// SingleObjects (single-objects): in a /cpro answer, a list of exactly
-	// one element under one of the keys of SingleObjectKeys is written as
+	// one element under one of the keys of singleObjectKeys is written as
 	// that element, a JSON object, instead of an array. fidelity.md B-3:
 	// AIFE's own consulterCRDetaille sample prints listeErreurDP as an
 	// object; Pastell reads listeStructures in both forms.
@@ -177,11 +177,11 @@ const (
 	codeRetourDoublon = chorus.CodeRetourDoublon
 )
 
-// SingleObjectKeys are the list keys the single-objects quirk collapses
+// singleObjectKeys are the list keys the single-objects quirk collapses
 // when they hold one element. listeCoordonneesBancaires is the spelling
 // asked for; the API's own key is listeCoordonneeBancaire (chorus-pro.md
 // §2.1): both are listed.
-var SingleObjectKeys = []string{
+var singleObjectKeys = []string{
 	"listeErreurDP", "listeErreurTechnique", "listeStructures", "listeServices", "listeFactures",
 	"histoStatut", "listeCoordonneeBancaire", "listeCoordonneesBancaires",
 }
@@ -422,7 +422,7 @@ func (s *Server) drawDepositFate() string {
 }
 
 // collapseSingletons rewrites a JSON answer for the single-objects quirk:
-// every one-element array under one of SingleObjectKeys (any key when all)
+// every one-element array under one of singleObjectKeys (any key when all)
 // becomes its element. Numbers are kept as written (UseNumber).
 func collapseSingletons(data []byte, all bool) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -439,7 +439,7 @@ func collapse(v any, all bool) any {
 	case map[string]any:
 		for k, e := range t {
 			e = collapse(e, all)
-			if a, ok := e.([]any); ok && len(a) == 1 && (all || slices.Contains(SingleObjectKeys, k)) {
+			if a, ok := e.([]any); ok && len(a) == 1 && (all || slices.Contains(singleObjectKeys, k)) {
 				e = a[0]
 			}
 			t[k] = e

@@ -185,7 +185,7 @@ func TestSingleObjects(t *testing.T) {
 			id := h.integrate(newInvoice("SINGLE-2", siretPlougastel))
 			numero := h.deposit(rejected.cii(), chorus.SyntaxeCII16B)
 			// One user action on the invoice (histoAction, a list outside
-			// SingleObjectKeys), recorded through the state: no supplier
+			// singleObjectKeys), recorded through the state: no supplier
 			// call records one on a DEPOSEE invoice.
 			h.srv.mu.Lock()
 			h.srv.st.addAction(h.srv.st.invoicesByID[id], chorus.ActionTraitementRejet, h.srv.nowLocked(), "x")
