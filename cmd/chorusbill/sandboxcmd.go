@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"net"
 	"net/http"
 	"time"
@@ -44,6 +45,11 @@ func runSandbox(ctx context.Context, c *cli, args []string) error {
 	}
 	srv := &http.Server{Handler: sb, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(c.stdout, "Chorus Pro sandbox on http://%s (token: http://%s/api/oauth/token, admin %v)\n", ln.Addr(), ln.Addr(), cfg.Admin)
+	if q := cfg.Quirks.Names(); len(q) > 0 {
+		// Said at start: a sandbox playing the real platform's quirks
+		// answers otherwise than the happy one.
+		fmt.Fprintf(c.stdout, "quirks of the real platform played: %s\n", strings.Join(q, ", "))
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {
