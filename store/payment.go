@@ -61,8 +61,13 @@ func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles 
 			if len(check.payments) == 0 {
 				return PaymentOutcome{}, nil // nothing was due
 			}
-			// Already received in full: say so once, as for a repeat.
+			// Already received in full: say so once, as for a repeat,
+			// unless it is the very same line (two sweeps of Chorus Pro
+			// seeing the same MISE_EN_PAIEMENT at once).
 			last := check.payments[len(check.payments)-1]
+			if sameLine(last, p) {
+				return PaymentOutcome{Same: &last}, nil
+			}
 			return PaymentOutcome{Same: &last}, s.auditRepeat(ctx, tx, p, last, actor)
 		}
 	}
@@ -71,7 +76,7 @@ func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles 
 		return PaymentOutcome{}, fmt.Errorf("payment of %s € on %s to invoice %s: %w", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), check.inv.Number, err)
 	}
 	if same != nil {
-		if same.Source == p.Source && same.Reference == p.Reference && same.PaidOn.Equal(invoice.CivilDay(p.PaidOn)) {
+		if sameLine(*same, p) {
 			return PaymentOutcome{Same: same}, nil // the very same line again: nothing to say
 		}
 		return PaymentOutcome{Same: same}, s.auditRepeat(ctx, tx, p, *same, actor)
@@ -87,6 +92,12 @@ func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles 
 	}
 	return PaymentOutcome{Added: true}, s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: "payment",
 		Reason: fmt.Sprintf("%s € received on %s (%s %s)", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), p.Source, p.Reference)})
+}
+
+// sameLine reports whether p is the very line held: same source, reference
+// and day.
+func sameLine(held, p Payment) bool {
+	return held.Source == p.Source && held.Reference == p.Reference && held.PaidOn.Equal(invoice.CivilDay(p.PaidOn))
 }
 
 // actionPaymentRepeat is the audit action of a payment recognised as one

@@ -281,3 +281,40 @@ func TestLatePaymentBaseNeverExceedsDue(t *testing.T) {
 		}
 	})
 }
+
+// Two sweeps of Chorus Pro seeing the same MISE_EN_PAIEMENT at once: the
+// second settlement is the very line held, and says nothing (no repeat in
+// the audit trail after the invoice's own transitions); another line after
+// a settlement in full is said once.
+func TestSettlementSeenTwice(t *testing.T) {
+	ctx := context.Background()
+	forEachEngine(t, func(t *testing.T, s *Store) {
+		inv := paymentInvoice(t, s, "73282932000074", "920.00", 12)
+		chorusLine := Payment{InvoiceID: inv.ID, PaidOn: date("2025-03-10"), Source: PaymentChorus, Reference: "Chorus Pro 42"}
+		repeats := func() int {
+			var n int
+			if err := s.db.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM audit_events WHERE entity = 'invoice' AND entity_id = ? AND action = ?`), inv.ID, actionPaymentRepeat); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		steps := []struct {
+			p           Payment
+			added       bool
+			wantRepeats int
+		}{
+			{chorusLine, true, 0},
+			{chorusLine, false, 0},
+			{Payment{InvoiceID: inv.ID, PaidOn: date("2025-03-11"), Source: PaymentChorus, Reference: "Chorus Pro 43"}, false, 1},
+		}
+		for i, st := range steps {
+			out, err := s.RecordSettlement(ctx, st.p, time.Now(), "worker")
+			if err != nil || out.Added != st.added || repeats() != st.wantRepeats {
+				t.Errorf("settlement %d: %+v %v, %d repeats; want added %v and %d repeats", i, out, err, repeats(), st.added, st.wantRepeats)
+			}
+		}
+		if got, n := received(t, s, inv.ID); got != "1104.00" || n != 1 {
+			t.Errorf("received %s € in %d payments, want 1104.00 in 1", got, n)
+		}
+	})
+}
