@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
