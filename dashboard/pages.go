@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -651,7 +652,17 @@ func resubmitPlan(inv store.Invoice) (string, bool) {
 	case worker.ResubmitReferences:
 		return "Saisir les références demandées par l'acheteur : elles sont vérifiées auprès de Chorus Pro, puis la facture " + inv.Number + " (même numéro) est déposée.", false
 	case worker.ResubmitRedeposit:
-		return "Le flux a été rejeté par la plateforme Chorus Pro : la même facture " + inv.Number + " (même numéro) sera déposée à nouveau, avec les références acheteur connues pour l'année.", true
+		again := "la même facture " + inv.Number + " (même numéro) sera déposée à nouveau, avec les références acheteur connues pour l'année."
+		switch inv.ChorusStatus {
+		case worker.StatusToVerify:
+			// Depositing again what Chorus Pro holds would make a duplicate
+			// the buyer rejects: only a look at the portal tells.
+			return "Chorus Pro devrait détenir cette facture, mais aucune recherche ne la trouve. Vérifiez sur le portail Chorus Pro qu'elle n'y est pas : si elle n'y est pas, " +
+				again + " Si elle y est, ne faites rien : le suivi la retrouvera.", true
+		case string(chorus.EtatFluxARelancer), string(chorus.EtatFluxErreurInterne):
+			return "Chorus Pro demande un nouveau dépôt du flux (incident de la plateforme) : " + again, true
+		}
+		return "Le flux a été rejeté par la plateforme Chorus Pro : " + again, true
 	case worker.ResubmitReplace:
 		return "La facture a été rejetée par l'acheteur : un avoir annulera la facture " + inv.Number + " et une nouvelle facture, avec un nouveau numéro et les références connues pour l'année, la remplacera. L'avoir et la nouvelle facture seront déposés sur Chorus Pro.", true
 	case worker.ResubmitRecycle:

@@ -165,6 +165,26 @@ var chorusLabels = map[string]string{
 	"ABANDONNEE":            "Abandonnée",
 	"IN_REJETE":             "Flux rejeté par la plateforme",
 	"IN_INCIDENTE":          "Flux en incident",
+	// The flow's states while Chorus Pro processes a deposit.
+	"IN_DEPOT_PORTAIL_EN_ATTENTE_TRAITEMENT_SE_CPP": "Flux déposé, en attente de traitement",
+	"IN_RECU":                        "Flux reçu",
+	"IN_TRAITE_SE_CPP":               "Flux en cours de traitement",
+	"IN_EN_ATTENTE_TRAITEMENT_CPP":   "Flux en attente de traitement",
+	"IN_EN_COURS_TRAITEMENT_CPP":     "Flux en cours de traitement",
+	"IN_EN_ATTENTE_RETRAITEMENT_CPP": "Flux en attente d'un nouveau traitement",
+	"IN_INTEGRE":                     "Flux intégré",
+	"IN_INTEGRE_PARTIEL":             "Flux intégré partiellement",
+	// Chorus Pro asks for the flow to be deposited again (its own fault):
+	// Resubmit deposits the same invoice again.
+	"IN_A_RELANCER":     "Chorus Pro demande un nouveau dépôt",
+	"IN_ERREUR_INTERNE": "Chorus Pro demande un nouveau dépôt",
+	// chorusbill's own statuses (worker): a deposit under way, refused,
+	// whose refusal is being checked, held by a pause, or to look for on
+	// the portal by hand.
+	"DEPOT_REFUSE":        "Dépôt refusé par Chorus Pro",
+	"DEPOT_A_VERIFIER":    "Dépôt à vérifier (réponse de Chorus Pro contestable)",
+	worker.StatusPaused:   "Dépôt suspendu (configuration Chorus Pro)",
+	worker.StatusToVerify: "À vérifier sur Chorus Pro",
 }
 
 func chorusStatusLabel(s string) string {
