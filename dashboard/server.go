@@ -155,8 +155,10 @@ func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", Liveness())
-	// Ready when the database and Redis answer.
-	mux.Handle("GET /readyz", Readiness(s.log, Probe{Name: "database", Ping: s.books.Ping}, Probe{Name: "redis", Ping: s.cfg.PingRedis}))
+	// Ready when the database and Redis answer; a pause of the deliveries
+	// is said, never a reason not to be ready (Probe.Note).
+	mux.Handle("GET /readyz", Readiness(s.log, Probe{Name: "database", Ping: s.books.Ping}, Probe{Name: "redis", Ping: s.cfg.PingRedis},
+		Probe{Name: "deliveries", Note: PauseNote(s.books)}))
 	mux.HandleFunc("GET /connexion", s.loginPage)
 	mux.HandleFunc("POST /connexion", s.login)
 
