@@ -52,6 +52,8 @@ type overviewView struct {
 	// error; TroubleErr says they could not be read.
 	Troubles   []worker.StepTrouble
 	TroubleErr string
+	// Pause is the pause of deliveries to Chorus Pro, nil when they run.
+	Pause *store.Pause
 }
 
 func (overviewView) refresh() bool { return true }
@@ -98,6 +100,11 @@ func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
 		return v, err
 	}
 	v.Corrections = len(proposed)
+	if ps, paused, err := s.books.DeliveryPause(ctx); err != nil {
+		return v, err
+	} else if paused {
+		v.Pause = &ps
+	}
 	if v.Queues, err = s.queueHealth(); err != nil {
 		s.log.Warn("queue health", "error", err)
 		v.QueueErr = "Files d'attente injoignables (Redis)."
@@ -148,18 +155,27 @@ func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request) {
 		Invoiced  string         `json:"invoiced"`
 		Collected string         `json:"collected"`
 	}
+	// pauseJSON is the pause of deliveries to Chorus Pro (null when they run).
+	type pauseJSON struct {
+		Reason string    `json:"reason"`
+		Since  time.Time `json:"since"`
+	}
 	out := struct {
-		Today       string        `json:"today"`
-		Invoiced    string        `json:"invoiced"`
-		Collected   string        `json:"collected"`
-		Outstanding string        `json:"outstanding"`
-		Overdue     string        `json:"overdue"`
-		Runs        []runJSON     `json:"runs"`
-		Queues      []queueHealth `json:"queues"`
-		Troubles    []troubleJSON `json:"troubles"`
+		Today            string        `json:"today"`
+		Invoiced         string        `json:"invoiced"`
+		Collected        string        `json:"collected"`
+		Outstanding      string        `json:"outstanding"`
+		Overdue          string        `json:"overdue"`
+		Runs             []runJSON     `json:"runs"`
+		Queues           []queueHealth `json:"queues"`
+		Troubles         []troubleJSON `json:"troubles"`
+		DeliveriesPaused *pauseJSON    `json:"deliveriesPaused"`
 	}{Today: v.Today.Format(time.DateOnly), Invoiced: invoice.Format(v.Money.Invoiced), Collected: invoice.Format(v.Money.Collected),
 		Outstanding: invoice.Format(v.Money.Outstanding), Overdue: invoice.Format(v.Money.Overdue), Runs: []runJSON{}, Queues: v.Queues,
 		Troubles: []troubleJSON{}}
+	if v.Pause != nil {
+		out.DeliveriesPaused = &pauseJSON{Reason: v.Pause.Reason, Since: v.Pause.Since}
+	}
 	for _, t := range v.Troubles {
 		out.Troubles = append(out.Troubles, troubleJSON{Type: t.Type, Step: t.Step, Error: t.Error, Since: t.Since, At: t.At, Failures: t.Failures})
 	}

@@ -243,7 +243,32 @@ type page struct {
 	// Account warns that the Chorus Pro technical account's password
 	// expires soon, or has (nil: nothing to say).
 	Account *accountBanner
-	Data    any
+	// Pause says that deliveries to Chorus Pro are paused (nil: they
+	// are not).
+	Pause *pauseBanner
+	Data  any
+}
+
+// pauseBanner is what every page says while the worker holds deliveries
+// to Chorus Pro (store.Pause): invoices do not move, and nobody need
+// re-submit them; the configuration on Chorus Pro's side needs fixing.
+type pauseBanner struct {
+	Since  string // DD/MM/YYYY à HH:MM, Paris time
+	Reason string
+}
+
+// pause reads whether deliveries are paused; a failure to read is logged
+// and shows nothing (the page itself matters more).
+func (s *Server) pause(r *http.Request) *pauseBanner {
+	ps, paused, err := s.books.DeliveryPause(r.Context())
+	if err != nil {
+		s.log.Warn("read the delivery pause", "error", err)
+		return nil
+	}
+	if !paused {
+		return nil
+	}
+	return &pauseBanner{Since: ps.Since.In(paris).Format("02/01/2006 à 15:04"), Reason: strings.TrimRight(strings.TrimSpace(ps.Reason), ".")}
 }
 
 // accountBanner is the warning every page shows from
@@ -281,6 +306,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &u
 		p.Account = s.account(r)
+		p.Pause = s.pause(r)
 	}
 	p.Flash, p.FlashErr = s.takeFlash(w, r)
 	if rv, ok := data.(interface{ refresh() bool }); ok {
