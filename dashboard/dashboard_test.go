@@ -21,6 +21,7 @@ func (e *env) routes() []struct{ method, path string } {
 		{"GET", "/a-completer"},
 		{"GET", "/rejets"},
 		{"GET", "/suspendues"},
+		{"GET", "/a-verifier"},
 		{"GET", "/courrier"},
 		{"GET", "/retards"},
 		{"GET", "/corrections"},

@@ -168,6 +168,41 @@ type env struct {
 	awaiting, rejected, platformRejected, postal, overdue, suspended string
 	// correction is a proposal on the overdue (delivered) invoice.
 	correction int64
+	// ests are the sample's establishments, issuer the issuer of the
+	// invoices (for mk).
+	ests   []store.Establishment
+	issuer document.Issuer
+}
+
+// mk finalises a one-line 2025 contribution of amount HT for est, stores
+// its XML, and takes it along path (the worker's changes, unless an actor
+// is said); it returns its number.
+func (e *env) mk(est store.Establishment, amount string, issue time.Time, path ...store.Change) string {
+	e.t.Helper()
+	ctx := context.Background()
+	vat := invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)}
+	line, err := invoice.NewLine("bouquet", "Contribution 2025 – bouquet de services", decimal.NewFromInt(1), invoice.UnitOne,
+		decimal.RequireFromString(amount), decimal.NewFromInt(1), vat)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	inv, _, err := e.books.Finalise(ctx, store.Draft{Kind: invoice.KindContribution, Year: 2025, EstablishmentID: est.ID,
+		IssueDate: issue, DueDate: issue.AddDate(0, 0, 30), Lines: []invoice.Line{line}, Actor: "test"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := worker.RenderAndStore(ctx, e.books, e.issuer, inv, []string{document.FormatCII}, "test"); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, c := range path {
+		if c.Actor == "" {
+			c.Actor = "worker"
+		}
+		if inv, err = e.books.Apply(ctx, inv.ID, inv.State, c); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return inv.Number
 }
 
 const testPassword = "correct horse battery"
@@ -202,34 +237,9 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	legal, ecb := rates(t)
-	e := &env{t: t, books: books, actions: &fakeActions{p: worker.NewPipeline(worker.Deps{Books: books, Catalog: cat, Issuer: is,
+	e := &env{t: t, books: books, ests: ests, issuer: is, actions: &fakeActions{p: worker.NewPipeline(worker.Deps{Books: books, Catalog: cat, Issuer: is,
 		Chorus: fakeDirectory{}, Queue: discardQueue{}, Now: func() time.Time { return today }}, worker.DefaultConfig())}}
-
-	vat := invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)}
-	mk := func(est store.Establishment, amount string, issue time.Time, path ...store.Change) string {
-		line, err := invoice.NewLine("bouquet", "Contribution 2025 – bouquet de services", decimal.NewFromInt(1), invoice.UnitOne,
-			decimal.RequireFromString(amount), decimal.NewFromInt(1), vat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, _, err := books.Finalise(ctx, store.Draft{Kind: invoice.KindContribution, Year: 2025, EstablishmentID: est.ID,
-			IssueDate: issue, DueDate: issue.AddDate(0, 0, 30), Lines: []invoice.Line{line}, Actor: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := worker.RenderAndStore(ctx, books, is, inv, []string{document.FormatCII}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range path {
-			if c.Actor == "" {
-				c.Actor = "worker"
-			}
-			if inv, err = books.Apply(ctx, inv.ID, inv.State, c); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return inv.Number
-	}
+	mk := e.mk
 	s := func(v string) *string { return &v }
 	recent := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
 	e.awaiting = mk(ests[0], "1028.80", recent, store.Change{To: invoice.StateAwaitingReference, StatusReason: s("buyer requires an engagement number")})

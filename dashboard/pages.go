@@ -42,7 +42,7 @@ type overviewView struct {
 	Queues   []queueHealth
 	QueueErr string
 	// Work is how many invoices wait in each work list.
-	Awaiting, Rejected, Suspended, Postal, Overdue int
+	Awaiting, Rejected, Suspended, ToVerify, Postal, Overdue int
 	// Corrections is how many corrections wait for a human.
 	Corrections int
 	Console     bool
@@ -90,6 +90,11 @@ func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
 		return v, err
 	}
 	v.Suspended = len(susp)
+	toVerify, err := s.books.WorkList(ctx, toVerifyFilter())
+	if err != nil {
+		return v, err
+	}
+	v.ToVerify = len(toVerify)
 	postal, err := s.postalRows(ctx, listQuery{}, true)
 	if err != nil {
 		return v, err
@@ -310,6 +315,17 @@ var suspendedStatuses = worker.SupplierActionStatuses()
 func (s *Server) workSuspended(w http.ResponseWriter, r *http.Request) {
 	s.workList(w, r, "suspended", "Factures suspendues ou à recycler",
 		store.WorkFilter{States: []invoice.State{invoice.StateDelivered}, ChorusStatuses: suspendedStatuses}, nil)
+}
+
+// toVerifyFilter selects the invoices Chorus Pro should hold but no search
+// finds (worker.StatusToVerify): a person looks for each on the portal,
+// and deposits it again if it is not there.
+func toVerifyFilter() store.WorkFilter {
+	return store.WorkFilter{ChorusStatuses: []string{worker.StatusToVerify}}
+}
+
+func (s *Server) workToVerify(w http.ResponseWriter, r *http.Request) {
+	s.workList(w, r, "toverify", "À vérifier sur Chorus Pro", toVerifyFilter(), nil)
 }
 
 func (s *Server) workOverdue(w http.ResponseWriter, r *http.Request) {
@@ -544,13 +560,16 @@ type invoiceView struct {
 	InterestBills []store.Invoice
 	Plan          string
 	CanResubmit   bool
-	Awaiting      bool
-	RefYear       int
-	RefError      string
-	FormCode      string
-	FormEng       string
-	MailedOn      string
-	Today         time.Time
+	// Action is what re-submitting does (worker.ResubmitActionFor), for
+	// the buttons to say it.
+	Action   worker.ResubmitAction
+	Awaiting bool
+	RefYear  int
+	RefError string
+	FormCode string
+	FormEng  string
+	MailedOn string
+	Today    time.Time
 }
 
 type docLink struct {
@@ -639,6 +658,7 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 		v.Related = append(v.Related, relatedInvoice{"Remplacée par", c})
 	}
 	v.Plan, v.CanResubmit = resubmitPlan(inv)
+	v.Action = worker.ResubmitActionFor(inv)
 	v.Awaiting = inv.State == invoice.StateAwaitingReference
 	if v.Awaiting && v.FormCode == "" && v.FormEng == "" {
 		if refs, err := s.books.ReferencesFor(ctx, inv.EstablishmentID, v.RefYear); err == nil {

@@ -173,6 +173,7 @@ func (s *Server) routes() http.Handler {
 	user("GET /a-completer", s.workAwaiting)
 	user("GET /rejets", s.workRejected)
 	user("GET /suspendues", s.workSuspended)
+	user("GET /a-verifier", s.workToVerify)
 	user("GET /courrier", s.workPostal)
 	user("POST /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)
