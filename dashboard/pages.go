@@ -562,14 +562,17 @@ type invoiceView struct {
 	CanResubmit   bool
 	// Action is what re-submitting does (worker.ResubmitActionFor), for
 	// the buttons to say it.
-	Action   worker.ResubmitAction
-	Awaiting bool
-	RefYear  int
-	RefError string
-	FormCode string
-	FormEng  string
-	MailedOn string
-	Today    time.Time
+	Action worker.ResubmitAction
+	// AttachError names a file refused on the confirmation of a
+	// completion, Motif keeps the comment typed with it.
+	AttachError, Motif string
+	Awaiting           bool
+	RefYear            int
+	RefError           string
+	FormCode           string
+	FormEng            string
+	MailedOn           string
+	Today              time.Time
 }
 
 type docLink struct {
@@ -704,7 +707,7 @@ func resubmitPlan(inv store.Invoice) (string, bool) {
 	case worker.ResubmitRecycle:
 		return "L'acheteur demande un recyclage : la facture sera recyclée sur Chorus Pro vers le code service enregistré pour l'année (à mettre à jour par un import de références au besoin), puis son suivi reprendra.", true
 	case worker.ResubmitComplete:
-		return "L'acheteur a suspendu la facture : elle sera complétée sur Chorus Pro avec votre commentaire (pièce ou précision demandée), puis son suivi reprendra.", true
+		return "L'acheteur a suspendu la facture : elle sera complétée sur Chorus Pro avec votre commentaire (précision demandée) et, si vous en joignez, les pièces demandées, puis son suivi reprendra.", true
 	}
 	return "", false
 }
@@ -727,10 +730,24 @@ func (s *Server) resubmitConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 // resubmit acts on a rejected, suspended or to-recycle invoice after the
-// confirmation; the pipeline writes the audit rows with the user.
+// confirmation; the pipeline writes the audit rows with the user. A
+// suspended invoice may be completed with files (a multipart form): each
+// is checked against Chorus Pro's limits first, and one at fault is named
+// on the confirmation page again, with nothing sent.
 func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 	p, _ := userFrom(r.Context())
 	number := r.PathValue("number")
+	cleanup, err := parseResubmitForm(w, r)
+	defer cleanup()
+	if tooLarge(err) {
+		s.renderError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("Envoi trop volumineux : %d pièces jointes au plus, chacune de moins de %d Mo. Rien n'a été envoyé.",
+			maxAttachments, maxAttachmentSize>>20))
+		return
+	}
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Formulaire illisible.")
+		return
+	}
 	inv, err := s.books.InvoiceByNumber(r.Context(), number)
 	if errors.Is(err, store.ErrNotFound) {
 		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
@@ -757,16 +774,52 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	reason := strings.TrimSpace(r.PostFormValue("motif"))
+	typed := strings.TrimSpace(r.PostFormValue("motif"))
+	reason := typed
 	if reason == "" {
 		reason = "re-soumission depuis le tableau de bord"
+	}
+	files, err := formAttachments(r)
+	var bad *attachmentError
+	if errors.As(err, &bad) {
+		v, verr := s.invoiceData(r.Context(), number)
+		if verr != nil {
+			s.serverError(w, r, verr)
+			return
+		}
+		v.AttachError, v.Motif = bad.msg, typed
+		s.render(w, r, http.StatusUnprocessableEntity, "confirm", "Re-soumettre "+number, v)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	notSuspended := func(st invoice.State) {
+		s.setFlash(w, fmt.Sprintf("La facture %s (%s) n'est pas suspendue par l'acheteur : des pièces jointes n'accompagnent que la complétion d'une facture suspendue. Rien n'a été envoyé.",
+			number, stateLabel(st)), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	}
+	if len(files) > 0 && worker.ResubmitActionFor(inv) != worker.ResubmitComplete {
+		notSuspended(inv.State)
+		return
 	}
 	if s.cfg.Actions == nil {
 		s.renderError(w, r, http.StatusServiceUnavailable, "Le pipeline n'est pas disponible.")
 		return
 	}
-	msg, err := s.cfg.Actions.Resubmit(r.Context(), number, reason+" ("+p.User.Username+")", p.Actor())
+	why := reason + " (" + p.User.Username + ")"
+	var msg string
+	if len(files) > 0 {
+		msg, err = s.cfg.Actions.ResubmitWith(r.Context(), number, why, p.Actor(), files)
+	} else {
+		msg, err = s.cfg.Actions.Resubmit(r.Context(), number, why, p.Actor())
+	}
 	var se *worker.StateError
+	if errors.As(err, &se) && errors.Is(err, worker.ErrNotSuspended) {
+		notSuspended(se.State)
+		return
+	}
 	if errors.As(err, &se) && errors.Is(err, worker.ErrNothingToResubmit) {
 		s.setFlash(w, fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", number, stateLabel(se.State)), true)
 		http.Redirect(w, r, back, http.StatusSeeOther)

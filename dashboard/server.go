@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -28,6 +29,10 @@ import (
 // typed errors the pages translate.
 type Actions interface {
 	Resubmit(ctx context.Context, number, reason, actor string) (string, error)
+	// ResubmitWith completes a SUSPENDUE invoice with supporting
+	// documents; with any other invoice it refuses them (a
+	// *worker.StateError wrapping worker.ErrNotSuspended).
+	ResubmitWith(ctx context.Context, number, reason, actor string, files []chorus.Attachment) (string, error)
 	FillReferences(ctx context.Context, number, codeService, engagement, actor string) (string, error)
 	MarkMailed(ctx context.Context, numbers []string, day time.Time, actor string) ([]string, error)
 	ConfirmCorrection(ctx context.Context, id int64, actor, comment string) (string, error)

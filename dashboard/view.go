@@ -60,6 +60,7 @@ var funcs = template.FuncMap{
 	"reason":       frenchReason,
 	"decimal":      func(d decimal.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
 	"add":          func(a, b int) int { return a + b },
+	"attachHelp":   func() string { return attachmentHelp },
 	"pct": func(n, total int) int {
 		if total <= 0 {
 			return 0
