@@ -21,6 +21,7 @@ func (e *env) routes() []struct{ method, path string } {
 		{"GET", "/a-completer"},
 		{"GET", "/rejets"},
 		{"GET", "/suspendues"},
+		{"GET", "/a-verifier"},
 		{"GET", "/courrier"},
 		{"GET", "/retards"},
 		{"GET", "/corrections"},
@@ -92,6 +93,19 @@ func TestHealthProbesAreOpen(t *testing.T) {
 		if w := e.do("GET", p, nil, nil); w.Code != http.StatusOK {
 			t.Errorf("%s: %d %s", p, w.Code, w.Body.String())
 		}
+	}
+	if w := e.do("GET", "/readyz", nil, nil); !strings.Contains(w.Body.String(), "deliveries: ok\n") {
+		t.Errorf("readyz, deliveries not paused: %s", w.Body.String())
+	}
+	// Deliveries paused: /readyz says why and since when, and stays 200
+	// (restarting the dashboard, or routing away from it, fixes nothing).
+	since := time.Date(2026, 3, 2, 8, 15, 0, 0, time.UTC)
+	if err := e.books.PauseDeliveries(context.Background(), "Chorus Pro refuse l'accès (HTTP 403)", since); err != nil {
+		t.Fatal(err)
+	}
+	if w := e.do("GET", "/readyz", nil, nil); w.Code != http.StatusOK ||
+		!strings.Contains(w.Body.String(), "deliveries: paused since 2026-03-02T08:15:00Z: Chorus Pro refuse l'accès (HTTP 403)\n") {
+		t.Errorf("readyz, deliveries paused: %d %s", w.Code, w.Body.String())
 	}
 	e2 := newEnv(t, func(c *Config) { c.PingRedis = func(context.Context) error { return context.DeadlineExceeded } })
 	if w := e2.do("GET", "/readyz", nil, nil); w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "redis: unreachable") {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -30,7 +31,9 @@ import (
 // today is the dashboard's civil day in the tests.
 var today = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
-type resubmitCall struct{ Number, Reason, Actor string }
+// resubmitCall is a call to the pipeline; Files lists the attachments
+// as NAME:SIZE:CONTENT (the content when under 32 bytes), comma-separated.
+type resubmitCall struct{ Number, Reason, Actor, Files string }
 
 // fakeActions records what the dashboard asks of the pipeline: Resubmit
 // only says it did; FillReferences and MarkMailed are the pipeline's own
@@ -41,8 +44,9 @@ type fakeActions struct {
 	mu    sync.Mutex
 	calls []resubmitCall
 	// correctionErr, when set, is what ConfirmCorrection and
-	// DismissCorrection answer (nothing is recorded then).
-	correctionErr error
+	// DismissCorrection answer (nothing is recorded then); resubmitErr
+	// what ResubmitWith answers.
+	correctionErr, resubmitErr error
 }
 
 func (f *fakeActions) record(c resubmitCall) {
@@ -52,14 +56,32 @@ func (f *fakeActions) record(c resubmitCall) {
 }
 
 func (f *fakeActions) Resubmit(_ context.Context, number, reason, actor string) (string, error) {
-	f.record(resubmitCall{number, reason, actor})
+	f.record(resubmitCall{Number: number, Reason: reason, Actor: actor})
 	return number + " : livraison relancée", nil
+}
+
+// ResubmitWith records the call with its files and says it did, or answers
+// resubmitErr when set.
+func (f *fakeActions) ResubmitWith(_ context.Context, number, reason, actor string, files []chorus.Attachment) (string, error) {
+	if f.resubmitErr != nil {
+		return "", f.resubmitErr
+	}
+	var list []string
+	for _, a := range files {
+		shown := ""
+		if len(a.Content) < 32 {
+			shown = string(a.Content)
+		}
+		list = append(list, fmt.Sprintf("%s:%d:%s", a.Name, len(a.Content), shown))
+	}
+	f.record(resubmitCall{Number: number, Reason: reason, Actor: actor, Files: strings.Join(list, ",")})
+	return fmt.Sprintf("%s : facture complétée avec %d pièce(s) jointe(s), suivi relancé", number, len(files)), nil
 }
 
 func (f *fakeActions) FillReferences(ctx context.Context, number, code, eng, actor string) (string, error) {
 	msg, err := f.p.FillReferences(ctx, number, code, eng, actor)
 	if err == nil {
-		f.record(resubmitCall{number, "références", actor})
+		f.record(resubmitCall{Number: number, Reason: "références", Actor: actor})
 	}
 	return msg, err
 }
@@ -84,7 +106,7 @@ func (f *fakeActions) decide(id int64, what, actor, comment string) (string, err
 		return "", f.correctionErr
 	}
 	number := "correction #" + strconv.FormatInt(id, 10)
-	f.record(resubmitCall{number, what + ": " + comment, actor})
+	f.record(resubmitCall{Number: number, Reason: what + ": " + comment, Actor: actor})
 	return number + " : " + what, nil
 }
 
@@ -93,6 +115,13 @@ type discardQueue struct{}
 
 func (discardQueue) EnqueueContext(context.Context, *asynq.Task, ...asynq.Option) (*asynq.TaskInfo, error) {
 	return &asynq.TaskInfo{}, nil
+}
+
+// reset forgets the calls recorded.
+func (f *fakeActions) reset() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = nil
 }
 
 func (f *fakeActions) Calls() []resubmitCall {
@@ -168,6 +197,41 @@ type env struct {
 	awaiting, rejected, platformRejected, postal, overdue, suspended string
 	// correction is a proposal on the overdue (delivered) invoice.
 	correction int64
+	// ests are the sample's establishments, issuer the issuer of the
+	// invoices (for mk).
+	ests   []store.Establishment
+	issuer document.Issuer
+}
+
+// mk finalises a one-line 2025 contribution of amount HT for est, stores
+// its XML, and takes it along path (the worker's changes, unless an actor
+// is said); it returns its number.
+func (e *env) mk(est store.Establishment, amount string, issue time.Time, path ...store.Change) string {
+	e.t.Helper()
+	ctx := context.Background()
+	vat := invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)}
+	line, err := invoice.NewLine("bouquet", "Contribution 2025 – bouquet de services", decimal.NewFromInt(1), invoice.UnitOne,
+		decimal.RequireFromString(amount), decimal.NewFromInt(1), vat)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	inv, _, err := e.books.Finalise(ctx, store.Draft{Kind: invoice.KindContribution, Year: 2025, EstablishmentID: est.ID,
+		IssueDate: issue, DueDate: issue.AddDate(0, 0, 30), Lines: []invoice.Line{line}, Actor: "test"})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if _, err := worker.RenderAndStore(ctx, e.books, e.issuer, inv, []string{document.FormatCII}, "test"); err != nil {
+		e.t.Fatal(err)
+	}
+	for _, c := range path {
+		if c.Actor == "" {
+			c.Actor = "worker"
+		}
+		if inv, err = e.books.Apply(ctx, inv.ID, inv.State, c); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+	return inv.Number
 }
 
 const testPassword = "correct horse battery"
@@ -202,34 +266,9 @@ func newEnv(t *testing.T, opts ...func(*Config)) *env {
 		t.Fatal(err)
 	}
 	legal, ecb := rates(t)
-	e := &env{t: t, books: books, actions: &fakeActions{p: worker.NewPipeline(worker.Deps{Books: books, Catalog: cat, Issuer: is,
+	e := &env{t: t, books: books, ests: ests, issuer: is, actions: &fakeActions{p: worker.NewPipeline(worker.Deps{Books: books, Catalog: cat, Issuer: is,
 		Chorus: fakeDirectory{}, Queue: discardQueue{}, Now: func() time.Time { return today }}, worker.DefaultConfig())}}
-
-	vat := invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)}
-	mk := func(est store.Establishment, amount string, issue time.Time, path ...store.Change) string {
-		line, err := invoice.NewLine("bouquet", "Contribution 2025 – bouquet de services", decimal.NewFromInt(1), invoice.UnitOne,
-			decimal.RequireFromString(amount), decimal.NewFromInt(1), vat)
-		if err != nil {
-			t.Fatal(err)
-		}
-		inv, _, err := books.Finalise(ctx, store.Draft{Kind: invoice.KindContribution, Year: 2025, EstablishmentID: est.ID,
-			IssueDate: issue, DueDate: issue.AddDate(0, 0, 30), Lines: []invoice.Line{line}, Actor: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := worker.RenderAndStore(ctx, books, is, inv, []string{document.FormatCII}, "test"); err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range path {
-			if c.Actor == "" {
-				c.Actor = "worker"
-			}
-			if inv, err = books.Apply(ctx, inv.ID, inv.State, c); err != nil {
-				t.Fatal(err)
-			}
-		}
-		return inv.Number
-	}
+	mk := e.mk
 	s := func(v string) *string { return &v }
 	recent := time.Date(2026, 2, 20, 0, 0, 0, 0, time.UTC)
 	e.awaiting = mk(ests[0], "1028.80", recent, store.Change{To: invoice.StateAwaitingReference, StatusReason: s("buyer requires an engagement number")})

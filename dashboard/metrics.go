@@ -52,8 +52,10 @@ const (
 	metricDeposits       = "chorusbill_deposits_total"
 	// opDeposit is the Chorus Pro operation that deposits an invoice.
 	opDeposit = "deposer/flux"
-	// metricPasswordExpires is read from the books at scrape time.
-	metricPasswordExpires = "chorusbill_chorus_password_expires_in_days"
+	// metricPasswordExpires and metricDeliveriesPaused are read from the
+	// books at scrape time.
+	metricPasswordExpires  = "chorusbill_chorus_password_expires_in_days"
+	metricDeliveriesPaused = "chorusbill_deliveries_paused"
 )
 
 // ChorusOutcome is the outcome label of an exchange with Chorus Pro.
@@ -171,7 +173,7 @@ type sourceCollector struct {
 	queueTasks, queueLatency, queuePaused, queuesUp   *prometheus.Desc
 	queueProcessed, queueFailed                       *prometheus.Desc
 	pipelineEvents                                    *prometheus.Desc
-	passwordExpires                                   *prometheus.Desc
+	passwordExpires, deliveriesPaused                 *prometheus.Desc
 }
 
 func newSourceCollector(src Sources) *sourceCollector {
@@ -201,12 +203,15 @@ func newSourceCollector(src Sources) *sourceCollector {
 			"What this process's pipeline handlers did (issued, deposited, delivered, paid, buyer_rejected, awaiting_reference, postal…).", []string{"event"}, nil),
 		passwordExpires: d(metricPasswordExpires,
 			"Days until the Chorus Pro technical account's password expires (negative once expired; absent while unknown): CHORUS_TECH_PASSWORD_EXPIRES, else the worker's daily reading of Chorus Pro. Every call fails once it has expired.", nil, nil),
+		deliveriesPaused: d(metricDeliveriesPaused,
+			"Whether deliveries to Chorus Pro are paused (1) or not (0): Chorus Pro refused the configuration (HTTP 403: PISTE application not subscribed; 401: credentials refused), the invoices wait, and the first call that succeeds resumes them. The reason is on the dashboard and /readyz.", nil, nil),
 	}
 }
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.invoices, c.booksUp, c.runEstablishments, c.runDone, c.runItems, c.runFinished,
-		c.queueTasks, c.queueLatency, c.queuePaused, c.queueProcessed, c.queueFailed, c.queuesUp, c.pipelineEvents, c.passwordExpires} {
+		c.queueTasks, c.queueLatency, c.queuePaused, c.queueProcessed, c.queueFailed, c.queuesUp, c.pipelineEvents, c.passwordExpires,
+		c.deliveriesPaused} {
 		ch <- d
 	}
 }
@@ -221,6 +226,7 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 		ch <- prometheus.MustNewConstMetric(c.booksUp, prometheus.GaugeValue, boolValue(err == nil))
 		c.collectAccount(ch)
+		c.collectPause(ch)
 	}
 	if c.src.Inspector != nil {
 		err := c.collectQueues(ch)
@@ -290,6 +296,19 @@ func (c *sourceCollector) collectAccount(ch chan<- prometheus.Metric) {
 	if found {
 		ch <- prometheus.MustNewConstMetric(c.passwordExpires, prometheus.GaugeValue, float64(e.DaysLeft(c.src.Now())))
 	}
+}
+
+// collectPause sends whether deliveries to Chorus Pro are paused; nothing
+// when the books cannot say (chorusbill_books_up tells that).
+func (c *sourceCollector) collectPause(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.src.Timeout)
+	defer cancel()
+	_, paused, err := c.src.Books.DeliveryPause(ctx)
+	if err != nil {
+		c.src.Logger.Warn("metrics: read the delivery pause", "error", err)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(c.deliveriesPaused, prometheus.GaugeValue, boolValue(paused))
 }
 
 func (c *sourceCollector) collectQueues(ch chan<- prometheus.Metric) error {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -41,7 +42,7 @@ type overviewView struct {
 	Queues   []queueHealth
 	QueueErr string
 	// Work is how many invoices wait in each work list.
-	Awaiting, Rejected, Suspended, Postal, Overdue int
+	Awaiting, Rejected, Suspended, ToVerify, Postal, Overdue int
 	// Corrections is how many corrections wait for a human.
 	Corrections int
 	Console     bool
@@ -51,6 +52,8 @@ type overviewView struct {
 	// error; TroubleErr says they could not be read.
 	Troubles   []worker.StepTrouble
 	TroubleErr string
+	// Pause is the pause of deliveries to Chorus Pro, nil when they run.
+	Pause *store.Pause
 }
 
 func (overviewView) refresh() bool { return true }
@@ -87,6 +90,11 @@ func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
 		return v, err
 	}
 	v.Suspended = len(susp)
+	toVerify, err := s.books.WorkList(ctx, toVerifyFilter())
+	if err != nil {
+		return v, err
+	}
+	v.ToVerify = len(toVerify)
 	postal, err := s.postalRows(ctx, listQuery{}, true)
 	if err != nil {
 		return v, err
@@ -97,6 +105,11 @@ func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
 		return v, err
 	}
 	v.Corrections = len(proposed)
+	if ps, paused, err := s.books.DeliveryPause(ctx); err != nil {
+		return v, err
+	} else if paused {
+		v.Pause = &ps
+	}
 	if v.Queues, err = s.queueHealth(); err != nil {
 		s.log.Warn("queue health", "error", err)
 		v.QueueErr = "Files d'attente injoignables (Redis)."
@@ -147,18 +160,27 @@ func (s *Server) apiOverview(w http.ResponseWriter, r *http.Request) {
 		Invoiced  string         `json:"invoiced"`
 		Collected string         `json:"collected"`
 	}
+	// pauseJSON is the pause of deliveries to Chorus Pro (null when they run).
+	type pauseJSON struct {
+		Reason string    `json:"reason"`
+		Since  time.Time `json:"since"`
+	}
 	out := struct {
-		Today       string        `json:"today"`
-		Invoiced    string        `json:"invoiced"`
-		Collected   string        `json:"collected"`
-		Outstanding string        `json:"outstanding"`
-		Overdue     string        `json:"overdue"`
-		Runs        []runJSON     `json:"runs"`
-		Queues      []queueHealth `json:"queues"`
-		Troubles    []troubleJSON `json:"troubles"`
+		Today            string        `json:"today"`
+		Invoiced         string        `json:"invoiced"`
+		Collected        string        `json:"collected"`
+		Outstanding      string        `json:"outstanding"`
+		Overdue          string        `json:"overdue"`
+		Runs             []runJSON     `json:"runs"`
+		Queues           []queueHealth `json:"queues"`
+		Troubles         []troubleJSON `json:"troubles"`
+		DeliveriesPaused *pauseJSON    `json:"deliveriesPaused"`
 	}{Today: v.Today.Format(time.DateOnly), Invoiced: invoice.Format(v.Money.Invoiced), Collected: invoice.Format(v.Money.Collected),
 		Outstanding: invoice.Format(v.Money.Outstanding), Overdue: invoice.Format(v.Money.Overdue), Runs: []runJSON{}, Queues: v.Queues,
 		Troubles: []troubleJSON{}}
+	if v.Pause != nil {
+		out.DeliveriesPaused = &pauseJSON{Reason: v.Pause.Reason, Since: v.Pause.Since}
+	}
 	for _, t := range v.Troubles {
 		out.Troubles = append(out.Troubles, troubleJSON{Type: t.Type, Step: t.Step, Error: t.Error, Since: t.Since, At: t.At, Failures: t.Failures})
 	}
@@ -293,6 +315,17 @@ var suspendedStatuses = worker.SupplierActionStatuses()
 func (s *Server) workSuspended(w http.ResponseWriter, r *http.Request) {
 	s.workList(w, r, "suspended", "Factures suspendues ou à recycler",
 		store.WorkFilter{States: []invoice.State{invoice.StateDelivered}, ChorusStatuses: suspendedStatuses}, nil)
+}
+
+// toVerifyFilter selects the invoices Chorus Pro should hold but no search
+// finds (worker.StatusToVerify): a person looks for each on the portal,
+// and deposits it again if it is not there.
+func toVerifyFilter() store.WorkFilter {
+	return store.WorkFilter{ChorusStatuses: []string{worker.StatusToVerify}}
+}
+
+func (s *Server) workToVerify(w http.ResponseWriter, r *http.Request) {
+	s.workList(w, r, "toverify", "À vérifier sur Chorus Pro", toVerifyFilter(), nil)
 }
 
 func (s *Server) workOverdue(w http.ResponseWriter, r *http.Request) {
@@ -527,13 +560,19 @@ type invoiceView struct {
 	InterestBills []store.Invoice
 	Plan          string
 	CanResubmit   bool
-	Awaiting      bool
-	RefYear       int
-	RefError      string
-	FormCode      string
-	FormEng       string
-	MailedOn      string
-	Today         time.Time
+	// Action is what re-submitting does (worker.ResubmitActionFor), for
+	// the buttons to say it.
+	Action worker.ResubmitAction
+	// AttachError names a file refused on the confirmation of a
+	// completion, Motif keeps the comment typed with it.
+	AttachError, Motif string
+	Awaiting           bool
+	RefYear            int
+	RefError           string
+	FormCode           string
+	FormEng            string
+	MailedOn           string
+	Today              time.Time
 }
 
 type docLink struct {
@@ -622,6 +661,7 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 		v.Related = append(v.Related, relatedInvoice{"Remplacée par", c})
 	}
 	v.Plan, v.CanResubmit = resubmitPlan(inv)
+	v.Action = worker.ResubmitActionFor(inv)
 	v.Awaiting = inv.State == invoice.StateAwaitingReference
 	if v.Awaiting && v.FormCode == "" && v.FormEng == "" {
 		if refs, err := s.books.ReferencesFor(ctx, inv.EstablishmentID, v.RefYear); err == nil {
@@ -651,13 +691,23 @@ func resubmitPlan(inv store.Invoice) (string, bool) {
 	case worker.ResubmitReferences:
 		return "Saisir les références demandées par l'acheteur : elles sont vérifiées auprès de Chorus Pro, puis la facture " + inv.Number + " (même numéro) est déposée.", false
 	case worker.ResubmitRedeposit:
-		return "Le flux a été rejeté par la plateforme Chorus Pro : la même facture " + inv.Number + " (même numéro) sera déposée à nouveau, avec les références acheteur connues pour l'année.", true
+		again := "la même facture " + inv.Number + " (même numéro) sera déposée à nouveau, avec les références acheteur connues pour l'année."
+		switch inv.ChorusStatus {
+		case worker.StatusToVerify:
+			// Depositing again what Chorus Pro holds would make a duplicate
+			// the buyer rejects: only a look at the portal tells.
+			return "Chorus Pro devrait détenir cette facture, mais aucune recherche ne la trouve. Vérifiez sur le portail Chorus Pro qu'elle n'y est pas : si elle n'y est pas, " +
+				again + " Si elle y est, ne faites rien : le suivi la retrouvera.", true
+		case string(chorus.EtatFluxARelancer), string(chorus.EtatFluxErreurInterne):
+			return "Chorus Pro demande un nouveau dépôt du flux (incident de la plateforme) : " + again, true
+		}
+		return "Le flux a été rejeté par la plateforme Chorus Pro : " + again, true
 	case worker.ResubmitReplace:
 		return "La facture a été rejetée par l'acheteur : un avoir annulera la facture " + inv.Number + " et une nouvelle facture, avec un nouveau numéro et les références connues pour l'année, la remplacera. L'avoir et la nouvelle facture seront déposés sur Chorus Pro.", true
 	case worker.ResubmitRecycle:
 		return "L'acheteur demande un recyclage : la facture sera recyclée sur Chorus Pro vers le code service enregistré pour l'année (à mettre à jour par un import de références au besoin), puis son suivi reprendra.", true
 	case worker.ResubmitComplete:
-		return "L'acheteur a suspendu la facture : elle sera complétée sur Chorus Pro avec votre commentaire (pièce ou précision demandée), puis son suivi reprendra.", true
+		return "L'acheteur a suspendu la facture : elle sera complétée sur Chorus Pro avec votre commentaire (précision demandée) et, si vous en joignez, les pièces demandées, puis son suivi reprendra.", true
 	}
 	return "", false
 }
@@ -680,10 +730,24 @@ func (s *Server) resubmitConfirm(w http.ResponseWriter, r *http.Request) {
 }
 
 // resubmit acts on a rejected, suspended or to-recycle invoice after the
-// confirmation; the pipeline writes the audit rows with the user.
+// confirmation; the pipeline writes the audit rows with the user. A
+// suspended invoice may be completed with files (a multipart form): each
+// is checked against Chorus Pro's limits first, and one at fault is named
+// on the confirmation page again, with nothing sent.
 func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 	p, _ := userFrom(r.Context())
 	number := r.PathValue("number")
+	cleanup, err := parseResubmitForm(w, r)
+	defer cleanup()
+	if tooLarge(err) {
+		s.renderError(w, r, http.StatusRequestEntityTooLarge, fmt.Sprintf("Envoi trop volumineux : %d pièces jointes au plus, chacune de moins de %d Mo. Rien n'a été envoyé.",
+			maxAttachments, maxAttachmentSize>>20))
+		return
+	}
+	if err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "Formulaire illisible.")
+		return
+	}
 	inv, err := s.books.InvoiceByNumber(r.Context(), number)
 	if errors.Is(err, store.ErrNotFound) {
 		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
@@ -710,16 +774,52 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
-	reason := strings.TrimSpace(r.PostFormValue("motif"))
+	typed := strings.TrimSpace(r.PostFormValue("motif"))
+	reason := typed
 	if reason == "" {
 		reason = "re-soumission depuis le tableau de bord"
+	}
+	files, err := formAttachments(r)
+	var bad *attachmentError
+	if errors.As(err, &bad) {
+		v, verr := s.invoiceData(r.Context(), number)
+		if verr != nil {
+			s.serverError(w, r, verr)
+			return
+		}
+		v.AttachError, v.Motif = bad.msg, typed
+		s.render(w, r, http.StatusUnprocessableEntity, "confirm", "Re-soumettre "+number, v)
+		return
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	notSuspended := func(st invoice.State) {
+		s.setFlash(w, fmt.Sprintf("La facture %s (%s) n'est pas suspendue par l'acheteur : des pièces jointes n'accompagnent que la complétion d'une facture suspendue. Rien n'a été envoyé.",
+			number, stateLabel(st)), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+	}
+	if len(files) > 0 && worker.ResubmitActionFor(inv) != worker.ResubmitComplete {
+		notSuspended(inv.State)
+		return
 	}
 	if s.cfg.Actions == nil {
 		s.renderError(w, r, http.StatusServiceUnavailable, "Le pipeline n'est pas disponible.")
 		return
 	}
-	msg, err := s.cfg.Actions.Resubmit(r.Context(), number, reason+" ("+p.User.Username+")", p.Actor())
+	why := reason + " (" + p.User.Username + ")"
+	var msg string
+	if len(files) > 0 {
+		msg, err = s.cfg.Actions.ResubmitWith(r.Context(), number, why, p.Actor(), files)
+	} else {
+		msg, err = s.cfg.Actions.Resubmit(r.Context(), number, why, p.Actor())
+	}
 	var se *worker.StateError
+	if errors.As(err, &se) && errors.Is(err, worker.ErrNotSuspended) {
+		notSuspended(se.State)
+		return
+	}
 	if errors.As(err, &se) && errors.Is(err, worker.ErrNothingToResubmit) {
 		s.setFlash(w, fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", number, stateLabel(se.State)), true)
 		http.Redirect(w, r, back, http.StatusSeeOther)

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
@@ -28,6 +29,10 @@ import (
 // typed errors the pages translate.
 type Actions interface {
 	Resubmit(ctx context.Context, number, reason, actor string) (string, error)
+	// ResubmitWith completes a SUSPENDUE invoice with supporting
+	// documents; with any other invoice it refuses them (a
+	// *worker.StateError wrapping worker.ErrNotSuspended).
+	ResubmitWith(ctx context.Context, number, reason, actor string, files []chorus.Attachment) (string, error)
 	FillReferences(ctx context.Context, number, codeService, engagement, actor string) (string, error)
 	MarkMailed(ctx context.Context, numbers []string, day time.Time, actor string) ([]string, error)
 	ConfirmCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
@@ -155,8 +160,10 @@ func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", Liveness())
-	// Ready when the database and Redis answer.
-	mux.Handle("GET /readyz", Readiness(s.log, Probe{Name: "database", Ping: s.books.Ping}, Probe{Name: "redis", Ping: s.cfg.PingRedis}))
+	// Ready when the database and Redis answer; a pause of the deliveries
+	// is said, never a reason not to be ready (Probe.Note).
+	mux.Handle("GET /readyz", Readiness(s.log, Probe{Name: "database", Ping: s.books.Ping}, Probe{Name: "redis", Ping: s.cfg.PingRedis},
+		Probe{Name: "deliveries", Note: PauseNote(s.books)}))
 	mux.HandleFunc("GET /connexion", s.loginPage)
 	mux.HandleFunc("POST /connexion", s.login)
 
@@ -171,6 +178,7 @@ func (s *Server) routes() http.Handler {
 	user("GET /a-completer", s.workAwaiting)
 	user("GET /rejets", s.workRejected)
 	user("GET /suspendues", s.workSuspended)
+	user("GET /a-verifier", s.workToVerify)
 	user("GET /courrier", s.workPostal)
 	user("POST /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)

@@ -60,6 +60,7 @@ var funcs = template.FuncMap{
 	"reason":       frenchReason,
 	"decimal":      func(d decimal.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
 	"add":          func(a, b int) int { return a + b },
+	"attachHelp":   func() string { return attachmentHelp },
 	"pct": func(n, total int) int {
 		if total <= 0 {
 			return 0
@@ -165,6 +166,26 @@ var chorusLabels = map[string]string{
 	"ABANDONNEE":            "Abandonnée",
 	"IN_REJETE":             "Flux rejeté par la plateforme",
 	"IN_INCIDENTE":          "Flux en incident",
+	// The flow's states while Chorus Pro processes a deposit.
+	"IN_DEPOT_PORTAIL_EN_ATTENTE_TRAITEMENT_SE_CPP": "Flux déposé, en attente de traitement",
+	"IN_RECU":                        "Flux reçu",
+	"IN_TRAITE_SE_CPP":               "Flux en cours de traitement",
+	"IN_EN_ATTENTE_TRAITEMENT_CPP":   "Flux en attente de traitement",
+	"IN_EN_COURS_TRAITEMENT_CPP":     "Flux en cours de traitement",
+	"IN_EN_ATTENTE_RETRAITEMENT_CPP": "Flux en attente d'un nouveau traitement",
+	"IN_INTEGRE":                     "Flux intégré",
+	"IN_INTEGRE_PARTIEL":             "Flux intégré partiellement",
+	// Chorus Pro asks for the flow to be deposited again (its own fault):
+	// Resubmit deposits the same invoice again.
+	"IN_A_RELANCER":     "Chorus Pro demande un nouveau dépôt",
+	"IN_ERREUR_INTERNE": "Chorus Pro demande un nouveau dépôt",
+	// chorusbill's own statuses (worker): a deposit under way, refused,
+	// whose refusal is being checked, held by a pause, or to look for on
+	// the portal by hand.
+	"DEPOT_REFUSE":        "Dépôt refusé par Chorus Pro",
+	"DEPOT_A_VERIFIER":    "Dépôt à vérifier (réponse de Chorus Pro contestable)",
+	worker.StatusPaused:   "Dépôt suspendu (configuration Chorus Pro)",
+	worker.StatusToVerify: "À vérifier sur Chorus Pro",
 }
 
 func chorusStatusLabel(s string) string {
@@ -223,7 +244,32 @@ type page struct {
 	// Account warns that the Chorus Pro technical account's password
 	// expires soon, or has (nil: nothing to say).
 	Account *accountBanner
-	Data    any
+	// Pause says that deliveries to Chorus Pro are paused (nil: they
+	// are not).
+	Pause *pauseBanner
+	Data  any
+}
+
+// pauseBanner is what every page says while the worker holds deliveries
+// to Chorus Pro (store.Pause): invoices do not move, and nobody need
+// re-submit them; the configuration on Chorus Pro's side needs fixing.
+type pauseBanner struct {
+	Since  string // DD/MM/YYYY à HH:MM, Paris time
+	Reason string
+}
+
+// pause reads whether deliveries are paused; a failure to read is logged
+// and shows nothing (the page itself matters more).
+func (s *Server) pause(r *http.Request) *pauseBanner {
+	ps, paused, err := s.books.DeliveryPause(r.Context())
+	if err != nil {
+		s.log.Warn("read the delivery pause", "error", err)
+		return nil
+	}
+	if !paused {
+		return nil
+	}
+	return &pauseBanner{Since: ps.Since.In(paris).Format("02/01/2006 à 15:04"), Reason: strings.TrimRight(strings.TrimSpace(ps.Reason), ".")}
 }
 
 // accountBanner is the warning every page shows from
@@ -261,6 +307,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &u
 		p.Account = s.account(r)
+		p.Pause = s.pause(r)
 	}
 	p.Flash, p.FlashErr = s.takeFlash(w, r)
 	if rv, ok := data.(interface{ refresh() bool }); ok {

@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
+	"github.com/chorusbill/chorusbill/worker"
 )
 
 const migrateAbout = `Creates or upgrades the database schema named by $` + envDatabaseURL + `
@@ -39,7 +41,7 @@ func runMigrate(ctx context.Context, c *cli, args []string) error {
 }
 
 const invoicesAbout = `Reads the books.
-  chorusbill invoices list [--year Y] [--state S] [--kind K] [--json]
+  chorusbill invoices list [--year Y] [--state S] [--kind K] [--overdue | --to-verify] [--json]
   chorusbill invoices show NUMBER [--json]
   chorusbill invoices export --format cii|ubl|pdf|facturx|print-batch --out DIR [--year Y] [--number N]`
 
@@ -67,15 +69,23 @@ func runInvoices(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&state, "state", "", "only this state ("+strings.Join(stateNames(), ", ")+")")
 	fs.StringVar(&kind, "kind", "", "only this kind (contribution, overage, interest, credit_note)")
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
-	var overdue bool
+	var overdue, toVerify bool
 	fs.BoolVar(&overdue, "overdue", false, "only unpaid invoices past their due date, with the interest accrued to date")
+	fs.BoolVar(&toVerify, "to-verify", false, "only the invoices to look for on the Chorus Pro portal ("+worker.StatusToVerify+
+		": Chorus Pro should hold them but no search finds them), with what was tried; one not there is deposited again by chorusbill resubmit NUMBER")
 	if err := parse(fs, args[1:]); err != nil {
 		return err
+	}
+	if overdue && toVerify {
+		return usagef("say --overdue or --to-verify, not both")
 	}
 	if overdue {
 		return listOverdue(ctx, c, year, asJSON)
 	}
 	f := store.InvoiceFilter{Year: year}
+	if toVerify {
+		f.ChorusStatus = worker.StatusToVerify
+	}
 	if state != "" {
 		st, err := invoice.ParseState(state)
 		if err != nil {
@@ -110,6 +120,10 @@ func runInvoices(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	if toVerify {
+		writeToVerify(c.stdout, list, ests)
+		return nil
+	}
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NUMÉRO\tTYPE\tANNÉE\tSIRET\tÉTABLISSEMENT\tÉMISE LE\tÉCHÉANCE\tTOTAL TTC\tÉTAT")
 	for _, inv := range list {
@@ -120,6 +134,24 @@ func runInvoices(ctx context.Context, c *cli, args []string) error {
 	tw.Flush()
 	fmt.Fprintf(c.stdout, "%d facture(s)\n", len(list))
 	return nil
+}
+
+// writeToVerify lists the invoices to look for on the Chorus Pro portal,
+// each with what the worker tried, and says what to do.
+func writeToVerify(w io.Writer, list []store.Invoice, ests map[int64]store.Establishment) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NUMÉRO\tÉTAT\tSIRET\tÉTABLISSEMENT\tTOTAL TTC\tMOTIF")
+	for _, inv := range list {
+		est := ests[inv.EstablishmentID]
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", inv.Number, inv.State, est.SIRET, shorten(est.Name, 40), euros(inv.TotalTTC),
+			strings.Join(strings.Fields(inv.StatusReason), " "))
+	}
+	tw.Flush()
+	fmt.Fprintf(w, "%d facture(s) à vérifier sur le portail Chorus Pro", len(list))
+	if len(list) > 0 {
+		fmt.Fprint(w, " : une facture absente du portail se dépose à nouveau par chorusbill resubmit NUMÉRO")
+	}
+	fmt.Fprintln(w)
 }
 
 // establishmentsOf reads the establishments of listed invoices, a block of
@@ -239,27 +271,31 @@ func showInvoice(ctx context.Context, c *cli, args []string) error {
 
 // invoiceJSON is the JSON contract of "chorusbill invoices list|show --json".
 type invoiceJSON struct {
-	Number          string        `json:"number"`
-	Kind            string        `json:"kind"`
-	Year            int           `json:"year"`
-	State           string        `json:"state"`
-	EstablishmentID int64         `json:"establishment_id"`
-	SIRET           string        `json:"siret,omitempty"`
-	Name            string        `json:"name,omitempty"`
-	IssueDate       string        `json:"issue_date"`
-	DueDate         string        `json:"due_date"`
-	PeriodStart     *string       `json:"period_start"`
-	PeriodEnd       *string       `json:"period_end"`
-	TotalHT         string        `json:"total_ht"`
-	TotalVAT        string        `json:"total_vat"`
-	TotalTTC        string        `json:"total_ttc"`
-	Channel         string        `json:"channel"`
-	CodeService     string        `json:"code_service"`
-	Engagement      string        `json:"engagement"`
-	ChorusFlow      string        `json:"chorus_flow_number"`
-	Lines           []lineJSON    `json:"lines,omitempty"`
-	Payments        []paymentJSON `json:"payments,omitempty"`
-	Audit           []auditJSON   `json:"audit,omitempty"`
+	Number          string  `json:"number"`
+	Kind            string  `json:"kind"`
+	Year            int     `json:"year"`
+	State           string  `json:"state"`
+	EstablishmentID int64   `json:"establishment_id"`
+	SIRET           string  `json:"siret,omitempty"`
+	Name            string  `json:"name,omitempty"`
+	IssueDate       string  `json:"issue_date"`
+	DueDate         string  `json:"due_date"`
+	PeriodStart     *string `json:"period_start"`
+	PeriodEnd       *string `json:"period_end"`
+	TotalHT         string  `json:"total_ht"`
+	TotalVAT        string  `json:"total_vat"`
+	TotalTTC        string  `json:"total_ttc"`
+	Channel         string  `json:"channel"`
+	CodeService     string  `json:"code_service"`
+	Engagement      string  `json:"engagement"`
+	ChorusFlow      string  `json:"chorus_flow_number"`
+	// ChorusStatus is Chorus Pro's status, or one of chorusbill's own
+	// (A_VERIFIER…); StatusReason says why it is so.
+	ChorusStatus string        `json:"chorus_status,omitempty"`
+	StatusReason string        `json:"status_reason,omitempty"`
+	Lines        []lineJSON    `json:"lines,omitempty"`
+	Payments     []paymentJSON `json:"payments,omitempty"`
+	Audit        []auditJSON   `json:"audit,omitempty"`
 }
 
 type paymentJSON struct {
@@ -284,6 +320,7 @@ func invoiceView(inv store.Invoice, est *store.Establishment) invoiceJSON {
 		IssueDate: inv.IssueDate.Format(time.DateOnly), DueDate: inv.DueDate.Format(time.DateOnly),
 		TotalHT: invoice.Format(inv.TotalHT), TotalVAT: invoice.Format(inv.TotalVAT), TotalTTC: invoice.Format(inv.TotalTTC),
 		Channel: inv.Channel, CodeService: inv.CodeService, Engagement: inv.Engagement, ChorusFlow: inv.ChorusFlowNumber,
+		ChorusStatus: inv.ChorusStatus, StatusReason: inv.StatusReason,
 	}
 	if inv.PeriodStart != nil {
 		v.PeriodStart = isoDate(*inv.PeriodStart)

@@ -53,7 +53,7 @@ func commands() []command {
 		{"work", "run a worker: issue, deliver and track invoices, and the scheduler", runWork},
 		{"run", "ask for a yearly billing run (contributions or overage), optionally wait for it", runRun},
 		{"corrections", "list the corrections to confirm (facts changed after invoicing), confirm or dismiss one", runCorrections},
-		{"resubmit", "deliver again, replace, recycle or complete an invoice the finance team fixed", runResubmit},
+		{"resubmit", "deliver again, replace, recycle or complete (with files) an invoice the finance team fixed", runResubmit},
 		{"serve", "serve the finance dashboard (runs, work lists, invoices, queue console)", runServe},
 		{"users", "manage the dashboard's users: add, passwd, disable, list", runUsers},
 		{"health", "ask a URL and succeed on 2xx: the containers' healthcheck (the image has no curl)", runHealth},

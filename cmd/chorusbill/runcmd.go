@@ -358,35 +358,3 @@ func writeSummary(w io.Writer, sum store.RunSummary) {
 	fmt.Fprintf(tw, "  montant encaissé\t%14s\n", euros(sum.Collected))
 	tw.Flush()
 }
-
-const resubmitAbout = `Acts on an invoice the finance team fixed: missing references or a flow
-Chorus Pro rejected → the same invoice is delivered again; rejected by the
-buyer → a credit note cancels it and a new invoice replaces it; A_RECYCLER →
-recycled to the corrected service; SUSPENDUE → completed.`
-
-func runResubmit(ctx context.Context, c *cli, args []string) error {
-	fs := c.newFlagSet("resubmit", "NUMBER [--reason TEXT]", resubmitAbout)
-	var reason string
-	fs.StringVar(&reason, "reason", "", "why, for the audit trail and Chorus Pro")
-	var number string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		number, args = args[0], args[1:]
-	}
-	if err := parse(fs, args); err != nil {
-		return err
-	}
-	if number == "" {
-		return usagef("the invoice NUMBER is required")
-	}
-	s, err := c.buildStack(ctx, app.StackOptions{})
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	msg, err := s.Pipeline.Resubmit(ctx, number, reason, "cli")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(c.stdout, msg)
-	return nil
-}

@@ -140,9 +140,10 @@ func pingRedis(s *app.Stack) func(context.Context) error {
 // CHORUSBILL_METRICS_ADDR when it is set: Prometheus cannot sign in through
 // the dashboard's login form, so the scrape endpoint is protected by where it
 // listens (loopback by default) instead. It also serves /healthz (alive) and
-// /readyz (the stack's books and Redis answer), so that a process with no
-// HTTP port of its own, a worker, can be probed by a container healthcheck
-// (`chorusbill health`). stop shuts it down.
+// /readyz (the stack's books and Redis answer; a pause of the deliveries to
+// Chorus Pro is said there without making it unready), so that a process
+// with no HTTP port of its own, a worker, can be probed by a container
+// healthcheck (`chorusbill health`). stop shuts it down.
 func (c *cli) serveMetrics(ctx context.Context, m *dashboard.Metrics, s *app.Stack) (stop func(), err error) {
 	cfg, err := c.config()
 	if cfg.MetricsAddr == "" || err != nil {
@@ -157,7 +158,8 @@ func (c *cli) serveMetrics(ctx context.Context, m *dashboard.Metrics, s *app.Sta
 	mux.Handle("GET /metrics", m.Handler())
 	mux.Handle("GET /healthz", dashboard.Liveness())
 	mux.Handle("GET /readyz", dashboard.Readiness(c.logger(c.stderr, slog.LevelInfo),
-		dashboard.Probe{Name: "database", Ping: s.Books.Ping}, dashboard.Probe{Name: "redis", Ping: pingRedis(s)}))
+		dashboard.Probe{Name: "database", Ping: s.Books.Ping}, dashboard.Probe{Name: "redis", Ping: pingRedis(s)},
+		dashboard.Probe{Name: "deliveries", Note: dashboard.PauseNote(s.Books)}))
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- serveListener(ctx, ln, mux, nil) }()

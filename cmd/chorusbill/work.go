@@ -21,8 +21,9 @@ one Redis and one database. Configuration: ` + envRedisURL + ` (default ` + app.
 CHORUSBILL_DATABASE_URL, CHORUS_*, ` + envConcurrency + `, and ` + envMetricsAddr + `: serve
 Prometheus metrics at /metrics on that address, without authentication (a
 bare :PORT listens on 127.0.0.1 only), with the probes /healthz (alive) and
-/readyz (the database and Redis answer) for a container healthcheck
-(chorusbill health).`
+/readyz (the database and Redis answer; it also says whether deliveries to
+Chorus Pro are paused, which does not make it fail) for a container
+healthcheck (chorusbill health).`
 
 func runWork(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("work", "[flags]", workAbout)

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -193,6 +195,26 @@ func TestWorkerProbes(t *testing.T) {
 			t.Errorf("%s: exit %d: %s", path, code, errOut)
 		}
 	}
+	// Deliveries paused (as the worker records it): /readyz says so, and
+	// the healthcheck still passes, since restarting fixes nothing.
+	if code, body := readyz(t, base); code != 200 || !strings.Contains(body, "deliveries: ok\n") {
+		t.Errorf("readyz before the pause: %d %q", code, body)
+	}
+	books, err := store.OpenAndMigrate(ctx, environ[envDatabaseURL])
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Date(2026, 3, 2, 8, 15, 0, 0, time.UTC)
+	if err := books.PauseDeliveries(ctx, "Chorus Pro refuse les identifiants (token)", since); err != nil {
+		t.Fatal(err)
+	}
+	books.Close()
+	if code, body := readyz(t, base); code != 200 || !strings.Contains(body, "deliveries: paused since 2026-03-02T08:15:00Z: Chorus Pro refuse les identifiants (token)\n") {
+		t.Errorf("readyz while paused: %d %q", code, body)
+	}
+	if code, _, errOut := runCLI(t, nil, "health", base+"/readyz"); code != 0 {
+		t.Errorf("healthcheck while paused: exit %d: %s", code, errOut)
+	}
 	mr.Close()
 	code, _, errOut := runCLI(t, nil, "health", base+"/readyz")
 	if code != 1 || !strings.Contains(errOut, "503 Service Unavailable") || !strings.Contains(errOut, "redis: unreachable") {
@@ -209,4 +231,19 @@ func TestWorkerProbes(t *testing.T) {
 	if code, _, errOut := runCLI(t, nil, "health", base+"/readyz"); code != 0 {
 		t.Errorf("readyz with Redis back: exit %d: %s", code, errOut)
 	}
+}
+
+// readyz asks a /readyz and returns its status and body.
+func readyz(t *testing.T, base string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, string(body)
 }
