@@ -208,26 +208,14 @@ type Attachment struct {
 
 // AddFile uploads a supporting document (transverses/v1/ajouter/fichier)
 // and returns its id, for CompleteWith. Chorus Pro's limits are checked
-// first, and a file outside them is a Permanent error with no call made:
-// a name of at most 50 characters with an allowed extension (HTTP 400
-// beyond 50, BR-FR-CPRO-41), under 10 MB (OCA's CHORUS_FILESIZE_MAX_MO;
-// error 20003 beyond). chorus-pro.md §2.5, §3.3.
+// first (CheckAttachment), and a file outside them is a Permanent error
+// wrapping an *AttachmentError, with no call made.
 func (c *Client) AddFile(ctx context.Context, a Attachment) (int64, error) {
 	const op = "ajouter/fichier"
-	ext := ""
-	if i := strings.LastIndexByte(a.Name, '.'); i > 0 {
-		ext = strings.ToUpper(a.Name[i+1:])
+	if err := CheckAttachment(a.Name, int64(len(a.Content))); err != nil {
+		return 0, &Error{Op: op, Kind: Permanent, Err: err}
 	}
-	switch {
-	case strings.TrimSpace(a.Name) == "" || utf8.RuneCountInString(a.Name) > MaxLongueurReference:
-		return 0, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("attachment name %q: 1 to %d characters", a.Name, MaxLongueurReference)}
-	case !AllowedAttachmentExtension(ext):
-		return 0, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("attachment %q: extension %q is not one Chorus Pro accepts", a.Name, ext)}
-	case len(a.Content) == 0:
-		return 0, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("attachment %q is empty", a.Name)}
-	case len(a.Content) >= MaxTailleFichierFlux:
-		return 0, &Error{Op: op, Kind: Permanent, Err: fmt.Errorf("attachment %q: %d bytes, Chorus Pro takes less than 10 MB", a.Name, len(a.Content))}
-	}
+	ext := strings.ToUpper(a.Name[strings.LastIndexByte(a.Name, '.')+1:])
 	typ := a.MIME
 	if typ == "" {
 		if typ = mime.TypeByExtension("." + strings.ToLower(ext)); typ == "" {
@@ -248,6 +236,71 @@ func (c *Client) AddFile(ctx context.Context, a Attachment) (int64, error) {
 		return 0, &Error{Op: op, Kind: Transient, Err: fmt.Errorf("answer without pieceJointeId")}
 	}
 	return out.PieceJointeID, nil
+}
+
+// AttachmentProblem is what is wrong with a file to attach.
+type AttachmentProblem int
+
+// Attachment problems.
+const (
+	AttachmentNameTooLong AttachmentProblem = iota + 1
+	AttachmentNoExtension
+	AttachmentExtensionRefused
+	AttachmentEmpty
+	AttachmentTooLarge
+)
+
+// AttachmentError is a file Chorus Pro would refuse as an attachment: the
+// dashboard and the command line say it in their own words (Problem), the
+// rule being this package's (CheckAttachment).
+type AttachmentError struct {
+	Name    string
+	Problem AttachmentProblem
+	// Ext is the extension refused; Length the name's characters; Size
+	// the file's bytes.
+	Ext    string
+	Length int
+	Size   int64
+}
+
+func (e *AttachmentError) Error() string {
+	switch e.Problem {
+	case AttachmentNameTooLong:
+		return fmt.Sprintf("attachment %q: its name has %d characters; Chorus Pro takes at most %d, extension included", e.Name, e.Length, MaxLongueurReference)
+	case AttachmentNoExtension:
+		return fmt.Sprintf("attachment %q: its name has no extension (.pdf, .jpg…), which Chorus Pro requires", e.Name)
+	case AttachmentExtensionRefused:
+		return fmt.Sprintf("attachment %q: Chorus Pro does not accept .%s files", e.Name, strings.ToLower(e.Ext))
+	case AttachmentEmpty:
+		return fmt.Sprintf("attachment %q is empty", e.Name)
+	case AttachmentTooLarge:
+		return fmt.Sprintf("attachment %q: %d bytes; Chorus Pro takes files under %d MB", e.Name, e.Size, MaxTailleFichierFlux>>20)
+	}
+	return fmt.Sprintf("attachment %q refused", e.Name)
+}
+
+// CheckAttachment says whether Chorus Pro takes a file of this name and
+// size as an attachment (an *AttachmentError when not): a name of at most
+// 50 characters with an allowed extension (HTTP 400 beyond 50,
+// BR-FR-CPRO-41), not empty, under 10 MB (OCA's CHORUS_FILESIZE_MAX_MO;
+// error 20003 beyond). chorus-pro.md §2.5, §3.3. AddFile, the dashboard and
+// the command line all ask it.
+func CheckAttachment(name string, size int64) error {
+	n := utf8.RuneCountInString(name)
+	i := strings.LastIndexByte(name, '.')
+	switch {
+	case n > MaxLongueurReference:
+		return &AttachmentError{Name: name, Problem: AttachmentNameTooLong, Length: n}
+	case i <= 0 || i == len(name)-1:
+		return &AttachmentError{Name: name, Problem: AttachmentNoExtension}
+	case !AllowedAttachmentExtension(name[i+1:]):
+		return &AttachmentError{Name: name, Problem: AttachmentExtensionRefused, Ext: name[i+1:]}
+	case size <= 0:
+		return &AttachmentError{Name: name, Problem: AttachmentEmpty}
+	case size >= MaxTailleFichierFlux:
+		return &AttachmentError{Name: name, Problem: AttachmentTooLarge, Size: size}
+	}
+	return nil
 }
 
 // AllowedAttachmentExtension reports whether Chorus Pro accepts attachments

@@ -7,7 +7,6 @@ import (
 	"mime/multipart"
 	"net/http"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chorusbill/chorusbill/chorus"
 )
@@ -114,25 +113,26 @@ func formAttachments(r *http.Request) ([]chorus.Attachment, error) {
 }
 
 // checkAttachment checks a file's name and size against Chorus Pro's
-// limits (those chorus.AddFile enforces), saying in French what is wrong.
+// limits (chorus.CheckAttachment, the rule chorus.AddFile enforces),
+// saying in French what is wrong.
 func checkAttachment(name string, size int64) error {
-	n := utf8.RuneCountInString(name)
-	i := strings.LastIndexByte(name, '.')
-	switch {
-	case n > maxAttachmentName:
-		return attachmentErrorf("Pièce jointe « %s » : nom trop long (%d caractères ; %d au plus, extension comprise). Renommez le fichier ; rien n'a été envoyé.",
-			name, n, maxAttachmentName)
-	case i <= 0 || i == len(name)-1:
-		return attachmentErrorf("Pièce jointe « %s » : le nom n'a pas d'extension (.pdf, .jpg…), que Chorus Pro exige. Rien n'a été envoyé.", name)
-	case !chorus.AllowedAttachmentExtension(name[i+1:]):
-		return attachmentErrorf("Pièce jointe « %s » : Chorus Pro n'accepte pas les fichiers .%s. Rien n'a été envoyé.", name, strings.ToLower(name[i+1:]))
-	case size <= 0:
-		return attachmentErrorf("Pièce jointe « %s » : le fichier est vide. Rien n'a été envoyé.", name)
-	case size >= maxAttachmentSize:
-		return attachmentErrorf("Pièce jointe « %s » : %s Mo ; Chorus Pro n'accepte que des fichiers de moins de %d Mo. Rien n'a été envoyé.",
-			name, megabytes(size), maxAttachmentSize>>20)
+	var e *chorus.AttachmentError
+	if err := chorus.CheckAttachment(name, size); !errors.As(err, &e) {
+		return err
 	}
-	return nil
+	switch e.Problem {
+	case chorus.AttachmentNameTooLong:
+		return attachmentErrorf("Pièce jointe « %s » : nom trop long (%d caractères ; %d au plus, extension comprise). Renommez le fichier ; rien n'a été envoyé.",
+			name, e.Length, chorus.MaxLongueurReference)
+	case chorus.AttachmentNoExtension:
+		return attachmentErrorf("Pièce jointe « %s » : le nom n'a pas d'extension (.pdf, .jpg…), que Chorus Pro exige. Rien n'a été envoyé.", name)
+	case chorus.AttachmentExtensionRefused:
+		return attachmentErrorf("Pièce jointe « %s » : Chorus Pro n'accepte pas les fichiers .%s. Rien n'a été envoyé.", name, strings.ToLower(e.Ext))
+	case chorus.AttachmentEmpty:
+		return attachmentErrorf("Pièce jointe « %s » : le fichier est vide. Rien n'a été envoyé.", name)
+	}
+	return attachmentErrorf("Pièce jointe « %s » : %s Mo ; Chorus Pro n'accepte que des fichiers de moins de %d Mo. Rien n'a été envoyé.",
+		name, megabytes(size), chorus.MaxTailleFichierFlux>>20)
 }
 
 // megabytes says a size in MB, the French way, with one decimal.

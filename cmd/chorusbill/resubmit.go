@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/internal/app"
@@ -121,20 +120,8 @@ func checkAttachmentFile(path string) error {
 	case !fi.Mode().IsRegular():
 		return fmt.Errorf("--attach %s: not a regular file", path)
 	}
-	name := filepath.Base(path)
-	n := utf8.RuneCountInString(name)
-	i := strings.LastIndexByte(name, '.')
-	switch {
-	case n > chorus.MaxLongueurReference:
-		return fmt.Errorf("--attach %s: its name has %d characters; Chorus Pro takes at most %d, extension included", path, n, chorus.MaxLongueurReference)
-	case i <= 0 || i == len(name)-1:
-		return fmt.Errorf("--attach %s: its name has no extension (.pdf, .jpg…), which Chorus Pro requires", path)
-	case !chorus.AllowedAttachmentExtension(name[i+1:]):
-		return fmt.Errorf("--attach %s: Chorus Pro does not accept .%s files", path, strings.ToLower(name[i+1:]))
-	case fi.Size() == 0:
-		return fmt.Errorf("--attach %s: the file is empty", path)
-	case fi.Size() >= chorus.MaxTailleFichierFlux:
-		return fmt.Errorf("--attach %s: %d bytes; Chorus Pro takes files under %d MB", path, fi.Size(), chorus.MaxTailleFichierFlux>>20)
+	if err := chorus.CheckAttachment(filepath.Base(path), fi.Size()); err != nil {
+		return fmt.Errorf("--attach %s: %w", path, err)
 	}
 	return nil
 }

@@ -125,11 +125,11 @@ func TestResubmitAttachRefused(t *testing.T) {
 		says  string
 	}{
 		{"missing", []string{good, filepath.Join(dir, "absent.pdf")}, "--attach " + filepath.Join(dir, "absent.pdf") + ": no such file"},
-		{"extension refused", []string{write("facture.exe", 10)}, "--attach " + filepath.Join(dir, "facture.exe") + ": Chorus Pro does not accept .exe files"},
-		{"no extension", []string{write("convention", 10)}, "--attach " + filepath.Join(dir, "convention") + ": its name has no extension"},
-		{"name too long", []string{long}, "--attach " + long + ": its name has 51 characters; Chorus Pro takes at most 50, extension included"},
-		{"10 MB", []string{write("scan.pdf", chorus.MaxTailleFichierFlux)}, "--attach " + filepath.Join(dir, "scan.pdf") + ": 10485760 bytes; Chorus Pro takes files under 10 MB"},
-		{"empty", []string{write("vide.pdf", 0)}, "--attach " + filepath.Join(dir, "vide.pdf") + ": the file is empty"},
+		{"extension refused", []string{write("facture.exe", 10)}, "--attach " + filepath.Join(dir, "facture.exe") + ": attachment \"facture.exe\": Chorus Pro does not accept .exe files"},
+		{"no extension", []string{write("convention", 10)}, "--attach " + filepath.Join(dir, "convention") + ": attachment \"convention\": its name has no extension"},
+		{"name too long", []string{long}, "--attach " + long + ": attachment \"" + filepath.Base(long) + "\": its name has 51 characters; Chorus Pro takes at most 50, extension included"},
+		{"10 MB", []string{write("scan.pdf", chorus.MaxTailleFichierFlux)}, "--attach " + filepath.Join(dir, "scan.pdf") + ": attachment \"scan.pdf\": 10485760 bytes; Chorus Pro takes files under 10 MB"},
+		{"empty", []string{write("vide.pdf", 0)}, "--attach " + filepath.Join(dir, "vide.pdf") + ": attachment \"vide.pdf\" is empty"},
 		{"a directory", []string{dir}, "--attach " + dir + ": not a regular file"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
