@@ -200,15 +200,9 @@ func showInvoice(ctx context.Context, c *cli, args []string) error {
 	fs := c.newFlagSet("invoices show", "NUMBER [--json]", "Shows one invoice: lines, totals, payments and audit trail.")
 	var asJSON bool
 	fs.BoolVar(&asJSON, "json", false, "print JSON")
-	var number string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		number, args = args[0], args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	number, err := parseWithArg(fs, args, "the invoice NUMBER is required")
+	if err != nil {
 		return err
-	}
-	if number == "" {
-		return usagef("the invoice NUMBER is required")
 	}
 	s, err := c.openBooks(ctx)
 	if err != nil {

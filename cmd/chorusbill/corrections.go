@@ -99,15 +99,9 @@ func correctionDecide(ctx context.Context, c *cli, sub string, args []string) er
 	}
 	fs := c.newFlagSet("corrections "+sub, synopsis, correctionsAbout)
 	comment := fs.String("comment", "", "why, for the audit trail (required to dismiss)")
-	var idArg string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		idArg, args = args[0], args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	idArg, err := parseWithArg(fs, args, "the correction ID is required (chorusbill corrections list shows them)")
+	if err != nil {
 		return err
-	}
-	if idArg == "" {
-		return usagef("the correction ID is required (chorusbill corrections list shows them)")
 	}
 	id, err := strconv.ParseInt(idArg, 10, 64)
 	if err != nil || id <= 0 {

@@ -181,6 +181,23 @@ func parse(fs *flagSet, args []string) error {
 	return nil
 }
 
+// parseWithArg parses a command whose one argument comes first, before its
+// flags (chorusbill resubmit CT2026-000013 --reason …); missing says what
+// is required when it was not given.
+func parseWithArg(fs *flagSet, args []string, missing string) (string, error) {
+	var arg string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		arg, args = args[0], args[1:]
+	}
+	if err := parse(fs, args); err != nil {
+		return "", err
+	}
+	if arg == "" {
+		return "", usagef("%s", missing)
+	}
+	return arg, nil
+}
+
 // isSet reports whether a flag was given on the command line.
 func isSet(fs *flagSet, name string) bool {
 	set := false

@@ -29,15 +29,9 @@ func runResubmit(ctx context.Context, c *cli, args []string) error {
 	fs.StringVar(&reason, "reason", "", "why, for the audit trail and Chorus Pro")
 	var attach fileList
 	fs.Var(&attach, "attach", "complete a SUSPENDUE invoice with `FILE` (repeat for several)")
-	var number string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		number, args = args[0], args[1:]
-	}
-	if err := parse(fs, args); err != nil {
+	number, err := parseWithArg(fs, args, "the invoice NUMBER is required")
+	if err != nil {
 		return err
-	}
-	if number == "" {
-		return usagef("the invoice NUMBER is required")
 	}
 	// Every file is checked before anything is sent: one Chorus Pro would
 	// refuse must not leave the others uploaded for nothing.
