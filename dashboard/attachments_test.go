@@ -59,19 +59,7 @@ func multipartBody(t testing.TB, fields url.Values, files []upload) (string, *by
 func postFiles(t testing.TB, h http.Handler, path string, cookie *http.Cookie, fields url.Values, files []upload, hdr ...string) *httptest.ResponseRecorder {
 	t.Helper()
 	ctype, body := multipartBody(t, fields, files)
-	r := httptest.NewRequest("POST", "https://dash.example"+path, body)
-	r.Header.Set("Content-Type", ctype)
-	r.Header.Set("Accept", "text/html")
-	r.Header.Set("Sec-Fetch-Site", "same-origin")
-	for i := 0; i+1 < len(hdr); i += 2 {
-		r.Header.Set(hdr[i], hdr[i+1])
-	}
-	if cookie != nil {
-		r.AddCookie(cookie)
-	}
-	w := httptest.NewRecorder()
-	h.ServeHTTP(w, r)
-	return w
+	return send(h, "POST", path, ctype, body, cookie, hdr...)
 }
 
 // The confirmation of a suspended invoice's completion takes files; no
@@ -263,20 +251,7 @@ func TestAttachmentsReachChorusPro(t *testing.T) {
 		}
 		return len(rows) == 1, err
 	})
-	legal, ecb := rates(t)
-	srv, err := New(Config{Books: r.books, Actions: r.pipeline, Issuer: r.issuer, Catalog: r.catalog, LegalRates: legal, ECBRates: ecb,
-		SecureCookies: true, Now: r.sb.Now, Metrics: r.metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	hash, err := HashPassword(testPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.books.CreateUser(ctx, "olivia", hash, store.RoleOperator, "test"); err != nil {
-		t.Fatal(err)
-	}
+	srv := r.dashboard(t, Config{SecureCookies: true})
 	cookie, err := srv.NewSession(ctx, "olivia")
 	if err != nil {
 		t.Fatal(err)

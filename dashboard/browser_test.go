@@ -197,6 +197,27 @@ func runSample(t *testing.T) *sampleRun {
 	return r
 }
 
+// dashboard serves the dashboard over the sample's books, pipeline, tables
+// and clock (cfg adds the rest), with olivia, an operator, as its user.
+func (r *sampleRun) dashboard(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	cfg.Books, cfg.Actions, cfg.Issuer, cfg.Catalog, cfg.Now, cfg.Metrics = r.books, r.pipeline, r.issuer, r.catalog, r.sb.Now, r.metrics
+	cfg.LegalRates, cfg.ECBRates = rates(t)
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	hash, err := HashPassword(testPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.books.CreateUser(context.Background(), "olivia", hash, store.RoleOperator, "test"); err != nil {
+		t.Fatal(err)
+	}
+	return srv
+}
+
 // waitFor polls cond until it holds, failing the test after timeout.
 func (r *sampleRun) waitFor(t *testing.T, timeout time.Duration, what string, cond func() (bool, error)) {
 	t.Helper()
@@ -298,21 +319,7 @@ func TestBrowser(t *testing.T) {
 	if err := r.metrics.Watch(Sources{Books: r.books, Inspector: insp, Pipeline: r.pipeline.Metrics}); err != nil {
 		t.Fatal(err)
 	}
-	legal, ecb := rates(t)
-	srv, err := New(Config{Books: r.books, Actions: r.pipeline, Issuer: r.issuer, Catalog: r.catalog,
-		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: r.redis, SecureCookies: false, Now: r.sb.Now,
-		Metrics: r.metrics, PipelineMetrics: r.pipeline.Metrics})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { srv.Close() })
-	hash, err := HashPassword(testPassword)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := r.books.CreateUser(ctx, "olivia", hash, store.RoleOperator, "test"); err != nil {
-		t.Fatal(err)
-	}
+	srv := r.dashboard(t, Config{Inspector: insp, Redis: r.redis, SecureCookies: false, PipelineMetrics: r.pipeline.Metrics})
 	web := httptest.NewServer(srv)
 	t.Cleanup(web.Close)
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -339,15 +340,19 @@ func rates(t testing.TB) (*invoice.RateTable, *invoice.RateTable) {
 // with the cookie if any; a form body makes it a form POST.
 func (e *env) do(method, path string, cookie *http.Cookie, form url.Values, hdr ...string) *httptest.ResponseRecorder {
 	e.t.Helper()
-	var body *strings.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	} else {
-		body = strings.NewReader("")
+	if form == nil {
+		return send(e.srv, method, path, "", strings.NewReader(""), cookie, hdr...)
 	}
+	return send(e.srv, method, path, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()), cookie, hdr...)
+}
+
+// send sends a request to h as a same-origin browser would (Sec-Fetch-Site),
+// with its content type when not empty, and the cookie if any; hdr
+// overrides headers, in pairs.
+func send(h http.Handler, method, path, ctype string, body io.Reader, cookie *http.Cookie, hdr ...string) *httptest.ResponseRecorder {
 	r := httptest.NewRequest(method, "https://dash.example"+path, body)
-	if form != nil {
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if ctype != "" {
+		r.Header.Set("Content-Type", ctype)
 	}
 	r.Header.Set("Accept", "text/html")
 	r.Header.Set("Sec-Fetch-Site", "same-origin")
@@ -358,7 +363,7 @@ func (e *env) do(method, path string, cookie *http.Cookie, form url.Values, hdr 
 		r.AddCookie(cookie)
 	}
 	w := httptest.NewRecorder()
-	e.srv.ServeHTTP(w, r)
+	h.ServeHTTP(w, r)
 	return w
 }
 
