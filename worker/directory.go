@@ -3,7 +3,6 @@ package worker
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -210,8 +209,8 @@ func (c *buyerCache) remember(siret string, e buyerEntry, fetched time.Time) {
 }
 
 // forget drops an establishment's buyer entry (Chorus Pro refused an
-// invoice for what it may have said): the next delivery asks again. A
-// failure is logged by the caller's next look-up, not fatal here.
+// invoice for what it may have said): the next delivery asks again. It is
+// best effort: an entry not forgotten is only used until DirectoryTTL.
 func (c *buyerCache) forget(ctx context.Context, books *store.Store, establishmentID int64) {
 	est, err := books.EstablishmentByID(ctx, establishmentID)
 	if err != nil {
@@ -221,8 +220,6 @@ func (c *buyerCache) forget(ctx context.Context, books *store.Store, establishme
 	delete(c.entries, est.SIRET)
 	c.mu.Unlock()
 	if c.books != nil {
-		if err := c.books.ForgetDirectoryEntry(ctx, est.SIRET); err != nil && !errors.Is(err, store.ErrNotFound) {
-			return
-		}
+		_ = c.books.ForgetDirectoryEntry(ctx, est.SIRET)
 	}
 }

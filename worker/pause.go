@@ -91,19 +91,13 @@ func (p *Pipeline) resume(ctx context.Context) error {
 
 // deliverHeld enqueues the delivery of every invoice a pause held.
 func (p *Pipeline) deliverHeld(ctx context.Context, suffix string) error {
-	held, err := p.books.InvoicesInStates(ctx, invoice.StateDelivering)
-	if err != nil {
-		return err
-	}
-	for _, r := range held {
-		if r.ChorusStatus != StatusPaused {
-			continue
-		}
-		if err := p.EnqueueDeliver(ctx, r.ID, suffix); err != nil {
-			return err
+	held, err := p.heldByPause(ctx)
+	for _, id := range held {
+		if err == nil {
+			err = p.EnqueueDeliver(ctx, id, suffix)
 		}
 	}
-	return nil
+	return err
 }
 
 // probePause has one held delivery try again when the last try is older
@@ -114,17 +108,27 @@ func (p *Pipeline) probePause(ctx context.Context) error {
 	if err != nil || !paused || p.wall().Sub(ps.TriedAt) < p.cfg.PauseProbeEvery {
 		return err
 	}
-	held, err := p.books.InvoicesInStates(ctx, invoice.StateDelivering)
-	if err != nil {
+	held, err := p.heldByPause(ctx)
+	if err != nil || len(held) == 0 {
 		return err
 	}
-	for _, r := range held {
+	slot := max(p.cfg.PauseProbeEvery, time.Second)
+	return p.EnqueueDeliver(ctx, held[0], fmt.Sprintf(":probe%d", p.wall().UnixNano()/int64(slot)))
+}
+
+// heldByPause lists the invoices a pause holds (StatusPaused).
+func (p *Pipeline) heldByPause(ctx context.Context) ([]int64, error) {
+	refs, err := p.books.InvoicesInStates(ctx, invoice.StateDelivering)
+	if err != nil {
+		return nil, err
+	}
+	var out []int64
+	for _, r := range refs {
 		if r.ChorusStatus == StatusPaused {
-			slot := max(p.cfg.PauseProbeEvery, time.Second)
-			return p.EnqueueDeliver(ctx, r.ID, fmt.Sprintf(":probe%d", p.wall().UnixNano()/int64(slot)))
+			out = append(out, r.ID)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // lookupFailed is a failed directory look-up before a deposit: a

@@ -107,11 +107,11 @@ func (p *Pipeline) Sweep(ctx context.Context) (SweepResult, error) {
 	p.Metrics.Add("sweep_changed", res.Changed)
 	// While deposits wait to be integrated, sweep again soon: they are
 	// found by the sweep, not by their flow reports.
-	waiting, err := p.books.InvoicesInStates(ctx, invoice.StateDeposited)
+	counts, err := p.books.InvoiceCounts(ctx)
 	if err != nil {
 		return res, err
 	}
-	if len(waiting) > 0 {
+	if counts[string(invoice.StateDeposited)] > 0 {
 		return res, p.EnqueueSweep(ctx, p.cfg.SweepSoon)
 	}
 	return res, nil
@@ -173,12 +173,20 @@ func (p *Pipeline) applyChanged(ctx context.Context, found []chorus.FactureFourn
 	}
 	changed += len(applied)
 	p.Metrics.Add("delivered", len(applied))
+	if len(then) == 0 {
+		return ours, changed, nil
+	}
+	// Read again in one query: the integrated ones have just moved on.
+	numbers = numbers[:0]
 	for _, f := range then {
-		inv, err := p.books.InvoiceByNumber(ctx, f.NumeroFacture)
-		if err != nil {
-			return ours, changed, err
-		}
-		if inv.State != invoice.StateDelivered {
+		numbers = append(numbers, f.NumeroFacture)
+	}
+	if invs, err = p.books.InvoicesByNumbers(ctx, numbers); err != nil {
+		return ours, changed, err
+	}
+	for _, f := range then {
+		inv, ok := invs[f.NumeroFacture]
+		if !ok || inv.State != invoice.StateDelivered {
 			continue
 		}
 		at, _ := chorusTime(f.DateHeureEtatCourant)
