@@ -85,21 +85,20 @@ func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
 		return v, err
 	}
 	v.Awaiting, v.Rejected = counts[string(invoice.StateAwaitingReference)], counts[string(invoice.StateRejected)]
-	susp, err := s.books.WorkList(ctx, store.WorkFilter{States: []invoice.State{invoice.StateDelivered}, ChorusStatuses: suspendedStatuses})
-	if err != nil {
-		return v, err
+	for _, c := range []struct {
+		n *int
+		f store.WorkFilter
+	}{
+		{&v.Suspended, suspendedFilter()},
+		{&v.ToVerify, toVerifyFilter()},
+		{&v.Postal, unmailedFilter()},
+	} {
+		t, err := s.books.WorkCount(ctx, c.f)
+		if err != nil {
+			return v, err
+		}
+		*c.n = t.Count
 	}
-	v.Suspended = len(susp)
-	toVerify, err := s.books.WorkList(ctx, toVerifyFilter())
-	if err != nil {
-		return v, err
-	}
-	v.ToVerify = len(toVerify)
-	postal, err := s.postalRows(ctx, listQuery{}, true)
-	if err != nil {
-		return v, err
-	}
-	v.Postal = len(postal)
 	proposed, err := s.books.Corrections(ctx, store.CorrectionProposed)
 	if err != nil {
 		return v, err
@@ -310,11 +309,19 @@ func (s *Server) workRejected(w http.ResponseWriter, r *http.Request) {
 	s.workList(w, r, "rejected", "Factures rejetées", store.WorkFilter{States: []invoice.State{invoice.StateRejected}}, nil)
 }
 
-var suspendedStatuses = worker.SupplierActionStatuses()
+// suspendedFilter selects the invoices Chorus Pro holds for the supplier
+// to act on (SUSPENDUE, A_RECYCLER).
+func suspendedFilter() store.WorkFilter {
+	return store.WorkFilter{States: []invoice.State{invoice.StateDelivered}, ChorusStatuses: worker.SupplierActionStatuses()}
+}
+
+// unmailedFilter selects the postal invoices not yet marked mailed.
+func unmailedFilter() store.WorkFilter {
+	return store.WorkFilter{States: []invoice.State{invoice.StatePostal}, NotAudited: actionMailed}
+}
 
 func (s *Server) workSuspended(w http.ResponseWriter, r *http.Request) {
-	s.workList(w, r, "suspended", "Factures suspendues ou à recycler",
-		store.WorkFilter{States: []invoice.State{invoice.StateDelivered}, ChorusStatuses: suspendedStatuses}, nil)
+	s.workList(w, r, "suspended", "Factures suspendues ou à recycler", suspendedFilter(), nil)
 }
 
 // toVerifyFilter selects the invoices Chorus Pro should hold but no search

@@ -16,7 +16,7 @@ import (
 func sqlList[T ~string](values []T) string {
 	quoted := make([]string, len(values))
 	for i, v := range values {
-		quoted[i] = "'" + strings.ReplaceAll(string(v), "'", "''") + "'"
+		quoted[i] = sqlString(string(v))
 	}
 	return strings.Join(quoted, ", ")
 }

@@ -189,8 +189,8 @@ func (s *Store) EstablishmentsByIDs(ctx context.Context, ids []int64) (map[int64
 	return out, nil
 }
 
-// SearchEstablishments finds establishments by SIRET or name
-// (case-insensitive substring), by name.
+// SearchEstablishments finds establishments by SIRET or name (a
+// substring, ignoring case and accents: fold), by name.
 func (s *Store) SearchEstablishments(ctx context.Context, query string, limit int) ([]Establishment, error) {
 	q := strings.TrimSpace(query)
 	if q == "" {
@@ -199,10 +199,10 @@ func (s *Store) SearchEstablishments(ctx context.Context, query string, limit in
 	if limit <= 0 {
 		limit = 50
 	}
-	like := "%" + escapeLike(strings.ToLower(q)) + "%"
+	like := foldLike(q)
 	var out []Establishment
 	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+establishmentColumns+` FROM establishments e
-		WHERE e.siret LIKE ? ESCAPE '\' OR LOWER(e.name) LIKE ? ESCAPE '\' ORDER BY e.name, e.siret LIMIT `+fmt.Sprint(limit)), like, like)
+		WHERE e.siret LIKE ? ESCAPE '\' OR `+foldSQL("e.name")+` LIKE ? ESCAPE '\' ORDER BY e.name, e.siret LIMIT `+fmt.Sprint(limit)), like, like)
 	if err != nil {
 		return nil, fmt.Errorf("search establishments: %w", err)
 	}
