@@ -91,6 +91,10 @@ func (f *fakeActions) MarkMailed(ctx context.Context, numbers []string, day time
 	return f.p.MarkMailed(ctx, numbers, day, actor)
 }
 
+func (f *fakeActions) MarkBatchMailed(ctx context.Context, batch int64, day time.Time, actor string) (worker.MailedBatch, error) {
+	return f.p.MarkBatchMailed(ctx, batch, day, actor)
+}
+
 // ConfirmCorrection records the confirmation (number "correction #ID",
 // reason "confirm: COMMENT") and says it did.
 func (f *fakeActions) ConfirmCorrection(_ context.Context, id int64, actor, comment string) (string, error) {

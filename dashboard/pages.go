@@ -212,8 +212,8 @@ func (lq listQuery) filter() store.WorkFilter {
 	return store.WorkFilter{Query: lq.Q, Year: lq.Year, Sort: lq.Sort}
 }
 
-// SortURL is the link of a column header: sort by it, or reverse.
-func (lq listQuery) SortURL(key string) string {
+// Values is the filter and sort as URL values (for links that keep them).
+func (lq listQuery) Values() url.Values {
 	v := url.Values{}
 	if lq.Q != "" {
 		v.Set("q", lq.Q)
@@ -221,6 +221,15 @@ func (lq listQuery) SortURL(key string) string {
 	if lq.Year != 0 {
 		v.Set("annee", strconv.Itoa(lq.Year))
 	}
+	if lq.Sort != "" {
+		v.Set("tri", lq.Sort)
+	}
+	return v
+}
+
+// SortURL is the link of a column header: sort by it, or reverse.
+func (lq listQuery) SortURL(key string) string {
+	v := lq.Values()
 	if lq.Sort == key {
 		key = "-" + key
 	}

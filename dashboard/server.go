@@ -35,6 +35,8 @@ type Actions interface {
 	ResubmitWith(ctx context.Context, number, reason, actor string, files []chorus.Attachment) (string, error)
 	FillReferences(ctx context.Context, number, codeService, engagement, actor string) (string, error)
 	MarkMailed(ctx context.Context, numbers []string, day time.Time, actor string) ([]string, error)
+	// MarkBatchMailed marks exactly the invoices of a print batch mailed.
+	MarkBatchMailed(ctx context.Context, batch int64, day time.Time, actor string) (worker.MailedBatch, error)
 	ConfirmCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
 	DismissCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
 }
@@ -80,6 +82,9 @@ type Config struct {
 	// watching Books, Inspector and PipelineMetrics.
 	Metrics         *Metrics
 	PipelineMetrics *worker.Metrics
+	// PrintBatchSize bounds a print batch of postal invoices (default
+	// 1,000): a larger selection is printed in several numbered batches.
+	PrintBatchSize int
 	// TechPasswordExpires is the configured expiry of the Chorus Pro
 	// technical account's password (CHORUS_TECH_PASSWORD_EXPIRES; zero when
 	// unset): it wins over the date the worker read from Chorus Pro. Every
@@ -114,6 +119,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Minute
+	}
+	if cfg.PrintBatchSize <= 0 {
+		cfg.PrintBatchSize = defaultPrintBatch
 	}
 	if cfg.AbsoluteTimeout <= 0 {
 		cfg.AbsoluteTimeout = 12 * time.Hour
@@ -180,6 +188,7 @@ func (s *Server) routes() http.Handler {
 	user("GET /suspendues", s.workSuspended)
 	user("GET /a-verifier", s.workToVerify)
 	user("GET /courrier", s.workPostal)
+	user("GET /courrier.csv", s.postalCSV)
 	user("POST /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)
 	user("GET /corrections", s.workCorrections)

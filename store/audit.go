@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -56,10 +55,7 @@ func (s *Store) AuditTrail(ctx context.Context, entity string, id int64) ([]Audi
 // RecordAudit appends an event that changes nothing else (an operator's
 // note, "mailed on 12/03/2026"…).
 func (s *Store) RecordAudit(ctx context.Context, e AuditEvent) error {
-	if e.Entity == "" || e.Action == "" {
-		return errors.New("record audit: entity and action are required")
-	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error { return s.audit(ctx, tx, e) })
+	return s.RecordAudits(ctx, []AuditEvent{e})
 }
 
 // LastAudit returns, per entity id, the latest event of an action on an

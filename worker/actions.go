@@ -131,6 +131,62 @@ func (p *Pipeline) FillReferences(ctx context.Context, number, codeService, enga
 	return "Références vérifiées auprès de Chorus Pro et enregistrées. " + msg, nil
 }
 
+// MailedBatch is what marking a print batch mailed did: the invoices
+// recorded, and those of the batch left out with why (paid or cancelled
+// since it was printed, or already marked mailed).
+type MailedBatch struct {
+	Marked  []string
+	Skipped []SkippedInvoice
+}
+
+// SkippedInvoice is an invoice of a batch left out: its state when no
+// longer postal, or Mailed, the earlier mailing's audit reason.
+type SkippedInvoice struct {
+	Number string
+	State  invoice.State
+	Mailed string
+}
+
+// MarkBatchMailed records that the invoices of print batch batch went out
+// on day: every one of them still postal and not yet marked mailed, all in
+// one transaction — exactly the invoices the operator downloaded, never
+// others. An unknown batch is store.ErrNotFound.
+func (p *Pipeline) MarkBatchMailed(ctx context.Context, batch int64, day time.Time, actor string) (MailedBatch, error) {
+	var out MailedBatch
+	ids, err := p.books.PrintBatchInvoices(ctx, batch)
+	if err != nil {
+		return out, fmt.Errorf("mark batch %d mailed: %w", batch, err)
+	}
+	invs, err := p.books.InvoicesByIDs(ctx, ids)
+	if err != nil {
+		return out, fmt.Errorf("mark batch %d mailed: %w", batch, err)
+	}
+	mailed, err := p.books.LastAuditOf(ctx, "invoice", ActionMailed, ids)
+	if err != nil {
+		return out, fmt.Errorf("mark batch %d mailed: %w", batch, err)
+	}
+	var events []store.AuditEvent
+	for _, id := range ids {
+		inv, ok := invs[id]
+		switch {
+		case !ok:
+			return out, fmt.Errorf("mark batch %d mailed: invoice #%d: %w", batch, id, store.ErrNotFound)
+		case inv.State != invoice.StatePostal:
+			out.Skipped = append(out.Skipped, SkippedInvoice{Number: inv.Number, State: inv.State})
+		case mailed[id].ID != 0:
+			out.Skipped = append(out.Skipped, SkippedInvoice{Number: inv.Number, State: inv.State, Mailed: mailed[id].Reason})
+		default:
+			events = append(events, store.AuditEvent{Actor: actor, Entity: "invoice", EntityID: id, Action: ActionMailed,
+				From: string(inv.State), To: string(inv.State), Reason: MailedPrefix + day.Format("02/01/2006") + fmt.Sprintf(" (lot n° %d)", batch)})
+			out.Marked = append(out.Marked, inv.Number)
+		}
+	}
+	if err := p.books.RecordAudits(ctx, events); err != nil {
+		return MailedBatch{}, fmt.Errorf("mark batch %d mailed: %w", batch, err)
+	}
+	return out, nil
+}
+
 // MarkMailed records in the audit trail that postal invoices went out on a
 // day (there is no state for it: an invoice stays postal until paid). It
 // stops at the first invoice that is not postal (a *StateError with

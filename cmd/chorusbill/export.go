@@ -117,10 +117,11 @@ func exportBatch(ctx context.Context, c *cli, s *store.Store, is document.Issuer
 	}
 	// As the dashboard prints: each invoice's PDF stored with its checksum,
 	// and the batch's checksum in each one's audit trail.
-	pdf, err := worker.PrintBatch(ctx, s, is, post, "cli:export")
+	printed, err := worker.PrintBatch(ctx, s, is, post, "cli:export")
 	if err != nil {
 		return err
 	}
+	pdf := printed.PDF
 	name := "print-batch.pdf"
 	if year != 0 {
 		name = fmt.Sprintf("print-batch-%d.pdf", year)
@@ -130,6 +131,6 @@ func exportBatch(ctx context.Context, c *cli, s *store.Store, is document.Issuer
 		return err
 	}
 	sum := sha256.Sum256(pdf)
-	fmt.Fprintf(c.stdout, "%s  %d invoice(s) to post, %d bytes  sha256 %x (recorded in each invoice's audit trail)\n", path, len(post), len(pdf), sum)
+	fmt.Fprintf(c.stdout, "%s  %d invoice(s) to post, %d bytes  sha256 %x (print batch %d, recorded in each invoice's audit trail)\n", path, len(post), len(pdf), sum, printed.Batch)
 	return nil
 }
