@@ -122,3 +122,33 @@ func TestPostalListPagesAndExports(t *testing.T) {
 		t.Errorf("postal csv lacks the first invoice's amounts:\n%s", lines[1])
 	}
 }
+
+// TestOverviewCountsAreTheLists checks that each count on the overview is
+// the count its work list shows (one definition each: the list's filter).
+func TestOverviewCountsAreTheLists(t *testing.T) {
+	e := newEnv(t)
+	v, err := e.srv.overviewData(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := regexp.MustCompile(`(\d+) facture\(s\)`)
+	for _, tc := range []struct {
+		path string
+		want int
+	}{
+		{"/a-completer", v.Awaiting},
+		{"/rejets", v.Rejected},
+		{"/suspendues", v.Suspended},
+		{"/a-verifier", v.ToVerify},
+		{"/courrier?a_envoyer=1", v.Postal},
+		{"/retards", v.Overdue},
+	} {
+		m := count.FindStringSubmatch(e.do("GET", tc.path, e.viewer, nil).Body.String())
+		if m == nil || m[1] != fmt.Sprint(tc.want) {
+			t.Errorf("%s shows %v, the overview %d", tc.path, m, tc.want)
+		}
+	}
+	if v.Overdue == 0 || v.Rejected == 0 || v.Postal == 0 {
+		t.Errorf("the sample should have overdue, rejected and postal invoices: %+v", v)
+	}
+}
