@@ -26,37 +26,53 @@
 //
 // Ambiguities, resolved by the product's observable outputs (chorusbill
 // quote, the README's worked examples), never by its code:
+//
 //   - "1st of the month following receipt": received on the 1st still
 //     starts the next month (01/09 → 01/10, fixtures/README.md); received
 //     in December starts 1 January next year, nothing due that year.
+//
 //   - The end of service is exclusive (quote: termination received
 //     10/03/2027 → service_end 2027-06-01, 5 months of 2027 billed).
+//
 //   - Overage of a year with no month of service is nothing due, whatever
 //     the usage (quote --kind overage --received 2025-12-08 --year 2025: 0).
 //     A first year's usage is not prorated (quote: 1000 SMS, start
 //     01/07/2025 → 800 × 0.10).
+//
 //   - A block measure is started at any excess: archive-storage (block 1 GB)
 //     62.4 GB over → 63 blocks (quote).
+//
 //   - The overage's allowances follow headcount_Y, the headcount of the
 //     year observed (the quote's --headcount with --year n; checked against
 //     the product's books in TestAgreesWithProduct).
+//
 //   - A missing headcount_Y fails the establishment even in a year without
 //     service or usage (the README: a run's failed items include "a
 //     headcount missing…", to fix then bill again); the judge says
 //     NoHeadcount, with no invoice.
+//
 //   - The same SIRET in two usage files: the later file's quantity replaces
 //     the earlier one, as an import replaces the stored quantity.
 //
-// Credit notes: the amounts here are what is owed today; an establishment's
-// invoices minus its credit notes (of the same year and kind) must come to
-// them. One invoice per establishment, year and kind; Expected.Invoices is
-// 0 or 1.
+//   - A free-bracket establishment with no month of service in Y is
+//     nothing due here; the product calls it free (quote --offer
+//     teletransmission --headcount 0 --received 2026-02-03 --year 2025:
+//     "free": true, "months": 0). No invoice either way.
+//
+// Credit notes: the amounts here are what is owed today. One invoice per
+// establishment, year and kind (Expected.Invoices is 0 or 1); facts that
+// change after it was issued are settled by a credit note or a complement
+// (README "Corrections"), each with its VAT rounded on its own base, so the
+// invoice's HT minus its credit notes' HT equals the owed HT exactly, but
+// the TTC may differ from the owed TTC by a cent: Difference gives the
+// settling documents' exact figures.
 package judge
 
 import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,13 +118,17 @@ type Line struct {
 
 // Bill is one invoice's expected figures, to the cent.
 type Bill struct {
-	Kind          Kind
-	Year          int
-	Lines         []Line
-	HT, VAT, TTC  decimal.Decimal
-	Months        int // contribution: the months of Year billed
-	BracketID     string
-	HeadcountUsed int
+	Kind Kind // the product's invoice kind of the same name
+	Year int  // the year billed (for overage, the year observed)
+	// Lines, then the totals: HT the sum of the lines, VAT per rate on the
+	// sum of its lines, TTC = HT + VAT.
+	Lines        []Line
+	HT, VAT, TTC decimal.Decimal
+	// Why these figures, for a disagreement's message: the months of Year
+	// billed (contributions), the headcount and the bracket it fell in.
+	Months    int
+	Headcount int
+	BracketID string
 }
 
 // Expected is what an establishment owes for a year and kind.
@@ -365,7 +385,7 @@ func (b *Books) owed(e *establishment, year int, kind Kind) (Expected, error) {
 	if err != nil {
 		return x, err
 	}
-	bill := &Bill{Kind: kind, Year: year, BracketID: br.ID, HeadcountUsed: h}
+	bill := &Bill{Kind: kind, Year: year, BracketID: br.ID, Headcount: h}
 	switch kind {
 	case Contribution:
 		if br.amount.IsZero() {
@@ -405,6 +425,55 @@ func (b *Books) owed(e *establishment, year int, kind Kind) (Expected, error) {
 	bill.total()
 	x.Outcome, x.Bill = Due, bill
 	return x, nil
+}
+
+// Difference is what settles an issued bill against what is owed (owed nil:
+// nothing): per line code, a decrease goes on the credit note, an increase on
+// the complement; either has no lines when there is nothing to settle.
+func Difference(issued Bill, owed *Bill) (credit, complement Bill) {
+	credit = Bill{Kind: issued.Kind, Year: issued.Year}
+	complement = credit
+	var lines []Line
+	if owed != nil {
+		lines = owed.Lines
+	}
+	for _, code := range codes(issued.Lines, lines) {
+		was, is := lineOf(issued.Lines, code), lineOf(lines, code)
+		rate := was.VATRate
+		if is.Code != "" {
+			rate = is.VATRate
+		}
+		switch d := is.HT.Sub(was.HT); {
+		case d.IsNegative():
+			credit.Lines = append(credit.Lines, Line{Code: code, HT: d.Neg(), VATRate: rate})
+		case d.IsPositive():
+			complement.Lines = append(complement.Lines, Line{Code: code, HT: d, VATRate: rate})
+		}
+	}
+	credit.total()
+	complement.total()
+	return credit, complement
+}
+
+// codes lists the line codes of a then b, each once.
+func codes(a, b []Line) []string {
+	var out []string
+	for _, l := range append(append([]Line{}, a...), b...) {
+		if !slices.Contains(out, l.Code) {
+			out = append(out, l.Code)
+		}
+	}
+	return out
+}
+
+// lineOf is the line of a code (zero when none).
+func lineOf(lines []Line, code string) Line {
+	for _, l := range lines {
+		if l.Code == code {
+			return l
+		}
+	}
+	return Line{}
 }
 
 // total sums the lines, then the VAT once per rate on the sum of its lines

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/shopspring/decimal"
 )
 
 // The figures below are computed by hand from DESIGN.md §1 and the grid of
@@ -232,3 +234,40 @@ func TestLoadRejects(t *testing.T) {
 		})
 	}
 }
+
+func TestDifference(t *testing.T) {
+	// A first year of 10 months billed for 20-49 agents, the headcount
+	// corrected down to 0-19 afterwards: 1677.08 HT issued, 766.67 owed.
+	issued := one(t, "bouquet;non;2025-02-03;;26;26;26", 2025, Contribution).Bill
+	owed := one(t, "bouquet;non;2025-02-03;;12;12;12", 2025, Contribution).Bill
+	credit, complement := Difference(*issued, owed)
+	if len(complement.Lines) != 0 || len(credit.Lines) != 1 {
+		t.Fatalf("credit %+v, complement %+v", credit, complement)
+	}
+	// 910.41 HT, VAT round(182.082) = 182.08: the invoice less its credit
+	// note is 766.67 HT exactly, but 335.42 − 182.08 = 153.34 of VAT where
+	// the owed figure is round(153.334) = 153.33.
+	if credit.HT.String() != "910.41" || credit.VAT.String() != "182.08" || credit.TTC.String() != "1092.49" {
+		t.Errorf("credit note %s HT %s VAT %s TTC, want 910.41, 182.08, 1092.49", credit.HT, credit.VAT, credit.TTC)
+	}
+	if net := issued.HT.Sub(credit.HT); !net.Equal(owed.HT) {
+		t.Errorf("net HT %s, owed %s", net, owed.HT)
+	}
+	if net := issued.TTC.Sub(credit.TTC); net.String() != "920.01" || owed.TTC.String() != "920" {
+		t.Errorf("net TTC %s, owed %s: want 920.01 and 920", net, owed.TTC)
+	}
+
+	// Overage: one service up, one down, one gone.
+	was := Bill{Lines: []Line{{"a", dd("10"), dd("20")}, {"b", dd("5"), dd("20")}, {"c", dd("1"), dd("20")}}}
+	is := &Bill{Lines: []Line{{"a", dd("12"), dd("20")}, {"b", dd("4"), dd("20")}}}
+	credit, complement = Difference(was, is)
+	if credit.HT.String() != "2" || complement.HT.String() != "2" || len(credit.Lines) != 2 || len(complement.Lines) != 1 {
+		t.Errorf("credit %+v, complement %+v", credit, complement)
+	}
+	// Nothing owed any more: the whole invoice is credited.
+	if credit, _ := Difference(*issued, nil); !credit.TTC.Equal(issued.TTC) {
+		t.Errorf("credit %s, want %s", credit.TTC, issued.TTC)
+	}
+}
+
+func dd(s string) decimal.Decimal { return decimal.RequireFromString(s) }
