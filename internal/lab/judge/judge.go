@@ -30,30 +30,23 @@
 //   - "1st of the month following receipt": received on the 1st still
 //     starts the next month (01/09 → 01/10, fixtures/README.md); received
 //     in December starts 1 January next year, nothing due that year.
-//
 //   - The end of service is exclusive (quote: termination received
 //     10/03/2027 → service_end 2027-06-01, 5 months of 2027 billed).
-//
 //   - Overage of a year with no month of service is nothing due, whatever
 //     the usage (quote --kind overage --received 2025-12-08 --year 2025: 0).
 //     A first year's usage is not prorated (quote: 1000 SMS, start
 //     01/07/2025 → 800 × 0.10).
-//
 //   - A block measure is started at any excess: archive-storage (block 1 GB)
 //     62.4 GB over → 63 blocks (quote).
-//
 //   - The overage's allowances follow headcount_Y, the headcount of the
 //     year observed (the quote's --headcount with --year n; checked against
 //     the product's books in TestAgreesWithProduct).
-//
 //   - A missing headcount_Y fails the establishment even in a year without
 //     service or usage (the README: a run's failed items include "a
 //     headcount missing…", to fix then bill again); the judge says
 //     NoHeadcount, with no invoice.
-//
 //   - The same SIRET in two usage files: the later file's quantity replaces
 //     the earlier one, as an import replaces the stored quantity.
-//
 //   - A free-bracket establishment with no month of service in Y is
 //     nothing due here; the product calls it free (quote --offer
 //     teletransmission --headcount 0 --received 2026-02-03 --year 2025:
@@ -62,10 +55,11 @@
 // Credit notes: the amounts here are what is owed today. One invoice per
 // establishment, year and kind (Expected.Invoices is 0 or 1); facts that
 // change after it was issued are settled by a credit note or a complement
-// (README "Corrections"), each with its VAT rounded on its own base, so the
-// invoice's HT minus its credit notes' HT equals the owed HT exactly, but
-// the TTC may differ from the owed TTC by a cent: Difference gives the
-// settling documents' exact figures.
+// (README "Corrections"). Each document's VAT is rounded on its own base
+// (DESIGN.md §1.6), so the invoice's HT less its credit notes' equals the
+// owed HT exactly, but its TTC may be a cent off the owed TTC (see
+// TestDifference): Difference gives the settling documents' exact figures,
+// to compare each credit note or complement with.
 package judge
 
 import (
