@@ -140,11 +140,11 @@ func (e Expected) Invoices() int {
 	return 1
 }
 
-// Books are the inputs, read and checked.
-type Books struct {
+// Inputs are the files an operator gives, read and checked.
+type Inputs struct {
 	d      *deliberation
 	est    []*establishment
-	bySIRT map[string]*establishment
+	bySIRET map[string]*establishment
 }
 
 type establishment struct {
@@ -157,12 +157,12 @@ type establishment struct {
 // Load reads a deliberation, an establishments file and any usage files
 // (later files replace the quantities of earlier ones). A wrong file is an
 // error naming the file, line and field of every problem found.
-func Load(deliberation, establishments File, usage ...File) (*Books, error) {
+func Load(deliberation, establishments File, usage ...File) (*Inputs, error) {
 	d, err := parseDeliberation(deliberation.Name, deliberation.R)
 	if err != nil {
 		return nil, err
 	}
-	b := &Books{d: d, bySIRT: map[string]*establishment{}}
+	b := &Inputs{d: d, bySIRET: map[string]*establishment{}}
 	if err := b.readEstablishments(establishments); err != nil {
 		return nil, err
 	}
@@ -175,7 +175,7 @@ func Load(deliberation, establishments File, usage ...File) (*Books, error) {
 }
 
 // SIRETs lists the establishments in the order of their file.
-func (b *Books) SIRETs() []string {
+func (b *Inputs) SIRETs() []string {
 	out := make([]string, len(b.est))
 	for i, e := range b.est {
 		out[i] = e.siret
@@ -183,7 +183,7 @@ func (b *Books) SIRETs() []string {
 	return out
 }
 
-func (b *Books) readEstablishments(f File) error {
+func (b *Inputs) readEstablishments(f File) error {
 	t, err := readTable(f.Name, f.R, "siret", "name", "offer", "existing")
 	if err != nil {
 		return err
@@ -272,12 +272,12 @@ func (b *Books) readEstablishments(f File) error {
 			e.headcount[y] = h
 		}
 		b.est = append(b.est, e)
-		b.bySIRT[e.siret] = e
+		b.bySIRET[e.siret] = e
 	}
 	return errors.Join(errs...)
 }
 
-func (b *Books) readUsage(f File) error {
+func (b *Inputs) readUsage(f File) error {
 	t, err := readTable(f.Name, f.R, "siret", "year", "service", "quantity")
 	if err != nil {
 		return err
@@ -298,7 +298,7 @@ func (b *Books) readUsage(f File) error {
 			fail("siret", err)
 			continue
 		}
-		e := b.bySIRT[siret]
+		e := b.bySIRET[siret]
 		if e == nil {
 			fail("siret", fmt.Errorf("no establishment %s in the establishments file", siret))
 			continue
@@ -346,7 +346,7 @@ func (b *Books) readUsage(f File) error {
 // Owed computes, for every establishment (by SIRET), what it owes for the
 // year and kind: the contribution of year, or the overage of the usage
 // observed over year. A year outside the deliberation is an error.
-func (b *Books) Owed(year int, kind Kind) (map[string]Expected, error) {
+func (b *Inputs) Owed(year int, kind Kind) (map[string]Expected, error) {
 	if year < b.d.Contributions.From || year > b.d.Contributions.Through {
 		return nil, fmt.Errorf("year %d is outside the convention: contributions are due for %d through %d only", year, b.d.Contributions.From, b.d.Contributions.Through)
 	}
@@ -364,7 +364,7 @@ func (b *Books) Owed(year int, kind Kind) (map[string]Expected, error) {
 	return out, nil
 }
 
-func (b *Books) owed(e *establishment, year int, kind Kind) (Expected, error) {
+func (b *Inputs) owed(e *establishment, year int, kind Kind) (Expected, error) {
 	x := Expected{SIRET: e.siret, Name: e.name, Outcome: NoHeadcount}
 	h, ok := e.headcount[year]
 	if !ok {
