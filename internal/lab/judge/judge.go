@@ -142,8 +142,8 @@ func (e Expected) Invoices() int {
 
 // Inputs are the files an operator gives, read and checked.
 type Inputs struct {
-	d      *deliberation
-	est    []*establishment
+	d       *deliberation
+	est     []*establishment
 	bySIRET map[string]*establishment
 }
 
