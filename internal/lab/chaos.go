@@ -264,7 +264,8 @@ func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr 
 	}
 	stopAll()
 	say("workers stopped; checking the books")
-	return Checks(ctx, stdout, books, sb, cat, n)
+	return Checks(ctx, stdout, ChecksInput{Books: books, DatabaseURL: dbURL, Sandbox: sb, Catalog: cat, Establishments: n, Year: 2025,
+		Settled: settled, Waited: time.Since(began)})
 }
 
 func chaosProgress(ctx context.Context, books *store.Store) (map[string]int, int, int, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
@@ -14,6 +15,40 @@ import (
 	"github.com/shopspring/decimal"
 )
 
+// ChecksInput is what the chaos run's checks judge: the books, the
+// sandbox that played Chorus Pro, and the inputs as the operator gave them.
+type ChecksInput struct {
+	// Books are the run's books; DatabaseURL names them for the checks'
+	// plain SQL.
+	Books       *store.Store
+	DatabaseURL string
+	Sandbox     *sandbox.Server
+	Catalog     *tariff.Catalog
+	// Establishments is how many the run billed.
+	Establishments int
+	// EstablishmentFiles and UsageFiles are the CSV files the run
+	// imported, in import order (the establishments of a later file win).
+	EstablishmentFiles, UsageFiles []string
+	// Year is the contribution year billed.
+	Year int
+	// Payments are those the run entered itself (the duplicate-payment
+	// fault enters some twice): each counts once.
+	Payments []EnteredPayment
+	// Settled tells whether the run settled (no invoice in a working
+	// state) before its time limit; Waited is how long it waited.
+	Settled bool
+	Waited  time.Duration
+}
+
+// EnteredPayment is a payment the chaos run entered into the books itself
+// (as an operator imports a bank statement), by invoice number.
+type EnteredPayment struct {
+	Number    string
+	Amount    decimal.Decimal
+	PaidOn    time.Time
+	Reference string
+}
+
 // Checks verifies the invariants of the books after a 2025 contribution
 // run of n establishments whose Chorus Pro was sb, and prints each check
 // to w: every due establishment has exactly one contribution invoice;
@@ -21,7 +56,8 @@ import (
 // per number; totals equal the tariff's; no invoice is left in a working
 // state; the audit trail has a row for every state. It fails when a
 // check does.
-func Checks(ctx context.Context, w io.Writer, books *store.Store, sb *sandbox.Server, cat *tariff.Catalog, n int) error {
+func Checks(ctx context.Context, w io.Writer, in ChecksInput) error {
+	books, sb, cat, n := in.Books, in.Sandbox, in.Catalog, in.Establishments
 	var failures []string
 	check := func(name string, problems []string) {
 		if len(problems) == 0 {
