@@ -97,6 +97,9 @@ func TestLostResponseThenReconcile(t *testing.T) {
 	if err == nil {
 		t.Fatal("want a connection error")
 	}
+	if d := h.srv.Deposits(); len(d) != 1 || !d[0].AnswerLost {
+		t.Fatalf("the deposit whose answer was lost is not marked so: %+v", d)
+	}
 	// The caller reconciles by searching the number: once the flow is
 	// processed, the invoice is there.
 	h.advance(testIntegration)

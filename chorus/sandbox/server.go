@@ -543,6 +543,9 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status == http.StatusOK && s.loseResponse(path) {
+		if d, ok := payload.(chorus.DeposerFluxResponse); ok {
+			s.markAnswerLost(d.NumeroFluxDepot)
+		}
 		dropConnection(w)
 		return
 	}

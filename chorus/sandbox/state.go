@@ -150,6 +150,19 @@ type flow struct {
 	// quirk names the quirk that decided the flow's outcome or its
 	// deposit's answer ("" for none).
 	quirk string
+	// answerLost tells that the deposit's answer was never sent (the
+	// lost-response fault): the client cannot know the flow exists.
+	answerLost bool
+}
+
+// markAnswerLost records that the answer to the deposit of flow numero was
+// lost.
+func (s *Server) markAnswerLost(numero string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.st.flowsByNum[numero]; ok {
+		f.answerLost = true
+	}
 }
 
 // stateAt returns the flow's state at now and since when.
@@ -340,6 +353,9 @@ type Deposit struct {
 	// outcome or its deposit's answer (e.g. lost-invoice: IN_INTEGRE with
 	// no invoice; coderetour-applied: the deposit answered codeRetour ≠ 0).
 	Quirk string `json:"quirk,omitempty"`
+	// AnswerLost tells that the deposit was applied but its answer never
+	// sent (Faults.LostResponseRate): the client could not know of it.
+	AnswerLost bool `json:"answerLost,omitempty"`
 }
 
 // Invoice is the admin view of a Chorus Pro invoice (GET /_sandbox/invoices).
@@ -381,7 +397,7 @@ func (s *Server) Deposits() []Deposit {
 			DateDepot: f.depositedAt, Taille: f.size, SHA256: f.sha256, Etat: etat, EtatFinal: f.final,
 			NumeroFacture: f.doc.Number, SIRETAcheteur: f.doc.BuyerID, CodeService: f.doc.BuyerReference,
 			Engagement: f.doc.OrderReference, MontantTTC: f.doc.TotalTTC,
-			ListeErreurDP: f.erreursDP, ListeErreurTechnique: f.erreursTech, Quirk: f.quirk,
+			ListeErreurDP: f.erreursDP, ListeErreurTechnique: f.erreursTech, Quirk: f.quirk, AnswerLost: f.answerLost,
 		}
 		if f.invoice != nil {
 			d.IdentifiantFactureCPP = f.invoice.id
