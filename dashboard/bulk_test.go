@@ -158,6 +158,27 @@ func TestBulkRejected(t *testing.T) {
 	if want := "err:Déposer à nouveau : 1 facture(s) sur 2. Échecs : " + e.rejected + " : se traite une par une, depuis sa page."; flashOf(w) != want {
 		t.Errorf("result %q, want %q", flashOf(w), want)
 	}
+	// Nobody but an operator of this site reaches the bulk routes.
+	sel := url.Values{"confirmer": {"oui"}, "facture": {idOf(e, e.platformRejected)}, "etat_" + idOf(e, e.platformRejected): {"rejected/IN_REJETE"}}
+	for _, path := range []string{"/rejets/lot", "/rejets/lot/executer", "/a-verifier/lot", "/a-verifier/lot/executer"} {
+		for _, tc := range []struct {
+			name   string
+			cookie *http.Cookie
+			hdr    []string
+			code   int
+		}{
+			{"anonymous", nil, nil, http.StatusUnauthorized},
+			{"viewer", e.viewer, nil, http.StatusForbidden},
+			{"cross-origin", e.operator, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, http.StatusForbidden},
+		} {
+			if w := e.do("POST", path, tc.cookie, sel, tc.hdr...); w.Code != tc.code {
+				t.Errorf("%s POST %s: %d, want %d", tc.name, path, w.Code, tc.code)
+			}
+		}
+	}
+	if n := len(e.actions.Calls()); n != 1 {
+		t.Fatalf("%d pipeline calls after the refused requests, want 1", n)
+	}
 	// All done: the result is no error.
 	w = e.do("POST", "/rejets/lot/executer", e.operator, url.Values{"confirmer": {"oui"}, "facture": {idOf(e, e.platformRejected)},
 		"etat_" + idOf(e, e.platformRejected): {"rejected/IN_REJETE"}, "motif": {"SIRET corrigé"}})
