@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
@@ -212,7 +214,16 @@ func (lq listQuery) filter() store.WorkFilter {
 	return store.WorkFilter{Query: lq.Q, Year: lq.Year, Sort: lq.Sort}
 }
 
-// Values is the filter and sort as URL values (for links that keep them).
+// apply sets the search, year and sort of a work list's filter (its
+// fixed selection kept; its own sort unless one is asked).
+func (lq listQuery) apply(f *store.WorkFilter) {
+	f.Query, f.Year = lq.Q, lq.Year
+	if lq.Sort != "" {
+		f.Sort = lq.Sort
+	}
+}
+
+// Values are the list's URL parameters (empty ones left out).
 func (lq listQuery) Values() url.Values {
 	v := url.Values{}
 	if lq.Q != "" {
@@ -228,25 +239,10 @@ func (lq listQuery) Values() url.Values {
 }
 
 // SortURL is the link of a column header: sort by it, or reverse.
-func (lq listQuery) SortURL(key string) string {
-	v := lq.Values()
-	if lq.Sort == key {
-		key = "-" + key
-	}
-	v.Set("tri", key)
-	return "?" + v.Encode()
-}
+func (lq listQuery) SortURL(key string) string { return sortURL(lq.Values(), lq.Sort, key) }
 
 // Arrow marks the sorted column.
-func (lq listQuery) Arrow(key string) string {
-	switch lq.Sort {
-	case key:
-		return " ▲"
-	case "-" + key:
-		return " ▼"
-	}
-	return ""
-}
+func (lq listQuery) Arrow(key string) string { return sortArrow(lq.Sort, key) }
 
 type workView struct {
 	Query listQuery
@@ -258,6 +254,8 @@ type workView struct {
 	Mailed  map[int64]store.AuditEvent
 	Today   time.Time
 	Heading string
+	// Export is the CSV of the whole list with its filter.
+	Export string
 	// Pending lists the late payments whose interest invoice waits for a
 	// rate (overdue list only).
 	Pending []pendingInterest
@@ -279,6 +277,9 @@ type workRow struct {
 	Interest string
 	Note     string
 	Plan     string
+	// Action is what re-submitting it would do (bulk re-deposits offer
+	// only the invoices whose action is theirs).
+	Action   worker.ResubmitAction
 	MailedOn string
 }
 
@@ -294,11 +295,7 @@ func (s *Server) workList(w http.ResponseWriter, r *http.Request, name, title st
 // workData reads a work list, each row decorated.
 func (s *Server) workData(r *http.Request, title string, f store.WorkFilter, decorate func(*workRow)) (workView, error) {
 	lq := parseListQuery(r)
-	lf := lq.filter()
-	f.Query, f.Year = lf.Query, lf.Year
-	if lf.Sort != "" {
-		f.Sort = lf.Sort
-	}
+	lq.apply(&f)
 	pr := pageFrom(r.URL.Query())
 	pr.apply(&f)
 	page, err := s.books.WorkPage(r.Context(), f)
@@ -306,9 +303,9 @@ func (s *Server) workData(r *http.Request, title string, f store.WorkFilter, dec
 		return workView{}, err
 	}
 	v := workView{Query: lq, Today: s.today(), Heading: title, Count: page.Count, Total: page.TotalTTC,
-		Page: newPageView(r.URL.Query(), pr, page.Count, len(page.Rows))}
+		Page: newPageView(r.URL.Query(), pr, page.Count, len(page.Rows)), Export: lq.exportURL(r.URL.Path)}
 	for _, row := range page.Rows {
-		wr := workRow{WorkRow: row, Due: row.Due()}
+		wr := workRow{WorkRow: row, Due: row.Due(), Action: worker.ResubmitActionFor(row.Invoice)}
 		wr.Plan, _ = resubmitPlan(row.Invoice)
 		if decorate != nil {
 			decorate(&wr)
@@ -318,12 +315,23 @@ func (s *Server) workData(r *http.Request, title string, f store.WorkFilter, dec
 	return v, nil
 }
 
+// awaitingFilter selects the invoices waiting for their buyer references.
+func awaitingFilter() store.WorkFilter {
+	return store.WorkFilter{States: []invoice.State{invoice.StateAwaitingReference}}
+}
+
 func (s *Server) workAwaiting(w http.ResponseWriter, r *http.Request) {
-	s.workList(w, r, "awaiting", "Références acheteur à compléter", store.WorkFilter{States: []invoice.State{invoice.StateAwaitingReference}}, nil)
+	s.workList(w, r, "awaiting", "Références acheteur à compléter", awaitingFilter(), nil)
+}
+
+// rejectedFilter selects the rejected invoices (by the platform or the
+// buyer).
+func rejectedFilter() store.WorkFilter {
+	return store.WorkFilter{States: []invoice.State{invoice.StateRejected}}
 }
 
 func (s *Server) workRejected(w http.ResponseWriter, r *http.Request) {
-	s.workList(w, r, "rejected", "Factures rejetées", store.WorkFilter{States: []invoice.State{invoice.StateRejected}}, nil)
+	s.workList(w, r, "rejected", "Factures rejetées", rejectedFilter(), nil)
 }
 
 // suspendedFilter selects the invoices Chorus Pro holds for the supplier
@@ -347,10 +355,17 @@ func (s *Server) workToVerify(w http.ResponseWriter, r *http.Request) {
 	s.workList(w, r, "toverify", "À vérifier sur Chorus Pro", toVerifyFilter(), nil)
 }
 
+// overdueFilter selects the invoices overdue today, the oldest due first.
+func (s *Server) overdueFilter() store.WorkFilter {
+	return store.WorkFilter{OverdueOn: s.today(), Sort: "due"}
+}
+
 func (s *Server) workOverdue(w http.ResponseWriter, r *http.Request) {
 	today := s.today()
 	title := "Factures en retard de paiement"
-	v, err := s.workData(r, title, store.WorkFilter{OverdueOn: today, Sort: "due"}, func(wr *workRow) {
+	f := s.overdueFilter()
+	f.OverdueOn = today
+	v, err := s.workData(r, title, f, func(wr *workRow) {
 		wr.DaysLate = int(today.Sub(wr.DueDate).Hours() / 24)
 		res, err := s.interest(wr.Invoice, wr.Due, today)
 		if err != nil {
@@ -644,32 +659,25 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, back+"/resoumettre", http.StatusSeeOther)
 		return
 	}
-	if _, ok := resubmitPlan(inv); !ok {
-		s.setFlash(w, fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", number, stateLabel(inv.State)), true)
-		http.Redirect(w, r, back, http.StatusSeeOther)
-		return
-	}
-	// The plan shown was for this state: someone else acting meanwhile
-	// must not turn a re-deposit into a credit note unseen.
-	if r.PostFormValue("etat") != string(inv.State)+"/"+inv.ChorusStatus {
-		s.setFlash(w, "La facture a changé depuis l'affichage de la confirmation : vérifiez de nouveau avant d'agir.", true)
+	if problem := resubmitStale(inv, r.PostFormValue("etat")); problem != "" {
+		s.setFlash(w, problem, true)
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
 	typed := strings.TrimSpace(r.PostFormValue("motif"))
-	reason := typed
-	if reason == "" {
-		reason = "re-soumission depuis le tableau de bord"
-	}
+	reason, problem := resubmitMotif(typed)
 	files, err := formAttachments(r)
 	var bad *attachmentError
-	if errors.As(err, &bad) {
+	if errors.As(err, &bad) || problem != "" {
 		v, verr := s.invoiceData(r.Context(), number)
 		if verr != nil {
 			s.serverError(w, r, verr)
 			return
 		}
-		v.AttachError, v.Motif = bad.msg, typed
+		v.AttachError, v.Motif = problem, typed
+		if bad != nil {
+			v.AttachError = bad.msg
+		}
 		s.render(w, r, http.StatusUnprocessableEntity, "confirm", "Re-soumettre "+number, v)
 		return
 	}
@@ -690,38 +698,96 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusServiceUnavailable, "Le pipeline n'est pas disponible.")
 		return
 	}
-	why := reason + " (" + p.User.Username + ")"
-	var msg string
-	if len(files) > 0 {
-		msg, err = s.cfg.Actions.ResubmitWith(r.Context(), number, why, p.Actor(), files)
-	} else {
-		msg, err = s.cfg.Actions.Resubmit(r.Context(), number, why, p.Actor())
-	}
+	msg, err := s.resubmitRun(r.Context(), p, number, reason, files)
 	var se *worker.StateError
 	if errors.As(err, &se) && errors.Is(err, worker.ErrNotSuspended) {
 		notSuspended(se.State)
 		return
 	}
-	if errors.As(err, &se) && errors.Is(err, worker.ErrNothingToResubmit) {
-		s.setFlash(w, fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", number, stateLabel(se.State)), true)
-		http.Redirect(w, r, back, http.StatusSeeOther)
-		return
-	}
-	var problem *worker.ReferenceProblem
-	if errors.As(err, &problem) {
-		s.setFlash(w, fmt.Sprintf("La facture %s attend toujours ses références : %s", number, problem.Reason().Text), true)
-		http.Redirect(w, r, back, http.StatusSeeOther)
-		return
-	}
 	if err != nil {
-		s.log.Error("resubmit", "invoice", number, "user", p.User.Username, "error", err)
-		s.setFlash(w, "La re-soumission a échoué : "+err.Error(), true)
+		s.setFlash(w, err.Error(), true)
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return
 	}
 	s.setFlash(w, msg, false)
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
+
+// maxMotif bounds the comment of a re-submission (the form's maxlength),
+// which goes to the audit trail and, completing a suspended invoice, to
+// Chorus Pro.
+const maxMotif = 1000
+
+// resubmitMotif is the reason recorded for a re-submission with the
+// comment typed (a default when none), or a French message saying why
+// the comment is refused: the one check of the single and bulk
+// confirmations.
+func resubmitMotif(typed string) (reason, problem string) {
+	if n := utf8.RuneCountInString(typed); n > maxMotif {
+		return "", fmt.Sprintf("Commentaire : %d caractères, %d au plus. Rien n'a été envoyé.", n, maxMotif)
+	}
+	if typed == "" {
+		return "re-soumission depuis le tableau de bord", ""
+	}
+	return typed, ""
+}
+
+// resubmitStale says, in French, why a confirmed re-submission of inv must
+// not run: nothing to re-submit, or the invoice changed since the
+// confirmation showed it as seen ("state/chorus status"); "" when it may.
+func resubmitStale(inv store.Invoice, seen string) string {
+	if _, ok := resubmitPlan(inv); !ok {
+		return fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", inv.Number, stateLabel(inv.State))
+	}
+	// The plan shown was for this state: someone else acting meanwhile
+	// must not turn a re-deposit into a credit note unseen.
+	if seen != string(inv.State)+"/"+inv.ChorusStatus {
+		return "La facture a changé depuis l'affichage de la confirmation : vérifiez de nouveau avant d'agir."
+	}
+	return ""
+}
+
+// resubmitRun hands a confirmed re-submission to the pipeline, which
+// writes the audit rows with the user, and says what it did; its error
+// says in French why nothing was done (a *worker.StateError wrapping
+// worker.ErrNotSuspended is returned as it is, for the caller to explain).
+func (s *Server) resubmitRun(ctx context.Context, p principal, number, reason string, files []chorus.Attachment) (string, error) {
+	why := reason + " (" + p.User.Username + ")"
+	var (
+		msg string
+		err error
+	)
+	if len(files) > 0 {
+		msg, err = s.cfg.Actions.ResubmitWith(ctx, number, why, p.Actor(), files)
+	} else {
+		msg, err = s.cfg.Actions.Resubmit(ctx, number, why, p.Actor())
+	}
+	var (
+		se      *worker.StateError
+		problem *worker.ReferenceProblem
+	)
+	switch {
+	case err == nil:
+		return msg, nil
+	case errors.As(err, &se) && errors.Is(err, worker.ErrNotSuspended):
+		return "", err
+	case errors.As(err, &se) && errors.Is(err, worker.ErrNothingToResubmit):
+		return "", &refusal{fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", number, stateLabel(se.State)), err}
+	case errors.As(err, &problem):
+		return "", &refusal{fmt.Sprintf("La facture %s attend toujours ses références : %s", number, problem.Reason().Text), err}
+	}
+	s.log.Error("resubmit", "invoice", number, "user", p.User.Username, "error", err)
+	return "", &refusal{"La re-soumission a échoué : " + err.Error(), err}
+}
+
+// refusal is why an action did nothing, said in French for the user.
+type refusal struct {
+	msg string
+	err error
+}
+
+func (r *refusal) Error() string { return r.msg }
+func (r *refusal) Unwrap() error { return r.err }
 
 // setReferences takes the references of an invoice waiting for them and
 // hands them to the pipeline (worker.Pipeline.FillReferences), which checks
@@ -904,16 +970,40 @@ func (s *Server) establishmentPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "establishment", est.Name, v)
 }
 
+// searchView is what a search found: both lists with the count of all
+// each finds; Show, when set, is the one list paged on its own
+// ("factures" or "etablissements").
 type searchView struct {
-	Q              string
-	Invoices       []store.WorkRow
-	Establishments []store.Establishment
+	Q, Show            string
+	Invoices           []store.WorkRow
+	InvoiceCount       int
+	InvoicePage        pageView
+	Establishments     []store.Establishment
+	EstablishmentCount int
+	EstablishmentPage  pageView
+}
+
+// searchLists are the values of ?voir: the one list shown with its pager.
+var searchLists = []string{"factures", "etablissements"}
+
+// ShowURL is the link to one list of the results, paged on its own
+// (kind "" for both, first pages only).
+func (v searchView) ShowURL(kind string) string {
+	u := url.Values{"q": {v.Q}}
+	if kind != "" {
+		u.Set("voir", kind)
+	}
+	return "/recherche?" + u.Encode()
 }
 
 func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	query := r.URL.Query()
+	q := strings.TrimSpace(query.Get("q"))
 	v := searchView{Q: q}
+	if slices.Contains(searchLists, query.Get("voir")) {
+		v.Show = query.Get("voir")
+	}
 	if q != "" {
 		if up := strings.ToUpper(q); invoice.IsNumber(up) {
 			if _, err := s.books.InvoiceByNumber(ctx, up); err == nil {
@@ -927,14 +1017,39 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		var err error
-		if v.Invoices, err = s.books.WorkList(ctx, store.WorkFilter{Query: q, Limit: 100, Sort: "-date"}); err != nil {
-			s.serverError(w, r, err)
-			return
+		// Both lists show their first page; the list asked for alone
+		// shows the page asked for, with its pager.
+		links := url.Values{"q": {q}, "voir": {v.Show}}
+		for _, k := range []string{"page", "par"} {
+			if x := query.Get(k); x != "" {
+				links.Set(k, x)
+			}
 		}
-		if v.Establishments, err = s.books.SearchEstablishments(ctx, q, 50); err != nil {
-			s.serverError(w, r, err)
-			return
+		pageOf := func(kind string) pageRequest {
+			if v.Show == kind {
+				return pageFrom(query)
+			}
+			return pageRequest{Page: 1, Size: pageSizes[0]}
+		}
+		if v.Show != "etablissements" {
+			pr := pageOf("factures")
+			f := store.WorkFilter{Query: q, Sort: "-date"}
+			pr.apply(&f)
+			page, err := s.books.WorkPage(ctx, f)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			v.Invoices, v.InvoiceCount, v.InvoicePage = page.Rows, page.Count, newPageView(links, pr, page.Count, len(page.Rows))
+		}
+		if v.Show != "factures" {
+			pr := pageOf("etablissements")
+			hits, err := s.books.SearchEstablishmentsPage(ctx, q, pr.Size, (pr.Page-1)*pr.Size)
+			if err != nil {
+				s.serverError(w, r, err)
+				return
+			}
+			v.Establishments, v.EstablishmentCount, v.EstablishmentPage = hits.Rows, hits.Count, newPageView(links, pr, hits.Count, len(hits.Rows))
 		}
 	}
 	s.render(w, r, http.StatusOK, "search", "Recherche", v)

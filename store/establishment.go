@@ -189,22 +189,52 @@ func (s *Store) EstablishmentsByIDs(ctx context.Context, ids []int64) (map[int64
 	return out, nil
 }
 
-// SearchEstablishments finds establishments by SIRET or name (a
-// substring, ignoring case and accents: fold), by name.
-func (s *Store) SearchEstablishments(ctx context.Context, query string, limit int) ([]Establishment, error) {
+// EstablishmentHits is one page of a search of establishments with the
+// count of all it finds.
+type EstablishmentHits struct {
+	Rows  []Establishment
+	Count int
+}
+
+// establishmentMatch is the condition of a search of establishments: the
+// SIRET or the name holds what was typed, ignoring case and accents (fold).
+func establishmentMatch(query string) (string, []any) {
+	like := foldLike(query)
+	return ` WHERE e.siret LIKE ? ESCAPE '\' OR ` + foldSQL("e.name") + ` LIKE ? ESCAPE '\'`, []any{like, like}
+}
+
+// SearchEstablishmentsPage finds establishments as SearchEstablishments
+// does, a page at a time (limit defaults to DefaultPageSize, at most
+// MaxPageSize), with the count of every match: nothing is cut unsaid.
+func (s *Store) SearchEstablishmentsPage(ctx context.Context, query string, limit, offset int) (EstablishmentHits, error) {
 	q := strings.TrimSpace(query)
 	if q == "" {
-		return nil, nil
+		return EstablishmentHits{}, nil
 	}
 	if limit <= 0 {
-		limit = 50
+		limit = DefaultPageSize
 	}
-	like := foldLike(q)
-	var out []Establishment
-	err := s.db.SelectContext(ctx, &out, s.rebind(`SELECT `+establishmentColumns+` FROM establishments e
-		WHERE e.siret LIKE ? ESCAPE '\' OR `+foldSQL("e.name")+` LIKE ? ESCAPE '\' ORDER BY e.name, e.siret LIMIT `+fmt.Sprint(limit)), like, like)
+	limit, offset = min(limit, MaxPageSize), max(offset, 0)
+	where, args := establishmentMatch(q)
+	var hits EstablishmentHits
+	if err := s.db.GetContext(ctx, &hits.Count, s.rebind(`SELECT COUNT(*) FROM establishments e`+where), args...); err != nil {
+		return EstablishmentHits{}, fmt.Errorf("count establishments found: %w", err)
+	}
+	if hits.Count == 0 || offset >= hits.Count {
+		return hits, nil
+	}
+	err := s.db.SelectContext(ctx, &hits.Rows, s.rebind(`SELECT `+establishmentColumns+` FROM establishments e`+where+
+		fmt.Sprintf(" ORDER BY e.name, e.siret LIMIT %d OFFSET %d", limit, offset)), args...)
 	if err != nil {
-		return nil, fmt.Errorf("search establishments: %w", err)
+		return EstablishmentHits{}, fmt.Errorf("search establishments: %w", err)
 	}
-	return out, nil
+	return hits, nil
+}
+
+// SearchEstablishments finds establishments by SIRET or name (a
+// substring, ignoring case and accents: fold), by name: the first limit
+// of them (SearchEstablishmentsPage says how many there are in all).
+func (s *Store) SearchEstablishments(ctx context.Context, query string, limit int) ([]Establishment, error) {
+	hits, err := s.SearchEstablishmentsPage(ctx, query, limit, 0)
+	return hits.Rows, err
 }

@@ -13,3 +13,23 @@
     window.location.reload();
   }, every);
 })();
+
+// A "select all on the page" checkbox (data-select-all="NAME") ticks or
+// unticks the page's checkboxes named NAME of the same form; unticking one
+// of them unticks it. Without script the server reads it as "the whole
+// page" (bulk.go).
+(function () {
+  "use strict";
+  var boxes = document.querySelectorAll("input[data-select-all]");
+  Array.prototype.forEach.call(boxes, function (all) {
+    var form = all.getAttribute("form");
+    var sel = 'input[type="checkbox"][name="' + all.getAttribute("data-select-all") + '"]' + (form ? '[form="' + form + '"]' : "");
+    var rows = document.querySelectorAll(sel);
+    all.addEventListener("change", function () {
+      Array.prototype.forEach.call(rows, function (r) { r.checked = all.checked; });
+    });
+    Array.prototype.forEach.call(rows, function (r) {
+      r.addEventListener("change", function () { if (!r.checked) all.checked = false; });
+    });
+  });
+})();
