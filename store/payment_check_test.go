@@ -18,22 +18,29 @@ func TestCheckPaymentHoldsForEveryPath(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
 		name    string
-		credit  bool // to the credit note of the invoice
+		to      string // "credit": to the credit note of the invoice; "cancelled": to the invoice cancelled
 		paidOn  string
 		amount  string
 		problem PaymentProblem
 		column  string
 	}{
-		{"nothing", false, "2025-03-10", "0", PaymentAmountInvalid, "amount"},
-		{"a fraction of a cent", false, "2025-03-10", "10.005", PaymentAmountInvalid, "amount"},
-		{"the day before the invoice", false, "2025-01-14", "10.00", PaymentBeforeIssue, "paid_on"},
-		{"to a credit note", true, "2025-03-10", "10.00", PaymentNotPayable, "invoice_number"},
+		{"nothing", "", "2025-03-10", "0", PaymentAmountInvalid, "amount"},
+		{"a fraction of a cent", "", "2025-03-10", "10.005", PaymentAmountInvalid, "amount"},
+		{"the day before the invoice", "", "2025-01-14", "10.00", PaymentBeforeIssue, "paid_on"},
+		{"to a credit note", "credit", "2025-03-10", "10.00", PaymentNotPayable, "invoice_number"},
+		{"to a cancelled invoice", "cancelled", "2025-03-10", "10.00", PaymentNotPayable, "invoice_number"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			forEachEngine(t, func(t *testing.T, s *Store) {
 				inv := paymentInvoice(t, s, "73282932000074", "230.00", 3)
-				if tt.credit {
+				if tt.to == "cancelled" {
+					var err error
+					if inv, err = s.Apply(ctx, inv.ID, invoice.StateFinalised, Change{To: invoice.StateCancelled, Actor: "test"}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if tt.to == "credit" {
 					l, err := invoice.NewLine("contribution-bouquet", "Régularisation", decimal.NewFromInt(1), invoice.UnitMonth,
 						decimal.RequireFromString("230.00"), decimal.NewFromInt(12), invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)})
 					if err != nil {
