@@ -125,6 +125,28 @@ func TestEnterPayment(t *testing.T) {
 			}
 		})
 	}
+	// Paid after its due date (22 March): the day's interest pass finds it,
+	// as it finds an imported payment, on what remained due.
+	t.Run("late", func(t *testing.T) {
+		s := storetest.SQLite(t)
+		loadSample(t, s)
+		later := time.Date(2026, 4, 15, 10, 0, 0, 0, time.UTC)
+		p := NewPipeline(Deps{Books: s, Catalog: catalog(t), Issuer: issuer(t), Chorus: engagementDirectory{}, Queue: &recordingQueue{},
+			Now: func() time.Time { return later }}, DefaultConfig())
+		inv, _ := awaitingInvoice(t, s, issuer(t))
+		if _, err := s.Apply(ctx, inv.ID, invoice.StateAwaitingReference, store.Change{To: invoice.StatePostal, Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		e := entry("2026-04-10", "1234.56", "VIR 2026-0107")
+		e.Number = inv.Number
+		if _, err := p.EnterPayment(ctx, e, "user:olivia"); err != nil {
+			t.Fatal(err)
+		}
+		late, err := s.LatePaymentsWithoutInterest(ctx)
+		if err != nil || len(late) != 1 || late[0].InvoiceID != inv.ID || late[0].Base().StringFixed(2) != "1234.56" || !late[0].PaidOn.Equal(day("2026-04-10")) {
+			t.Fatalf("late payments %+v, %v; want this one, on 1234.56", late, err)
+		}
+	})
 	t.Run("unknown invoice", func(t *testing.T) {
 		s := storetest.SQLite(t)
 		p := NewPipeline(Deps{Books: s, Chorus: engagementDirectory{}, Queue: &recordingQueue{}, Now: func() time.Time { return today }}, DefaultConfig())
