@@ -199,7 +199,7 @@ func (s *Server) bulkRun(l bulkList) http.HandlerFunc {
 				why = resubmitStale(it.Invoice, r.PostFormValue("etat_"+strconv.FormatInt(it.ID, 10)))
 			}
 			if why == "" {
-				if _, err := s.resubmitRun(ctx, p, it.Number, reason, nil); err != nil {
+				if _, err := s.resubmitRun(ctx, p, it.Number, reason, "", nil); err != nil {
 					why = err.Error()
 				}
 			}

@@ -36,6 +36,7 @@ func (e *env) routes() []struct{ method, path string } {
 		{"POST", "/deconnexion"},
 		{"POST", "/factures/" + e.awaiting + "/references"},
 		{"POST", "/factures/" + e.rejected + "/resoumettre"},
+		{"POST", "/factures/" + e.postal + "/paiements"},
 		{"POST", "/courrier/envoi"},
 		{"POST", "/courrier/lot.pdf"},
 		{"POST", fmt.Sprintf("/corrections/%d/confirmer", e.correction)},

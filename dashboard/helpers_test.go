@@ -34,7 +34,7 @@ var today = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 // resubmitCall is a call to the pipeline; Files lists the attachments
 // as NAME:SIZE:CONTENT (the content when under 32 bytes), comma-separated.
-type resubmitCall struct{ Number, Reason, Actor, Files string }
+type resubmitCall struct{ Number, Reason, Actor, Files, Service string }
 
 // fakeActions records what the dashboard asks of the pipeline: Resubmit
 // only says it did; FillReferences and MarkMailed are the pipeline's own
@@ -113,6 +113,26 @@ func (f *fakeActions) decide(id int64, what, actor, comment string) (string, err
 	number := "correction #" + strconv.FormatInt(id, 10)
 	f.record(resubmitCall{Number: number, Reason: what + ": " + comment, Actor: actor})
 	return number + " : " + what, nil
+}
+
+// EnterPayment is the pipeline's own, over the same books, recorded when
+// it succeeds (the reason: amount and reference).
+func (f *fakeActions) EnterPayment(ctx context.Context, e worker.PaymentEntry, actor string) (worker.PaymentEntered, error) {
+	res, err := f.p.EnterPayment(ctx, e, actor)
+	if err == nil {
+		f.record(resubmitCall{Number: e.Number, Reason: e.Amount.StringFixed(2) + " " + e.Reference, Actor: actor})
+	}
+	return res, err
+}
+
+// Recycle checks the code as the pipeline does, records the call and says
+// it did.
+func (f *fakeActions) Recycle(_ context.Context, number, code, reason, actor string) (string, error) {
+	if err := worker.CheckRecycleService(number, code); err != nil {
+		return "", err
+	}
+	f.record(resubmitCall{Number: number, Reason: reason, Actor: actor, Service: code})
+	return number + " : recyclée vers le service " + code + ", suivi relancé", nil
 }
 
 // discardQueue accepts every task.

@@ -470,6 +470,12 @@ type invoiceView struct {
 	FormEng            string
 	MailedOn           string
 	Today              time.Time
+	// Pay is the payment form (payment.go).
+	Pay paymentForm
+	// RecycleCode is the service code an A_RECYCLER invoice is to go to,
+	// as the confirmation shows and asks it; RecycleError why the one
+	// given was refused.
+	RecycleCode, RecycleError string
 }
 
 type docLink struct {
@@ -524,6 +530,7 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 			v.InterestToday, v.DaysLate = euros(res.Total), res.Days
 		}
 	}
+	v.Pay = newPaymentForm(v)
 	if v.Audit, err = s.books.AuditTrail(ctx, "invoice", inv.ID); err != nil {
 		return v, err
 	}
@@ -602,7 +609,7 @@ func resubmitPlan(inv store.Invoice) (string, bool) {
 	case worker.ResubmitReplace:
 		return "La facture a été rejetée par l'acheteur : un avoir annulera la facture " + inv.Number + " et une nouvelle facture, avec un nouveau numéro et les références connues pour l'année, la remplacera. L'avoir et la nouvelle facture seront déposés sur Chorus Pro.", true
 	case worker.ResubmitRecycle:
-		return "L'acheteur demande un recyclage : la facture sera recyclée sur Chorus Pro vers le code service enregistré pour l'année (à mettre à jour par un import de références au besoin), puis son suivi reprendra.", true
+		return "L'acheteur demande un recyclage : la facture sera recyclée sur Chorus Pro vers le code service qu'il demande (obligatoire, à saisir à la confirmation), puis son suivi reprendra.", true
 	case worker.ResubmitComplete:
 		return "L'acheteur a suspendu la facture : elle sera complétée sur Chorus Pro avec votre commentaire (précision demandée) et, si vous en joignez, les pièces demandées, puis son suivi reprendra.", true
 	}
@@ -623,7 +630,23 @@ func (s *Server) resubmitConfirm(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusConflict, fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", v.Inv.Number, stateLabel(v.Inv.State)))
 		return
 	}
+	if v.Action == worker.ResubmitRecycle {
+		v.RecycleCode = s.recycleCode(r.Context(), v.Inv)
+	}
 	s.render(w, r, http.StatusOK, "confirm", "Re-soumettre "+v.Inv.Number, v)
+}
+
+// recycleCode is the service code the confirmation of a recycle offers:
+// the books' code for the year when it differs from the one the buyer sent
+// back (an import of references corrected it since), else none — Chorus
+// Pro's status gives the requested service only in the buyer's words (the
+// reason shown), so a person types it rather than a guess being sent.
+func (s *Server) recycleCode(ctx context.Context, inv store.Invoice) string {
+	refs, err := s.books.ReferencesFor(ctx, inv.EstablishmentID, inv.IssueDate.Year())
+	if err != nil || refs.CodeService == inv.CodeService {
+		return ""
+	}
+	return refs.CodeService
 }
 
 // resubmit acts on a rejected, suspended or to-recycle invoice after the
@@ -698,7 +721,22 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusServiceUnavailable, "Le pipeline n'est pas disponible.")
 		return
 	}
-	msg, err := s.resubmitRun(r.Context(), p, number, reason, files)
+	code := strings.TrimSpace(r.PostFormValue("code_service"))
+	msg, err := s.resubmitRun(r.Context(), p, number, reason, code, files)
+	// A recycle goes to the service the buyer asks for, given on the
+	// confirmation: refused before anything is sent when empty or
+	// malformed, the confirmation shown again.
+	var sce *worker.ServiceCodeError
+	if errors.As(err, &sce) {
+		v, verr := s.invoiceData(r.Context(), number)
+		if verr != nil {
+			s.serverError(w, r, verr)
+			return
+		}
+		v.RecycleCode, v.RecycleError, v.Motif = code, err.Error(), typed
+		s.render(w, r, http.StatusUnprocessableEntity, "confirm", "Re-soumettre "+number, v)
+		return
+	}
 	var se *worker.StateError
 	if errors.As(err, &se) && errors.Is(err, worker.ErrNotSuspended) {
 		notSuspended(se.State)
@@ -751,17 +789,27 @@ func resubmitStale(inv store.Invoice, seen string) string {
 // writes the audit rows with the user, and says what it did; its error
 // says in French why nothing was done (a *worker.StateError wrapping
 // worker.ErrNotSuspended is returned as it is, for the caller to explain).
-func (s *Server) resubmitRun(ctx context.Context, p principal, number, reason string, files []chorus.Attachment) (string, error) {
+func (s *Server) resubmitRun(ctx context.Context, p principal, number, reason, code string, files []chorus.Attachment) (string, error) {
 	why := reason + " (" + p.User.Username + ")"
 	var (
 		msg string
 		err error
 	)
-	if len(files) > 0 {
+	inv, err := s.books.InvoiceByNumber(ctx, number)
+	switch {
+	case err != nil:
+	case worker.ResubmitActionFor(inv) == worker.ResubmitRecycle:
+		// A recycle needs the service the buyer asks for: checked here,
+		// before anything is sent, and again by the pipeline.
+		if err = worker.CheckRecycleService(number, code); err == nil {
+			msg, err = s.cfg.Actions.Recycle(ctx, number, code, why, p.Actor())
+		}
+	case len(files) > 0:
 		msg, err = s.cfg.Actions.ResubmitWith(ctx, number, why, p.Actor(), files)
-	} else {
+	default:
 		msg, err = s.cfg.Actions.Resubmit(ctx, number, why, p.Actor())
 	}
+	var sce *worker.ServiceCodeError
 	var (
 		se      *worker.StateError
 		problem *worker.ReferenceProblem
@@ -769,9 +817,9 @@ func (s *Server) resubmitRun(ctx context.Context, p principal, number, reason st
 	switch {
 	case err == nil:
 		return msg, nil
-	case errors.As(err, &se) && errors.Is(err, worker.ErrNotSuspended):
+	case errors.As(err, &se) && errors.Is(err, worker.ErrNotSuspended), errors.As(err, &sce):
 		return "", err
-	case errors.As(err, &se) && errors.Is(err, worker.ErrNothingToResubmit):
+	case errors.As(err, &se) && (errors.Is(err, worker.ErrNothingToResubmit) || errors.Is(err, worker.ErrNotToRecycle)):
 		return "", &refusal{fmt.Sprintf("La facture %s (%s) n'a rien à re-soumettre.", number, stateLabel(se.State)), err}
 	case errors.As(err, &problem):
 		return "", &refusal{fmt.Sprintf("La facture %s attend toujours ses références : %s", number, problem.Reason().Text), err}

@@ -39,6 +39,12 @@ type Actions interface {
 	MarkBatchMailed(ctx context.Context, batch int64, day time.Time, actor string) (worker.MailedBatch, error)
 	ConfirmCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
 	DismissCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
+	// EnterPayment records a payment entered by hand under the rules of
+	// every payment; a repeat is recognised, not recorded twice.
+	EnterPayment(ctx context.Context, e worker.PaymentEntry, actor string) (worker.PaymentEntered, error)
+	// Recycle sends an A_RECYCLER invoice to the service the buyer asks
+	// for (a *worker.ServiceCodeError when empty or malformed).
+	Recycle(ctx context.Context, number, codeService, reason, actor string) (string, error)
 }
 
 // QueueInspector reads the queues' health (an *asynq.Inspector).
@@ -206,6 +212,7 @@ func (s *Server) routes() http.Handler {
 	user("GET /etablissements/{siret}", s.establishmentPage)
 	op("POST /factures/{number}/references", s.setReferences)
 	op("POST /factures/{number}/resoumettre", s.resubmit)
+	op("POST /factures/{number}/paiements", s.enterPayment)
 	op("POST /courrier/envoi", s.markMailed)
 	op("POST /rejets/lot", s.bulkConfirm(rejectedBulk()))
 	op("POST /rejets/lot/executer", s.bulkRun(rejectedBulk()))

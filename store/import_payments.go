@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/jmoiron/sqlx"
 )
 
@@ -44,18 +43,16 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 		}
 		paid, okDate := f.date(line, "paid_on", get("paid_on"), true)
 		amount, okAmount := f.decimal(line, "amount", get("amount"))
-		if okAmount && (!amount.IsPositive() || !amount.Equal(invoice.Round(amount))) {
-			f.fail(line, "amount", fmt.Sprintf("%s must be a positive amount in euros and cents", get("amount")))
-			okAmount = false
-		}
 		if !(known && okDate && okAmount) {
 			return
 		}
-		if paid.Before(inv.IssueDate) {
-			f.fail(line, "paid_on", fmt.Sprintf("%s is before invoice %s was issued (%s)", paid.Format("02/01/2006"), number, inv.IssueDate.Format("02/01/2006")))
+		p := Payment{InvoiceID: inv.ID, PaidOn: *paid, Amount: amount, Source: PaymentImported, Reference: get("reference")}
+		// The rule of a payment's own data, as for one entered by hand.
+		var bad *PaymentInputError
+		if err := CheckPayment(inv, p); errors.As(err, &bad) {
+			f.fail(line, bad.Field(), bad.Error())
 			return
 		}
-		p := Payment{InvoiceID: inv.ID, PaidOn: *paid, Amount: amount, Source: PaymentImported, Reference: get("reference")}
 		key := fmt.Sprintf("%s/%s/%s/%s", number, paid.Format("2006-01-02"), amount.StringFixed(2), p.Reference)
 		if f.repeated(seen, key, line, "invoice_number", "the same payment is already on line %d") {
 			return
@@ -112,7 +109,7 @@ func (s *Store) ImportPayments(ctx context.Context, name string, in io.Reader, a
 	// An invoice now paid in full moves to paid where its state allows it
 	// (delivered, postal…); one still being delivered keeps its state.
 	for _, inv := range invoices {
-		if err := s.markPaidIfSettled(ctx, inv.ID, actor); err != nil {
+		if err := s.MarkPaidIfSettled(ctx, inv.ID, actor, "paiement importé"); err != nil {
 			return res, err
 		}
 	}

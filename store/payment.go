@@ -22,13 +22,17 @@ type Payment struct {
 	Cents     int64           `db:"amount_cents"`
 	Source    string          `db:"source"`
 	Reference string          `db:"reference"`
-	CreatedAt time.Time       `db:"created_at"`
+	// Comment is what the person who entered the payment by hand said of
+	// it; empty for imported and Chorus Pro payments.
+	Comment   string    `db:"comment"`
+	CreatedAt time.Time `db:"created_at"`
 }
 
 // Payment sources.
 const (
-	PaymentImported  = "import"
-	PaymentChorus    = "chorus"
+	PaymentImported = "import"
+	PaymentChorus   = "chorus"
+	// PaymentDashboard is a payment entered by hand on the dashboard.
 	PaymentDashboard = "dashboard"
 )
 
@@ -71,6 +75,13 @@ func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles 
 			return PaymentOutcome{Same: &last}, s.auditRepeat(ctx, tx, p, last, actor)
 		}
 	}
+	if !settles {
+		// A settlement's amount is what remains due, its date Chorus
+		// Pro's: only a payment offered with its own data is checked.
+		if err := CheckPayment(check.inv, p); err != nil {
+			return PaymentOutcome{}, fmt.Errorf("payment to invoice %s: %w", check.inv.Number, err)
+		}
+	}
 	same, err := check.judge(p)
 	if err != nil {
 		return PaymentOutcome{}, fmt.Errorf("payment of %s € on %s to invoice %s: %w", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), check.inv.Number, err)
@@ -85,13 +96,16 @@ func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles 
 	if err != nil {
 		return PaymentOutcome{}, err
 	}
-	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO payments (invoice_id, paid_on, amount_cents, source, reference, created_at)
-		VALUES (?, ?, ?, ?, ?, ?)`),
-		p.InvoiceID, nullDate(p.PaidOn), cents, p.Source, p.Reference, s.timestamp()); err != nil {
+	if _, err := tx.ExecContext(ctx, s.rebind(`INSERT INTO payments (invoice_id, paid_on, amount_cents, source, reference, comment, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)`),
+		p.InvoiceID, nullDate(p.PaidOn), cents, p.Source, p.Reference, p.Comment, s.timestamp()); err != nil {
 		return PaymentOutcome{}, fmt.Errorf("record payment: %w", err)
 	}
-	return PaymentOutcome{Added: true}, s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: "payment",
-		Reason: fmt.Sprintf("%s € received on %s (%s %s)", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), p.Source, p.Reference)})
+	reason := fmt.Sprintf("%s € received on %s (%s %s)", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), p.Source, p.Reference)
+	if p.Comment != "" {
+		reason += " — " + p.Comment
+	}
+	return PaymentOutcome{Added: true}, s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: "payment", Reason: reason})
 }
 
 // sameLine reports whether p is the very line held: same source, reference
@@ -141,7 +155,7 @@ func (s *Store) Payments(ctx context.Context, invoiceID int64) ([]Payment, error
 
 func (s *Store) payments(ctx context.Context, q sqlx.QueryerContext, invoiceID int64) ([]Payment, error) {
 	var out []Payment
-	if err := sqlx.SelectContext(ctx, q, &out, s.rebind(`SELECT id, invoice_id, paid_on, amount_cents, source, reference, created_at
+	if err := sqlx.SelectContext(ctx, q, &out, s.rebind(`SELECT id, invoice_id, paid_on, amount_cents, source, reference, comment, created_at
 		FROM payments WHERE invoice_id = ? ORDER BY paid_on, id`), invoiceID); err != nil {
 		return nil, fmt.Errorf("read payments of invoice #%d: %w", invoiceID, err)
 	}
@@ -176,9 +190,11 @@ func (s *Store) RecordSettlement(ctx context.Context, p Payment, now time.Time, 
 	return out, err
 }
 
-// markPaidIfSettled moves an invoice paid in full to paid, where its state
-// allows it (delivered, postal…); one still being delivered keeps its state.
-func (s *Store) markPaidIfSettled(ctx context.Context, id int64, actor string) error {
+// MarkPaidIfSettled moves an invoice paid in full to paid, where its state
+// allows it (delivered, postal…), with why in the audit trail; one still
+// being delivered keeps its state. Every path that records payments (the
+// importer, a payment entered by hand) calls it after.
+func (s *Store) MarkPaidIfSettled(ctx context.Context, id int64, actor, why string) error {
 	inv, err := s.InvoiceByID(ctx, id)
 	if err != nil {
 		return err
@@ -205,7 +221,7 @@ func (s *Store) markPaidIfSettled(ctx context.Context, id int64, actor string) e
 	if paid.Add(credited).LessThan(inv.TotalTTC) {
 		return nil
 	}
-	_, err = s.Apply(ctx, id, inv.State, Change{To: invoice.StatePaid, PaidOn: &last, Actor: actor, Reason: "paiement importé"})
+	_, err = s.Apply(ctx, id, inv.State, Change{To: invoice.StatePaid, PaidOn: &last, Actor: actor, Reason: why})
 	var stale *StaleStateError
 	if errors.As(err, &stale) {
 		return nil

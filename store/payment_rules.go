@@ -155,3 +155,73 @@ func (s *Store) newPaymentCheck(ctx context.Context, q sqlx.QueryerContext, invo
 	}
 	return &paymentCheck{inv: row.invoice(), payments: payments, credited: credited, today: today}, nil
 }
+
+// PaymentProblem is what is wrong with a payment's own data for its invoice.
+type PaymentProblem string
+
+// Payment problems (CheckPayment).
+const (
+	// PaymentAmountInvalid: zero, negative or not in euros and cents.
+	PaymentAmountInvalid PaymentProblem = "amount"
+	// PaymentBeforeIssue: dated before the invoice was issued.
+	PaymentBeforeIssue PaymentProblem = "before_issue"
+	// PaymentNotPayable: a credit note, whose amount is owed to the
+	// buyer, or an invoice cancelled (or not issued): nothing is owed on it.
+	PaymentNotPayable PaymentProblem = "not_payable"
+)
+
+// PaymentInputError refuses a payment whose own data cannot be right for
+// its invoice, whatever the books hold (CheckPayment).
+type PaymentInputError struct {
+	Problem   PaymentProblem
+	Number    string
+	Kind      invoice.Kind
+	State     invoice.State
+	Amount    decimal.Decimal
+	PaidOn    time.Time
+	IssueDate time.Time
+}
+
+// Field is the column of a payments file at fault: amount, paid_on or
+// invoice_number.
+func (e *PaymentInputError) Field() string {
+	switch e.Problem {
+	case PaymentAmountInvalid:
+		return "amount"
+	case PaymentBeforeIssue:
+		return "paid_on"
+	}
+	return "invoice_number"
+}
+
+// Error implements error.
+func (e *PaymentInputError) Error() string {
+	switch e.Problem {
+	case PaymentAmountInvalid:
+		return fmt.Sprintf("%s must be a positive amount in euros and cents", e.Amount.String())
+	case PaymentBeforeIssue:
+		return fmt.Sprintf("%s is before invoice %s was issued (%s)", e.PaidOn.Format("02/01/2006"), e.Number, e.IssueDate.Format("02/01/2006"))
+	}
+	if e.Kind == invoice.KindCreditNote {
+		return fmt.Sprintf("%s is a credit note: its amount is owed to the buyer, no payment is received against it", e.Number)
+	}
+	return fmt.Sprintf("invoice %s is %s: nothing is owed on it", e.Number, e.State)
+}
+
+// CheckPayment is the rule of a payment's own data, before the books are
+// asked (judge): a positive amount in euros and cents, dated no earlier
+// than its invoice, to an invoice the buyer owes (not a credit note, not
+// cancelled). The importer (each line)
+// and RecordPayment both call it; a *PaymentInputError says what is wrong.
+func CheckPayment(inv Invoice, p Payment) error {
+	switch {
+	case !p.Amount.IsPositive() || !p.Amount.Equal(invoice.Round(p.Amount)):
+		return &PaymentInputError{Problem: PaymentAmountInvalid, Number: inv.Number, Kind: inv.Kind, Amount: p.Amount}
+	case !inv.Kind.Payable() || inv.State == invoice.StateCancelled || inv.State == invoice.StateDraft:
+		return &PaymentInputError{Problem: PaymentNotPayable, Number: inv.Number, Kind: inv.Kind, State: inv.State, Amount: p.Amount}
+	case invoice.CivilDay(p.PaidOn).Before(invoice.CivilDay(inv.IssueDate)):
+		return &PaymentInputError{Problem: PaymentBeforeIssue, Number: inv.Number, Kind: inv.Kind, Amount: p.Amount,
+			PaidOn: invoice.CivilDay(p.PaidOn), IssueDate: invoice.CivilDay(inv.IssueDate)}
+	}
+	return nil
+}

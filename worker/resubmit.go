@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
@@ -53,7 +54,9 @@ func ResubmitActionFor(inv store.Invoice) ResubmitAction {
 //     invoice again (same number), with the references now in the books;
 //   - REJETEE by the buyer: a credit note cancels it and a new invoice with a
 //     new number replaces it, both delivered;
-//   - A_RECYCLER: recycle it to the corrected service; SUSPENDUE: complete it.
+//   - A_RECYCLER: recycle it to the books' code service for the year (Recycle
+//     takes the one the buyer asks for), refused when there is none
+//     (*ServiceCodeError); SUSPENDUE: complete it.
 //
 // It says what it did. Doing it twice does nothing more. An invoice in no
 // such state is a *StateError (ErrNothingToResubmit).
@@ -103,7 +106,12 @@ func (p *Pipeline) ResubmitWith(ctx context.Context, number, reason, actor strin
 	case ResubmitReplace:
 		return p.replace(ctx, inv, reason, actor)
 	case ResubmitRecycle:
-		return p.recycle(ctx, inv, reason, actor)
+		// Without a code given, the books' for the year: never an empty one.
+		refs, err := p.books.ReferencesFor(ctx, inv.EstablishmentID, inv.IssueDate.Year())
+		if err != nil {
+			return "", err
+		}
+		return p.recycle(ctx, inv, refs.CodeService, reason, actor)
 	case ResubmitComplete:
 		ids := make([]int64, 0, len(files))
 		names := make([]string, 0, len(files))
@@ -312,8 +320,73 @@ func (p *Pipeline) deliverNew(ctx context.Context, actor string, ids ...int64) e
 	return nil
 }
 
-// recycle sends an A_RECYCLER invoice to the service the buyer now gives.
-func (p *Pipeline) recycle(ctx context.Context, inv store.Invoice, reason, actor string) (string, error) {
+// ServiceCodeError refuses to recycle an invoice (A_RECYCLER) to a service
+// code that is empty or that Chorus Pro cannot take: the buyer sent the
+// invoice back to be addressed to another of its services, so an empty
+// code would send it nowhere new. Nothing was sent.
+type ServiceCodeError struct {
+	Number string
+	// Code is the code given, empty when none was.
+	Code string
+}
+
+// Error is the French reason, what the finance team reads.
+func (e *ServiceCodeError) Error() string {
+	if e.Code == "" {
+		return fmt.Sprintf("La facture %s est à recycler : le code service demandé par l'acheteur est obligatoire. Rien n'a été envoyé.", e.Number)
+	}
+	return fmt.Sprintf("Code service « %s » invalide : %d caractères au plus, sans espace ni caractère de contrôle. Rien n'a été envoyé.",
+		e.Code, document.FieldCodeService.Max())
+}
+
+// CheckRecycleService is the rule of the service code an invoice is
+// recycled to: given, within Chorus Pro's length, one word (codes such as
+// SERVICE-FINANCIER or 2024_ECO have no spaces). It is nil or a
+// *ServiceCodeError.
+func CheckRecycleService(number, code string) error {
+	if code == "" || document.FieldCodeService.Check(code) != nil || strings.ContainsFunc(code, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) {
+		return &ServiceCodeError{Number: number, Code: code}
+	}
+	return nil
+}
+
+// ErrNotToRecycle: the invoice is not one its buyer sent back to be
+// recycled (A_RECYCLER).
+var ErrNotToRecycle = errors.New("not waiting to be recycled (A_RECYCLER)")
+
+// Recycle sends an invoice its buyer sent back (A_RECYCLER) to the service
+// the buyer asks for, codeService, which is required (a *ServiceCodeError
+// otherwise, before anything is sent); an invoice not to recycle is a
+// *StateError (ErrNotToRecycle). The code goes on the invoice; the books'
+// references for the year are left as they are. It says what it did.
+func (p *Pipeline) Recycle(ctx context.Context, number, codeService, reason, actor string) (string, error) {
+	codeService = strings.TrimSpace(codeService)
+	if err := CheckRecycleService(number, codeService); err != nil {
+		return "", err
+	}
+	inv, err := p.books.InvoiceByNumber(ctx, number)
+	if err != nil {
+		return "", fmt.Errorf("recycle %s: %w", number, err)
+	}
+	if ResubmitActionFor(inv) != ResubmitRecycle {
+		return "", &StateError{Number: number, State: inv.State, ChorusStatus: inv.ChorusStatus, Err: ErrNotToRecycle}
+	}
+	if reason == "" {
+		reason = "resoumission"
+	}
+	return p.recycle(ctx, inv, codeService, reason, actor)
+}
+
+// recycle sends an A_RECYCLER invoice to the service code given (the one
+// the buyer asks for, or through Resubmit the books' code for the year),
+// never to an empty one (a *ServiceCodeError, nothing sent).
+func (p *Pipeline) recycle(ctx context.Context, inv store.Invoice, codeService, reason, actor string) (string, error) {
+	if err := CheckRecycleService(inv.Number, codeService); err != nil {
+		return "", err
+	}
+	if inv.ChorusInvoiceID == nil {
+		return "", fmt.Errorf("recycle %s: no Chorus Pro invoice id in the books", inv.Number)
+	}
 	est, err := p.books.EstablishmentByID(ctx, inv.EstablishmentID)
 	if err != nil {
 		return "", err
@@ -323,7 +396,7 @@ func (p *Pipeline) recycle(ctx context.Context, inv store.Invoice, reason, actor
 		return "", err
 	}
 	req := chorus.RecyclerRequest{IdentifiantFactureCPP: *inv.ChorusInvoiceID, Commentaire: reason,
-		Destinataire: chorus.DestinataireFacture{CodeDestinataire: est.SIRET, CodeServiceExecutant: refs.CodeService}}
+		Destinataire: chorus.DestinataireFacture{CodeDestinataire: est.SIRET, CodeServiceExecutant: codeService}}
 	if refs.Engagement != "" {
 		req.Reference = &chorus.ReferenceRecyclage{NumeroBonCommande: refs.Engagement}
 	}
@@ -331,10 +404,10 @@ func (p *Pipeline) recycle(ctx context.Context, inv store.Invoice, reason, actor
 		return "", err
 	}
 	if _, err := p.books.Apply(ctx, inv.ID, inv.State, store.Change{ChorusStatus: ptr(string(chorus.StatutDeposee)), StatusReason: ptr(""),
-		CodeService: &refs.CodeService, Engagement: &refs.Engagement, Actor: actor, Reason: "recyclée : " + reason}); err != nil {
+		CodeService: &codeService, Engagement: &refs.Engagement, Actor: actor, Reason: "recyclée vers le service " + codeService + " : " + reason}); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s : recyclée vers le service %q, suivi relancé", inv.Number, refs.CodeService), p.EnqueueTrack(ctx, inv.ID, 0, ":recycled")
+	return fmt.Sprintf("%s : recyclée vers le service %s, suivi relancé", inv.Number, codeService), p.EnqueueTrack(ctx, inv.ID, 0, ":recycled")
 }
 
 func deref[T any](p *T) T {
