@@ -10,6 +10,7 @@ package dashboard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -85,6 +86,10 @@ type Config struct {
 	// unset): it wins over the date the worker read from Chorus Pro. Every
 	// page warns of it worker.PasswordWarningDays before.
 	TechPasswordExpires time.Time
+	// ReminderSteps are the days after the due date of each reminder
+	// letter (CHORUSBILL_REMINDER_STEPS); nil is
+	// invoice.DefaultReminderSteps.
+	ReminderSteps invoice.ReminderSteps
 }
 
 // Server is the dashboard's HTTP handler.
@@ -111,6 +116,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReminderSteps == nil {
+		steps, err := invoice.ParseReminderSteps(invoice.DefaultReminderSteps)
+		if err != nil {
+			return nil, err
+		}
+		cfg.ReminderSteps = steps
+	} else if err := cfg.ReminderSteps.Validate(); err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Minute
