@@ -446,6 +446,8 @@ type invoiceView struct {
 	FormEng            string
 	MailedOn           string
 	Today              time.Time
+	// Reminders are the invoice's reminders (relances).
+	Reminders reminderBlock
 }
 
 type docLink struct {
@@ -507,6 +509,9 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 		if e.Action == actionMailed {
 			v.MailedOn = strings.TrimPrefix(e.Reason, mailedPrefix)
 		}
+	}
+	if v.Reminders, err = s.reminderBlock(ctx, inv, v.Today); err != nil {
+		return v, err
 	}
 	stored, err := s.books.DocumentFormats(ctx, inv.ID)
 	if err != nil {

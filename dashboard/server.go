@@ -38,6 +38,11 @@ type Actions interface {
 	MarkMailed(ctx context.Context, numbers []string, day time.Time, actor string) ([]string, error)
 	ConfirmCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
 	DismissCorrection(ctx context.Context, id int64, actor, comment string) (string, error)
+	// PrintReminders prints the reminder letters due on day as one PDF
+	// and records them sent: all, or none (a *worker.ReminderNotDueError).
+	PrintReminders(ctx context.Context, letters []worker.ReminderLetter, steps invoice.ReminderSteps, day time.Time, actor string) ([]byte, error)
+	PauseReminders(ctx context.Context, number, reason, actor string) error
+	ResumeReminders(ctx context.Context, number, reason, actor string) error
 }
 
 // QueueInspector reads the queues' health (an *asynq.Inspector).
@@ -196,6 +201,11 @@ func (s *Server) routes() http.Handler {
 	user("GET /courrier", s.workPostal)
 	user("POST /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)
+	user("GET /relances", s.workReminders)
+	user("GET /factures/{number}/relance.pdf", s.reminderLetter)
+	op("POST /relances/lot.pdf", s.printReminders)
+	op("POST /factures/{number}/relances/suspendre", s.pauseReminders)
+	op("POST /factures/{number}/relances/reprendre", s.resumeReminders)
 	user("GET /corrections", s.workCorrections)
 	user("GET /recherche", s.search)
 	user("GET /factures/{number}", s.invoicePage)
