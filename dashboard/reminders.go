@@ -27,9 +27,11 @@ import (
 // is the one the buyer and the audit trail must share; the record is
 // exactly the letters in the PDF (rendered first, handed out once
 // recorded), and a letter once recorded leaves the list, so that two
-// operators, or a reload, cannot send the same reminder twice. A batch
-// printed and not posted the same day is an operator's error the books
-// cannot see either way.
+// operators, or a reload, cannot send the same reminder twice. A download
+// lost or a printer jammed costs nothing: each letter sent is printed
+// again from the invoice page exactly as it was sent (its date and the
+// amounts it stated are kept). A batch printed and not posted the same day
+// is an operator's error the books cannot see either way.
 
 // remindersFilter selects the invoices with a reminder step due today.
 func (s *Server) remindersFilter() store.WorkFilter {
@@ -182,9 +184,9 @@ func (s *Server) printReminders(w http.ResponseWriter, r *http.Request) {
 	w.Write(pdf)
 }
 
-// reminderLetter is the PDF of the letter of one step of an invoice, as
-// the batch would print it today. It writes nothing: only printing the
-// batch records a reminder sent.
+// reminderLetter is the PDF of the letter of one step of an invoice: a
+// step sent, as it was sent; the step due today, as the batch would print
+// it. It writes nothing: only printing the batch records a reminder sent.
 func (s *Server) reminderLetter(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	number := r.PathValue("number")
@@ -205,7 +207,7 @@ func (s *Server) reminderLetter(w http.ResponseWriter, r *http.Request) {
 	rem, err := worker.BuildReminder(ctx, s.books, s.cfg.Issuer, inv, step, s.cfg.ReminderSteps, s.today())
 	var notDue *worker.ReminderNotDueError
 	if errors.As(err, &notDue) {
-		msg := fmt.Sprintf("La relance n°%d de la facture %s n'est pas due aujourd'hui", step, number)
+		msg := fmt.Sprintf("La relance n°%d de la facture %s n'a pas été envoyée et n'est pas due aujourd'hui", step, number)
 		switch {
 		case notDue.Paused:
 			msg += " : ses relances sont suspendues."

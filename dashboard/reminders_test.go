@@ -141,7 +141,7 @@ func TestReminderLetterPDF(t *testing.T) {
 			t.Errorf("%s: %s, %.10q", c.path, w.Header().Get("Content-Type"), w.Body.String())
 		}
 	}
-	if w := e.do("GET", "/factures/"+e.first+"/relance.pdf?etape=2", e.viewer, nil); !strings.Contains(w.Body.String(), "c&#39;est la relance n°1 qui l&#39;est") {
+	if w := e.do("GET", "/factures/"+e.first+"/relance.pdf?etape=2", e.viewer, nil); !strings.Contains(w.Body.String(), "n&#39;a pas été envoyée et n&#39;est pas due aujourd&#39;hui : c&#39;est la relance n°1 qui l&#39;est") {
 		t.Errorf("conflict does not say which step is due: %.500s", w.Body.String())
 	}
 	if len(e.audit(e.first)) != before || len(e.reminders(e.first)) != 0 {
@@ -210,7 +210,12 @@ func TestPrintRemindersRecordsThePrinted(t *testing.T) {
 	if strings.Contains(body, e.first) || !strings.Contains(body, e.overdue) || !strings.Contains(body, "1 facture(s)") {
 		t.Error("after the print the list should hold the overdue invoice only")
 	}
-	// Printing it again (a reload) records nothing more.
+	// The letter sent is printed again from the invoice page, byte for
+	// byte, and that records nothing.
+	if again := e.do("GET", "/factures/"+e.first+"/relance.pdf?etape=1", e.viewer, nil); again.Code != http.StatusOK || again.Body.String() != w.Body.String() {
+		t.Errorf("letter printed again: status %d, same bytes %v", again.Code, again.Body.String() == w.Body.String())
+	}
+	// Printing the batch again (a reload) records nothing more.
 	if w := e.do("POST", "/relances/lot.pdf", e.operator, url.Values{"lettre": {e.first + ":1"}}); w.Code != http.StatusSeeOther {
 		t.Fatalf("second print: status %d, want 303", w.Code)
 	}
@@ -218,7 +223,8 @@ func TestPrintRemindersRecordsThePrinted(t *testing.T) {
 		t.Fatal("printing again recorded again")
 	}
 	page := e.do("GET", "/factures/"+e.first, e.viewer, nil).Body.String()
-	for _, want := range []string{`id="relances"`, "02/03/2026", "user:olivia", "Prochaine relance : n°2 (J+45) le 26/03/2026."} {
+	for _, want := range []string{`id="relances"`, "02/03/2026", "user:olivia", "Prochaine relance : n°2 (J+45) le 26/03/2026.",
+		"/factures/" + e.first + "/relance.pdf?etape=1"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("invoice page lacks %q", want)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/jmoiron/sqlx"
+	"github.com/shopspring/decimal"
 )
 
 // Reminders (relances) of overdue invoices: the letters sent, one per step
@@ -46,8 +47,15 @@ type Reminder struct {
 	Days int `db:"days"`
 	// SentOn is the civil day the letter went out (midnight UTC).
 	SentOn time.Time `db:"sent_on"`
-	Actor  string    `db:"actor"`
-	At     time.Time `db:"at"`
+	// Credited and Paid are what the letter stated was credited and
+	// paid: it says what remained due from them, and is printed again
+	// with them.
+	Credited      decimal.Decimal `db:"-"`
+	Paid          decimal.Decimal `db:"-"`
+	CreditedCents int64           `db:"credited_cents"`
+	PaidCents     int64           `db:"paid_cents"`
+	Actor         string          `db:"actor"`
+	At            time.Time       `db:"at"`
 }
 
 // ReminderPause is why finance paused an invoice's reminders.
@@ -77,12 +85,20 @@ func (s *Store) RecordReminders(ctx context.Context, rs []Reminder, actor string
 			if r.Step < 1 || r.Days < 1 || r.SentOn.IsZero() {
 				return fmt.Errorf("record reminder of invoice #%d: step, days and day sent are required", r.InvoiceID)
 			}
+			credited, err := toCents(r.Credited)
+			if err != nil {
+				return fmt.Errorf("record reminder %d of invoice #%d: credited: %w", r.Step, r.InvoiceID, err)
+			}
+			paid, err := toCents(r.Paid)
+			if err != nil {
+				return fmt.Errorf("record reminder %d of invoice #%d: paid: %w", r.Step, r.InvoiceID, err)
+			}
 			state, err := s.stateOf(ctx, tx, r.InvoiceID)
 			if err != nil {
 				return fmt.Errorf("record reminder %d of invoice #%d: %w", r.Step, r.InvoiceID, err)
 			}
-			_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO reminders (invoice_id, step, days, sent_on, actor, at) VALUES (?, ?, ?, ?, ?, ?)`),
-				r.InvoiceID, r.Step, r.Days, dayArg(r.SentOn), actor, at)
+			_, err = tx.ExecContext(ctx, s.rebind(`INSERT INTO reminders (invoice_id, step, days, sent_on, credited_cents, paid_cents, actor, at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), r.InvoiceID, r.Step, r.Days, dayArg(r.SentOn), credited, paid, actor, at)
 			if isUniqueViolation(err) {
 				return fmt.Errorf("record reminder %d of invoice #%d: %w", r.Step, r.InvoiceID, ErrReminderSent)
 			}
@@ -110,7 +126,7 @@ func (s *Store) RemindersOf(ctx context.Context, ids []int64) (map[int64][]Remin
 	if len(ids) == 0 {
 		return out, nil
 	}
-	q, args, err := s.in(`SELECT invoice_id, step, days, sent_on, actor, at FROM reminders WHERE invoice_id IN (?) ORDER BY invoice_id, step`, ids)
+	q, args, err := s.in(`SELECT invoice_id, step, days, sent_on, credited_cents, paid_cents, actor, at FROM reminders WHERE invoice_id IN (?) ORDER BY invoice_id, step`, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read reminders: %w", err)
 	}
@@ -120,6 +136,7 @@ func (s *Store) RemindersOf(ctx context.Context, ids []int64) (map[int64][]Remin
 	}
 	for _, r := range rows {
 		r.SentOn, r.At = civilDate(r.SentOn.UTC()), r.At.UTC()
+		r.Credited, r.Paid = fromCents(r.CreditedCents), fromCents(r.PaidCents)
 		out[r.InvoiceID] = append(out[r.InvoiceID], r)
 	}
 	return out, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/shopspring/decimal"
 )
 
 // TestReminders records reminders and pauses on both engines: the list of
@@ -84,7 +85,8 @@ func TestReminders(t *testing.T) {
 		check("start", "first", "lateStart", "firstToday")
 
 		sent := day.AddDate(0, 0, -1)
-		if err := s.RecordReminders(ctx, []Reminder{{InvoiceID: ids["first"], Step: 1, Days: 15, SentOn: sent}}, "olivia"); err != nil {
+		if err := s.RecordReminders(ctx, []Reminder{{InvoiceID: ids["first"], Step: 1, Days: 15, SentOn: sent,
+			Credited: decimal.RequireFromString("10.00"), Paid: decimal.RequireFromString("12.34")}}, "olivia"); err != nil {
 			t.Fatal(err)
 		}
 		check("first sent", "lateStart", "firstToday")
@@ -112,7 +114,8 @@ func TestReminders(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r := rs[ids["first"]]; len(r) != 1 || r[0].Step != 1 || r[0].Days != 15 || !r[0].SentOn.Equal(sent) || r[0].Actor != "olivia" {
+		if r := rs[ids["first"]]; len(r) != 1 || r[0].Step != 1 || r[0].Days != 15 || !r[0].SentOn.Equal(sent) || r[0].Actor != "olivia" ||
+			!r[0].Credited.Equal(decimal.RequireFromString("10")) || !r[0].Paid.Equal(decimal.RequireFromString("12.34")) {
 			t.Errorf("reminders of first: %+v", r)
 		}
 		if r := rs[ids["lateStart"]]; len(r) != 1 || r[0].Step != 2 || !r[0].SentOn.Equal(day) {

@@ -122,11 +122,26 @@ func RemindersOf(ctx context.Context, books reminderBooks, inv store.Invoice, st
 	return st, nil
 }
 
-// BuildReminder builds the letter of step for an invoice on day, as the
-// batch prints it: only the step due that day (a *ReminderNotDueError
-// otherwise), so that no letter is produced that would not be sent. It
-// writes nothing.
+// BuildReminder builds the letter of step for an invoice, as of day: the
+// letter of a step sent, as it was sent (dated that day, with the amounts
+// it stated), or the letter of the step due on day, as the batch prints
+// it. Any other step is a *ReminderNotDueError: no letter is produced that
+// was not or would not be sent. It writes nothing.
 func BuildReminder(ctx context.Context, books reminderBooks, is document.Issuer, inv store.Invoice, step int, steps invoice.ReminderSteps, day time.Time) (document.Reminder, error) {
+	sent, err := books.Reminders(ctx, inv.ID)
+	if err != nil {
+		return document.Reminder{}, fmt.Errorf("reminder %d of %s: %w", step, inv.Number, err)
+	}
+	for _, s := range sent {
+		if s.Step == step {
+			return reminderLetter(ctx, books, is, inv, s.Step, s.SentOn, sent, s.Credited, s.Paid)
+		}
+	}
+	return dueReminder(ctx, books, is, inv, step, steps, day)
+}
+
+// dueReminder builds the letter of step if it is the step due on day.
+func dueReminder(ctx context.Context, books reminderBooks, is document.Issuer, inv store.Invoice, step int, steps invoice.ReminderSteps, day time.Time) (document.Reminder, error) {
 	st, err := RemindersOf(ctx, books, inv, steps, day)
 	if err != nil {
 		return document.Reminder{}, fmt.Errorf("reminder %d of %s: %w", step, inv.Number, err)
@@ -134,13 +149,21 @@ func BuildReminder(ctx context.Context, books reminderBooks, is document.Issuer,
 	if st.Due == 0 || st.Due != step {
 		return document.Reminder{}, &ReminderNotDueError{Number: inv.Number, Step: step, Due: st.Due, Paused: st.Paused}
 	}
+	return reminderLetter(ctx, books, is, inv, step, invoice.CivilDay(day), st.Sent, st.Credited, st.Paid)
+}
+
+// reminderLetter is the letter of step dated on, recalling the reminders
+// of earlier steps among sent.
+func reminderLetter(ctx context.Context, books reminderBooks, is document.Issuer, inv store.Invoice, step int, on time.Time, sent []store.Reminder, credited, paid decimal.Decimal) (document.Reminder, error) {
 	d, err := BuildDocument(ctx, books, is, inv)
 	if err != nil {
 		return document.Reminder{}, err
 	}
-	r := document.Reminder{Invoice: d, Step: step, Date: invoice.CivilDay(day), Credited: st.Credited, Paid: st.Paid}
-	for _, s := range st.Sent {
-		r.Previous = append(r.Previous, s.SentOn)
+	r := document.Reminder{Invoice: d, Step: step, Date: on, Credited: credited, Paid: paid}
+	for _, s := range sent {
+		if s.Step < step {
+			r.Previous = append(r.Previous, s.SentOn)
+		}
 	}
 	return r, nil
 }
@@ -168,13 +191,13 @@ func (p *Pipeline) PrintReminders(ctx context.Context, letters []ReminderLetter,
 		if err != nil {
 			return nil, fmt.Errorf("print reminder of %s: %w", l.Number, err)
 		}
-		r, err := BuildReminder(ctx, p.books, p.issuer, inv, l.Step, steps, day)
+		r, err := dueReminder(ctx, p.books, p.issuer, inv, l.Step, steps, day)
 		if err != nil {
 			return nil, err
 		}
 		days, _ := steps.Days(l.Step)
 		rs = append(rs, r)
-		recs = append(recs, store.Reminder{InvoiceID: inv.ID, Step: l.Step, Days: days, SentOn: r.Date})
+		recs = append(recs, store.Reminder{InvoiceID: inv.ID, Step: l.Step, Days: days, SentOn: r.Date, Credited: r.Credited, Paid: r.Paid})
 	}
 	pdf, err := document.RenderReminders(rs)
 	if err != nil {

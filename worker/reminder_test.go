@@ -9,6 +9,7 @@ import (
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/store/storetest"
+	"github.com/shopspring/decimal"
 )
 
 // Printing reminders records exactly the letters printed: a batch holding
@@ -75,6 +76,17 @@ func TestPrintReminders(t *testing.T) {
 	}
 	if _, err := p.PrintReminders(ctx, []ReminderLetter{{invs[0].Number, 1}}, steps, day, "user:olivia"); !errors.Is(err, ErrReminderNotDue) {
 		t.Fatalf("printing a sent letter again: %v", err)
+	}
+	// A letter sent is printed again as it was sent, whatever was paid
+	// since.
+	later := day.AddDate(0, 0, 10)
+	if _, err := s.RecordPayment(ctx, store.Payment{InvoiceID: invs[0].ID, PaidOn: later, Amount: decimal.RequireFromString("100.00"),
+		Source: store.PaymentImported, Reference: "VIR-9"}, later, "test"); err != nil {
+		t.Fatal(err)
+	}
+	again, err := BuildReminder(ctx, s, is, invs[0], 1, steps, later)
+	if err != nil || again.Step != 1 || !again.Date.Equal(day) || !again.Paid.IsZero() || !again.Remaining().Equal(invs[0].TotalTTC) {
+		t.Fatalf("letter printed again: %+v, %v", again, err)
 	}
 	st, err := RemindersOf(ctx, s, invs[0], steps, day)
 	if err != nil || st.Due != 0 || st.Next != 2 || !st.NextOn.Equal(invs[0].DueDate.AddDate(0, 0, 45)) {
