@@ -2,6 +2,8 @@ package dashboard
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"net/url"
 	"strings"
@@ -200,7 +202,9 @@ func TestPrintRemindersRecordsThePrinted(t *testing.T) {
 			reasons = append(reasons, ev.Actor+" "+ev.Reason)
 		}
 	}
-	if len(reasons) != 1 || reasons[0] != "user:olivia relance n°1 (15 jours après l'échéance) envoyée le 02/03/2026" {
+	// The audit names the batch handed out by its SHA-256.
+	sum := sha256.Sum256(w.Body.Bytes())
+	if len(reasons) != 1 || reasons[0] != "user:olivia relance n°1 (15 jours après l'échéance) envoyée le 02/03/2026, lot de 1 lettre(s), sha256 "+hex.EncodeToString(sum[:]) {
 		t.Fatalf("audit of the reminder: %q", reasons)
 	}
 	if len(e.reminders(e.overdue)) != 0 || e.countAudit(e.overdue, store.ActionReminder) != 0 {

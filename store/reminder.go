@@ -74,8 +74,9 @@ func ReminderReason(step, days int, sentOn time.Time) string {
 // RecordReminders records reminder letters sent, each with its audit
 // event (ActionReminder), all in one transaction: if one step of one
 // invoice was sent already (ErrReminderSent) or anything fails, none is
-// recorded. Each reminder's Actor is actor.
-func (s *Store) RecordReminders(ctx context.Context, rs []Reminder, actor string) error {
+// recorded. Each reminder's Actor is actor; batch, when set, follows the
+// audit reason (which print batch the letter went out in).
+func (s *Store) RecordReminders(ctx context.Context, rs []Reminder, batch, actor string) error {
 	if len(rs) == 0 {
 		return errors.New("record reminders: none")
 	}
@@ -106,7 +107,7 @@ func (s *Store) RecordReminders(ctx context.Context, rs []Reminder, actor string
 				return fmt.Errorf("record reminder %d of invoice #%d: %w", r.Step, r.InvoiceID, err)
 			}
 			if err := s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: r.InvoiceID, Action: ActionReminder,
-				From: state, To: state, Reason: ReminderReason(r.Step, r.Days, r.SentOn)}); err != nil {
+				From: state, To: state, Reason: strings.TrimSuffix(ReminderReason(r.Step, r.Days, r.SentOn)+", "+batch, ", ")}); err != nil {
 				return err
 			}
 		}

@@ -86,7 +86,7 @@ func TestReminders(t *testing.T) {
 
 		sent := day.AddDate(0, 0, -1)
 		if err := s.RecordReminders(ctx, []Reminder{{InvoiceID: ids["first"], Step: 1, Days: 15, SentOn: sent,
-			Credited: decimal.RequireFromString("10.00"), Paid: decimal.RequireFromString("12.34")}}, "olivia"); err != nil {
+			Credited: decimal.RequireFromString("10.00"), Paid: decimal.RequireFromString("12.34")}}, "", "olivia"); err != nil {
 			t.Fatal(err)
 		}
 		check("first sent", "lateStart", "firstToday")
@@ -96,7 +96,7 @@ func TestReminders(t *testing.T) {
 		err := s.RecordReminders(ctx, []Reminder{
 			{InvoiceID: ids["lateStart"], Step: 2, Days: 45, SentOn: day},
 			{InvoiceID: ids["first"], Step: 1, Days: 15, SentOn: day},
-		}, "olivia")
+		}, "", "olivia")
 		if !errors.Is(err, ErrReminderSent) {
 			t.Fatalf("step sent twice: %v, want ErrReminderSent", err)
 		}
@@ -105,10 +105,13 @@ func TestReminders(t *testing.T) {
 			t.Fatalf("refused batch left %v (%v)", rs, err)
 		}
 
-		if err := s.RecordReminders(ctx, []Reminder{{InvoiceID: ids["lateStart"], Step: 2, Days: 45, SentOn: day}}, "olivia"); err != nil {
+		if err := s.RecordReminders(ctx, []Reminder{{InvoiceID: ids["lateStart"], Step: 2, Days: 45, SentOn: day}}, "lot de 1 lettre(s)", "olivia"); err != nil {
 			t.Fatal(err)
 		}
 		check("late start sent", "firstToday")
+		if trail, err := s.AuditTrail(ctx, "invoice", ids["lateStart"]); err != nil || trail[len(trail)-1].Reason != "relance n°2 (45 jours après l'échéance) envoyée le 02/03/2026, lot de 1 lettre(s)" {
+			t.Fatalf("audit of a reminder with its batch: %+v, %v", trail[len(trail)-1], err)
+		}
 
 		rs, err := s.RemindersOf(ctx, []int64{ids["first"], ids["lateStart"], ids["notYet"]})
 		if err != nil {

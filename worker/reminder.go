@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -170,7 +172,7 @@ func reminderLetter(ctx context.Context, books reminderBooks, is document.Issuer
 
 // PrintReminders prints the letters asked for, dated day, as one PDF for
 // mailing, and records each sent that day (store.RecordReminders: the
-// reminder and its audit event). Every letter must be the step due that
+// reminder, and its audit event naming the batch by its SHA-256). Every letter must be the step due that
 // day for its invoice, once: otherwise nothing is printed nor recorded (a
 // *ReminderNotDueError, or store.ErrNotFound). What is recorded is exactly
 // what the PDF holds: the PDF is rendered first and handed out only once
@@ -203,7 +205,9 @@ func (p *Pipeline) PrintReminders(ctx context.Context, letters []ReminderLetter,
 	if err != nil {
 		return nil, err
 	}
-	if err := p.books.RecordReminders(ctx, recs, actor); err != nil {
+	sum := sha256.Sum256(pdf)
+	batch := fmt.Sprintf("lot de %d lettre(s), sha256 %s", len(rs), hex.EncodeToString(sum[:]))
+	if err := p.books.RecordReminders(ctx, recs, batch, actor); err != nil {
 		return nil, fmt.Errorf("print reminders: %w", err)
 	}
 	return pdf, nil

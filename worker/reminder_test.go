@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"testing"
 	"time"
@@ -70,7 +72,9 @@ func TestPrintReminders(t *testing.T) {
 			t.Fatalf("%s: reminders %+v", inv.Number, rs)
 		}
 		trail, _ := s.AuditTrail(ctx, "invoice", inv.ID)
-		if last := trail[len(trail)-1]; last.Action != store.ActionReminder || last.Reason != store.ReminderReason(1, 15, day) {
+		sum := sha256.Sum256(pdf)
+		want := store.ReminderReason(1, 15, day) + ", lot de 2 lettre(s), sha256 " + hex.EncodeToString(sum[:])
+		if last := trail[len(trail)-1]; last.Action != store.ActionReminder || last.Reason != want {
 			t.Fatalf("%s: last audit %+v", inv.Number, last)
 		}
 	}
