@@ -63,6 +63,24 @@ type remindersView struct {
 	Due   bool
 }
 
+// ExportURL is the CSV of the whole list, with the page's filter and sort.
+func (v remindersView) ExportURL() string {
+	q := url.Values{}
+	if v.Query.Q != "" {
+		q.Set("q", v.Query.Q)
+	}
+	if v.Query.Year != 0 {
+		q.Set("annee", strconv.Itoa(v.Query.Year))
+	}
+	if v.Query.Sort != "" {
+		q.Set("tri", v.Query.Sort)
+	}
+	if len(q) == 0 {
+		return "/relances.csv"
+	}
+	return "/relances.csv?" + q.Encode()
+}
+
 // stepsLabel writes steps as « J+15, J+45 ».
 func stepsLabel(steps invoice.ReminderSteps) string {
 	parts := make([]string, len(steps))
@@ -73,42 +91,98 @@ func stepsLabel(steps invoice.ReminderSteps) string {
 }
 
 func (s *Server) workReminders(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	today := s.today()
 	title := "Relances à envoyer"
 	v, err := s.workData(r, title, s.remindersFilter(), nil)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	ids := make([]int64, len(v.Rows))
+	rows := make([]store.WorkRow, len(v.Rows))
 	for i, row := range v.Rows {
-		ids[i] = row.ID
+		rows[i] = row.WorkRow
 	}
-	sent, err := s.books.RemindersOf(ctx, ids)
-	if err != nil {
+	rv := remindersView{workView: v, Steps: stepsLabel(s.cfg.ReminderSteps)}
+	if rv.Letters, err = s.reminderRows(r.Context(), rows); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	rv := remindersView{workView: v, Steps: stepsLabel(s.cfg.ReminderSteps)}
-	for _, row := range v.Rows {
-		rs := sent[row.ID]
-		step, ok := s.cfg.ReminderSteps.Due(row.DueDate, invoice.Overdue(row.State, row.Kind, row.DueDate, row.Due, today), store.Steps(rs), today)
+	rv.Due = len(rv.Letters) > 0
+	s.render(w, r, http.StatusOK, "reminders", title, rv)
+}
+
+// reminderRows gives each invoice of the list the letter due for it today.
+func (s *Server) reminderRows(ctx context.Context, rows []store.WorkRow) ([]reminderRow, error) {
+	today := s.today()
+	sent := map[int64][]store.Reminder{}
+	// In slices: an export may hold more invoices than an IN (…) takes.
+	for from := 0; from < len(rows); from += store.MaxPageSize {
+		ids := make([]int64, 0, store.MaxPageSize)
+		for _, row := range rows[from:min(from+store.MaxPageSize, len(rows))] {
+			ids = append(ids, row.ID)
+		}
+		part, err := s.books.RemindersOf(ctx, ids)
+		if err != nil {
+			return nil, err
+		}
+		for id, rs := range part {
+			sent[id] = rs
+		}
+	}
+	var out []reminderRow
+	for _, row := range rows {
+		rs, due := sent[row.ID], row.Due()
+		step, ok := s.cfg.ReminderSteps.Due(row.DueDate, invoice.Overdue(row.State, row.Kind, row.DueDate, due, today), store.Steps(rs), today)
 		if !ok {
 			// The list's query and the rule are one definition; a row
 			// between them (paid meanwhile) is left out, not guessed.
 			continue
 		}
-		lr := reminderRow{workRow: row, Step: step}
+		lr := reminderRow{workRow: workRow{WorkRow: row, Due: due, DaysLate: invoice.DaysLate(row.DueDate, today)}, Step: step}
 		lr.Days, _ = s.cfg.ReminderSteps.Days(step)
-		lr.DaysLate = invoice.DaysLate(row.DueDate, today)
 		if len(rs) > 0 {
 			lr.Last = &rs[len(rs)-1]
 		}
-		rv.Letters = append(rv.Letters, lr)
+		out = append(out, lr)
 	}
-	rv.Due = len(rv.Letters) > 0
-	s.render(w, r, http.StatusOK, "reminders", title, rv)
+	return out, nil
+}
+
+// exportReminders is the list of reminders due (same filter and sort),
+// all of it, as a French CSV.
+func (s *Server) exportReminders(w http.ResponseWriter, r *http.Request) {
+	f := s.remindersFilter()
+	lf := parseListQuery(r).filter()
+	f.Query, f.Year = lf.Query, lf.Year
+	if lf.Sort != "" {
+		f.Sort = lf.Sort
+	}
+	rows, err := s.books.WorkList(r.Context(), f)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	letters, err := s.reminderRows(r.Context(), rows)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	c, err := newFrenchCSV(w, "relances-"+s.today().Format("2006-01-02"), "Facture", "Établissement", "SIRET", "Échéance", "Jours de retard",
+		"Montant TTC", "Reste dû", "Relance due", "Jours après l'échéance", "Dernière relance", "Envoyée le")
+	if err != nil {
+		return
+	}
+	for _, l := range letters {
+		last, lastOn := "", time.Time{}
+		if l.Last != nil {
+			last, lastOn = "n°"+strconv.Itoa(l.Last.Step), l.Last.SentOn
+		}
+		if err := c.Row(l.Number, l.EstablishmentName, l.SIRET, l.DueDate, l.DaysLate, l.TotalTTC, l.Due, "n°"+strconv.Itoa(l.Step), l.Days, last, lastOn); err != nil {
+			return
+		}
+	}
+	if err := c.Flush(); err != nil {
+		s.log.Warn("export reminders", "error", err)
+	}
 }
 
 // parseLetters reads the letters of a batch form (lettre=NUMBER:STEP).

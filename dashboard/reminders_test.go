@@ -302,3 +302,30 @@ func TestPauseAndResumeReminders(t *testing.T) {
 		t.Error("pausing a paid invoice's reminders is not refused in French")
 	}
 }
+
+// The list's export holds every invoice with a letter due, with the
+// page's filter, in a French spreadsheet's format.
+func TestExportReminders(t *testing.T) {
+	e := newReminderEnv(t)
+	w := e.do("GET", "/relances.csv", e.viewer, nil)
+	if w.Code != http.StatusOK || w.Header().Get("Content-Type") != "text/csv; charset=utf-8" || !strings.HasPrefix(w.Body.String(), "\ufeff") {
+		t.Fatalf("status %d, %s", w.Code, w.Header().Get("Content-Type"))
+	}
+	lines := strings.Split(strings.TrimSuffix(strings.TrimPrefix(w.Body.String(), "\ufeff"), "\r\n"), "\r\n")
+	est := e.ests[6]
+	want := []string{
+		"Facture;Établissement;SIRET;Échéance;Jours de retard;Montant TTC;Reste dû;Relance due;Jours après l'échéance;Dernière relance;Envoyée le",
+		e.overdue + ";" + e.ests[4].Name + ";" + e.ests[4].SIRET + ";31/10/2025;122;1481,47;1481,47;n°2;45;;",
+		e.first + ";" + est.Name + ";" + est.SIRET + ";09/02/2026;21;1200,00;1000,00;n°1;15;;",
+	}
+	if strings.Join(lines, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("export:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	w = e.do("GET", "/relances.csv?q="+est.SIRET, e.viewer, nil)
+	if n := strings.Count(w.Body.String(), "\r\n"); n != 2 || !strings.Contains(w.Body.String(), e.first) {
+		t.Fatalf("filtered export: %d lines: %q", n, w.Body.String())
+	}
+	if page := e.do("GET", "/relances?q="+est.SIRET+"&tri=-due", e.viewer, nil).Body.String(); !strings.Contains(page, `href="/relances.csv?q=`+est.SIRET+`&amp;tri=-due"`) {
+		t.Error("the list's export link does not keep its filter and sort")
+	}
+}

@@ -202,6 +202,7 @@ func (s *Server) routes() http.Handler {
 	user("POST /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)
 	user("GET /relances", s.workReminders)
+	user("GET /relances.csv", s.exportReminders)
 	user("GET /factures/{number}/relance.pdf", s.reminderLetter)
 	op("POST /relances/lot.pdf", s.printReminders)
 	op("POST /factures/{number}/relances/suspendre", s.pauseReminders)
