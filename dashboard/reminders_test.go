@@ -329,3 +329,27 @@ func TestExportReminders(t *testing.T) {
 		t.Error("the list's export link does not keep its filter and sort")
 	}
 }
+
+// The reminders' routes need a session, as every page does, and their
+// POSTs a same-origin request.
+func TestRemindersNeedASession(t *testing.T) {
+	e := newReminderEnv(t)
+	for _, rt := range []struct{ method, path string }{
+		{"GET", "/relances"}, {"GET", "/relances.csv"}, {"GET", "/factures/" + e.first + "/relance.pdf?etape=1"},
+		{"POST", "/relances/lot.pdf"}, {"POST", "/factures/" + e.first + "/relances/suspendre"}, {"POST", "/factures/" + e.first + "/relances/reprendre"},
+	} {
+		w := e.do(rt.method, rt.path, nil, url.Values{"lettre": {e.first + ":1"}, "motif": {"x"}})
+		if w.Code != http.StatusUnauthorized && (w.Code != http.StatusSeeOther || !strings.HasPrefix(w.Header().Get("Location"), "/connexion")) {
+			t.Errorf("%s %s: status %d to %q, want the login page", rt.method, rt.path, w.Code, w.Header().Get("Location"))
+		}
+	}
+	for _, path := range []string{"/relances/lot.pdf", "/factures/" + e.first + "/relances/suspendre"} {
+		w := e.do("POST", path, e.operator, url.Values{"lettre": {e.first + ":1"}, "motif": {"x"}}, "Sec-Fetch-Site", "cross-site")
+		if w.Code != http.StatusForbidden {
+			t.Errorf("cross-origin POST %s: status %d, want 403", path, w.Code)
+		}
+	}
+	if len(e.reminders(e.first)) != 0 || e.countAudit(e.first, store.ActionRemindersPaused) != 0 {
+		t.Fatal("an anonymous or cross-origin request changed the books")
+	}
+}
