@@ -476,6 +476,8 @@ type invoiceView struct {
 	// as the confirmation shows and asks it; RecycleError why the one
 	// given was refused.
 	RecycleCode, RecycleError string
+	// Reminders are the invoice's reminders (relances).
+	Reminders reminderBlock
 }
 
 type docLink struct {
@@ -538,6 +540,9 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 		if e.Action == actionMailed {
 			v.MailedOn = strings.TrimPrefix(e.Reason, mailedPrefix)
 		}
+	}
+	if v.Reminders, err = s.reminderBlock(ctx, inv, v.Today); err != nil {
+		return v, err
 	}
 	stored, err := s.books.DocumentFormats(ctx, inv.ID)
 	if err != nil {

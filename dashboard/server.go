@@ -10,6 +10,7 @@ package dashboard
 import (
 	"context"
 	"errors"
+	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -45,6 +46,11 @@ type Actions interface {
 	// Recycle sends an A_RECYCLER invoice to the service the buyer asks
 	// for (a *worker.ServiceCodeError when empty or malformed).
 	Recycle(ctx context.Context, number, codeService, reason, actor string) (string, error)
+	// PrintReminders prints the reminder letters due on day as one PDF
+	// and records them sent: all, or none (a *worker.ReminderNotDueError).
+	PrintReminders(ctx context.Context, letters []worker.ReminderLetter, steps invoice.ReminderSteps, day time.Time, actor string) ([]byte, error)
+	PauseReminders(ctx context.Context, number, reason, actor string) error
+	ResumeReminders(ctx context.Context, number, reason, actor string) error
 }
 
 // QueueInspector reads the queues' health (an *asynq.Inspector).
@@ -96,6 +102,10 @@ type Config struct {
 	// unset): it wins over the date the worker read from Chorus Pro. Every
 	// page warns of it worker.PasswordWarningDays before.
 	TechPasswordExpires time.Time
+	// ReminderSteps are the days after the due date of each reminder
+	// letter (CHORUSBILL_REMINDER_STEPS); nil is
+	// invoice.DefaultReminderSteps.
+	ReminderSteps invoice.ReminderSteps
 }
 
 // Server is the dashboard's HTTP handler.
@@ -122,6 +132,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ReminderSteps == nil {
+		steps, err := invoice.ParseReminderSteps(invoice.DefaultReminderSteps)
+		if err != nil {
+			return nil, err
+		}
+		cfg.ReminderSteps = steps
+	} else if err := cfg.ReminderSteps.Validate(); err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
 	}
 	if cfg.IdleTimeout <= 0 {
 		cfg.IdleTimeout = 30 * time.Minute
@@ -197,6 +216,12 @@ func (s *Server) routes() http.Handler {
 	user("GET /courrier.csv", s.postalCSV)
 	user("POST /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)
+	user("GET /relances", s.workReminders)
+	user("GET /relances.csv", s.exportReminders)
+	user("GET /factures/{number}/relance.pdf", s.reminderLetter)
+	op("POST /relances/lot.pdf", s.printReminders)
+	op("POST /factures/{number}/relances/suspendre", s.pauseReminders)
+	op("POST /factures/{number}/relances/reprendre", s.resumeReminders)
 	user("GET /corrections", s.workCorrections)
 	user("GET /recherche", s.search)
 	user("GET /factures", s.register)

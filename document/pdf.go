@@ -102,8 +102,40 @@ func (w *docWriter) ensure(h float64) bool {
 // header draws the seller's identity (top left) and the document's title,
 // number and dates (top right); it returns the bottom of each block.
 func (w *docWriter) header() (seller, title float64) {
-	d, s := w.d, w.d.Seller
-	// Seller block.
+	d := w.d
+	sellerBottom := w.sellerBlock()
+
+	// Title block, right-aligned on the address column.
+	const right = pageW - marginR
+	const tw = pageW - marginR - addrX
+	y := 12.0
+	// The block must end above the envelope window (windowTop): long
+	// titles take two lines in a smaller size.
+	size := 15.0
+	w.font(styleBold, size)
+	if len(w.wrap(d.Title(), tw)) > 1 {
+		size = 13
+		w.font(styleBold, size)
+	}
+	w.textColor(colAccent)
+	y += w.paragraph(right, y, tw, d.Title(), alignRight) + 0.5
+	w.font(styleBold, 11)
+	w.textColor(colText)
+	y += w.paragraph(right, y, tw, "N° "+d.Number, alignRight) + 0.8
+	w.font(styleRegular, 9)
+	y += w.paragraph(right, y, tw, "Date d'émission : "+frDate(d.IssueDate), alignRight)
+	y += w.paragraph(right, y, tw, "Date d'échéance : "+frDate(d.DueDate), alignRight)
+	if d.Preceding != nil {
+		w.font(styleBold, 9)
+		y += w.paragraph(right, y, tw, "Avoir sur la facture "+d.Preceding.Number+" du "+frDate(d.Preceding.IssueDate), alignRight)
+	}
+	return sellerBottom, y
+}
+
+// sellerBlock draws the seller's identity, top left, and returns its
+// bottom: the same on every rendering (invoice, reminder letter).
+func (w *docWriter) sellerBlock() float64 {
+	s := w.d.Seller
 	y := 12.0
 	w.font(styleBold, 12.5)
 	w.textColor(colAccent)
@@ -130,33 +162,7 @@ func (w *docWriter) header() (seller, title float64) {
 	for _, l := range ids {
 		y += w.paragraph(marginL, y, sw, l, alignLeft)
 	}
-	sellerBottom := y
-
-	// Title block, right-aligned on the address column.
-	const right = pageW - marginR
-	const tw = pageW - marginR - addrX
-	y = 12.0
-	// The block must end above the envelope window (windowTop): long
-	// titles take two lines in a smaller size.
-	size := 15.0
-	w.font(styleBold, size)
-	if len(w.wrap(d.Title(), tw)) > 1 {
-		size = 13
-		w.font(styleBold, size)
-	}
-	w.textColor(colAccent)
-	y += w.paragraph(right, y, tw, d.Title(), alignRight) + 0.5
-	w.font(styleBold, 11)
-	w.textColor(colText)
-	y += w.paragraph(right, y, tw, "N° "+d.Number, alignRight) + 0.8
-	w.font(styleRegular, 9)
-	y += w.paragraph(right, y, tw, "Date d'émission : "+frDate(d.IssueDate), alignRight)
-	y += w.paragraph(right, y, tw, "Date d'échéance : "+frDate(d.DueDate), alignRight)
-	if d.Preceding != nil {
-		w.font(styleBold, 9)
-		y += w.paragraph(right, y, tw, "Avoir sur la facture "+d.Preceding.Number+" du "+frDate(d.Preceding.IssueDate), alignRight)
-	}
-	return sellerBottom, y
+	return y
 }
 
 // kv is one labelled value of a reference or payment block.

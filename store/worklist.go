@@ -37,6 +37,11 @@ type WorkFilter struct {
 	// NotAudited keeps the invoices with no audit event of that action
 	// (the postal invoices not yet marked mailed).
 	NotAudited string
+	// RemindersDueOn, with ReminderSteps, keeps the invoices with a
+	// reminder step due that day (invoice.ReminderSteps.Due): overdue,
+	// reminders not paused, the latest step come not sent nor any after.
+	RemindersDueOn time.Time
+	ReminderSteps  invoice.ReminderSteps
 	// IDs, when set, keeps only those invoices (a print batch).
 	IDs []int64
 	// Query matches the number, the SIRET or the name, ignoring case and
@@ -151,6 +156,10 @@ func (f WorkFilter) where() (string, []any) {
 	if f.NotAudited != "" {
 		conds = append(conds, "NOT EXISTS (SELECT 1 FROM audit_events a WHERE a.entity = 'invoice' AND a.entity_id = i.id AND a.action = ?)")
 		args = append(args, f.NotAudited)
+	}
+	if !f.RemindersDueOn.IsZero() {
+		cond, a := remindersDueSQL(f.RemindersDueOn, f.ReminderSteps)
+		conds, args = append(conds, cond), append(args, a...)
 	}
 	if len(f.IDs) > 0 {
 		conds = append(conds, "i.id IN ("+placeholders(len(f.IDs))+")")

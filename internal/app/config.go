@@ -18,6 +18,7 @@ import (
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/internal/secret"
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
 	"github.com/hibiken/asynq"
@@ -68,6 +69,9 @@ const (
 	EnvDashboardAddr = "CHORUSBILL_DASHBOARD_ADDR"
 	// EnvInsecureCookies (a boolean) drops the cookies' Secure flag.
 	EnvInsecureCookies = "CHORUSBILL_INSECURE_COOKIES"
+	// EnvReminderSteps are the days after the due date on which the
+	// dashboard lists reminder letters to send ("15,45").
+	EnvReminderSteps = "CHORUSBILL_REMINDER_STEPS"
 	// EnvMetricsAddr is where serve, demo and work serve /metrics to
 	// Prometheus, without authentication; unset, they do not.
 	EnvMetricsAddr = "CHORUSBILL_METRICS_ADDR"
@@ -140,6 +144,9 @@ type Config struct {
 	DashboardAddr string
 	// InsecureCookies drops the Secure flag of the dashboard's cookies.
 	InsecureCookies bool
+	// ReminderSteps are the reminder steps (invoice.DefaultReminderSteps
+	// when unset).
+	ReminderSteps invoice.ReminderSteps
 	// MetricsAddr is where to serve /metrics for Prometheus, the host
 	// filled in ("" for nowhere).
 	MetricsAddr string
@@ -241,6 +248,13 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s %q is not a boolean (1, true, 0, false)", EnvInsecureCookies, v)
 		}
 	}
+	steps := getenv(EnvReminderSteps)
+	if steps == "" {
+		steps = invoice.DefaultReminderSteps
+	}
+	if c.ReminderSteps, err = invoice.ParseReminderSteps(steps); err != nil {
+		return c, fmt.Errorf("%s : %w", EnvReminderSteps, err)
+	}
 	if c.MetricsAddr, err = metricsListenAddr(getenv(EnvMetricsAddr)); err != nil {
 		return c, err
 	}
@@ -325,6 +339,7 @@ func Variables() [][2]string {
 		{EnvLegalRates, "legal interest rate table (CSV), instead of the embedded one"},
 		{EnvECBRates, "ECB rate table (CSV) for the procurement regime, instead of the embedded one"},
 		{EnvDashboardAddr, "where `chorusbill serve` listens (default " + DefaultDashboardAddr + ")"},
+		{EnvReminderSteps, "days after the due date of each reminder letter (relance) the dashboard lists, increasing (default " + invoice.DefaultReminderSteps + ")"},
 		{EnvInsecureCookies, "true to drop the cookies' Secure flag, for plain HTTP on localhost only (default false)"},
 		{EnvMetricsAddr, "serve Prometheus /metrics there, with the probes /healthz and /readyz, without authentication (a bare :PORT is 127.0.0.1; default: not served)"},
 		{EnvChorusEnv, "production, qualification or local (the sandbox on 127.0.0.1): required by every command that talks to Chorus Pro (work, serve, run, resubmit, corrections, chorus check); the demo sets local itself"},

@@ -23,7 +23,7 @@ func TestLoadConfigDefaults(t *testing.T) {
 	}
 	if c.BooksURL() != store.DefaultURL || c.RedisURL != DefaultRedisURL || c.Chorus.Env != "" ||
 		c.DashboardAddr != DefaultDashboardAddr || c.MetricsAddr != "" || c.BenchPostgresURL != DefaultBenchPostgres ||
-		c.SIRETScheme != document.SchemeSIRET0009 || !c.TechPasswordExpires.IsZero() {
+		c.SIRETScheme != document.SchemeSIRET0009 || !c.TechPasswordExpires.IsZero() || c.ReminderSteps.String() != "15,45" {
 		t.Errorf("defaults: %+v", c)
 	}
 }
@@ -131,14 +131,14 @@ func TestLoadConfig(t *testing.T) {
 	env := map[string]string{
 		EnvDatabaseURL: "sqlite://x.db", EnvRedisURL + "_FILE": f, EnvConcurrency: "4",
 		EnvKickEvery: "2s", EnvTrackIntervals: "1s, 2s", EnvMetricsAddr: "9464", EnvInsecureCookies: "1",
-		EnvTestPostgres: "postgres://t",
+		EnvTestPostgres: "postgres://t", EnvReminderSteps: "10, 30,60",
 	}
 	c, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c.DatabaseURL != "sqlite://x.db" || c.RedisURL != "redis://127.0.0.1:6379/3" || c.MetricsAddr != "127.0.0.1:9464" ||
-		!c.InsecureCookies || c.BenchPostgresURL != "postgres://t" {
+		!c.InsecureCookies || c.BenchPostgresURL != "postgres://t" || c.ReminderSteps.String() != "10,30,60" {
 		t.Errorf("config: %+v", c)
 	}
 	w := worker.DefaultConfig()
@@ -161,6 +161,8 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"CHORUS_ENV", "mars"},
 		{EnvSIRETScheme, "0088"},
 		{EnvTechPasswordExpires, "31/03/2027"},
+		{EnvReminderSteps, "45,15"},
+		{EnvReminderSteps, "quinze"},
 		{EnvDatabaseURL + "_FILE", "/nonexistent"},
 	} {
 		_, err := LoadConfig(func(k string) string {
@@ -191,7 +193,7 @@ func TestVariablesListsEverySetting(t *testing.T) {
 		EnvBenchPostgres, EnvTestPostgres,
 		"CHORUS_ENV", "CHORUS_CLIENT_ID", "CHORUS_CLIENT_SECRET", "CHORUS_TECH_LOGIN", "CHORUS_TECH_PASSWORD",
 		"CHORUS_SUPPLIER_ID", "CHORUS_BANK_ACCOUNT_ID", "CHORUS_BASE_URL", "CHORUS_TOKEN_URL", "CHORUS_RATE",
-		EnvSIRETScheme, EnvTechPasswordExpires,
+		EnvSIRETScheme, EnvTechPasswordExpires, EnvReminderSteps,
 	} {
 		if !strings.Contains(listed.String(), name) {
 			t.Errorf("%s is not in the help's variables", name)
