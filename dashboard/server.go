@@ -182,6 +182,8 @@ func (s *Server) routes() http.Handler {
 	user("GET /courrier", s.workPostal)
 	user("POST /courrier/lot.pdf", s.printBatch)
 	user("GET /retards", s.workOverdue)
+	user("GET /balance-agee", s.agedBalance)
+	user("GET /balance-agee.csv", s.agedBalanceCSV)
 	user("GET /corrections", s.workCorrections)
 	user("GET /recherche", s.search)
 	user("GET /factures/{number}", s.invoicePage)
