@@ -2,6 +2,7 @@ package dashboard
 
 import (
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -89,7 +90,7 @@ func (s *Server) agedBalance(w http.ResponseWriter, r *http.Request) {
 	v := agedView{Today: f.Day, Query: lq, Columns: agedColumns, Count: page.Count, Totals: agedCells(page.Totals),
 		Page: newPageView(r.URL.Query(), pr, page.Count, len(page.Rows)), Export: "/balance-agee.csv"}
 	if lq.Sort != "" {
-		v.Export += "?tri=" + lq.Sort
+		v.Export += "?" + url.Values{"tri": {lq.Sort}}.Encode()
 	}
 	for _, row := range page.Rows {
 		v.Rows = append(v.Rows, agedRowView{SIRET: row.SIRET, Name: row.Name, Cells: agedCells(row.AgedAmounts)})

@@ -71,8 +71,8 @@ type AgedPage struct {
 
 // agedSums are the columns AgedFilter.Sort orders by, besides the name.
 var agedSums = map[string]string{
-	"total":  "total_cents",
-	"over90": "over90_cents",
+	"total":  "a.total_cents",
+	"over90": "a.over90_cents",
 }
 
 // AgedSorts are the sort keys AgedFilter.Sort accepts.
@@ -102,10 +102,9 @@ func agedBuckets(day time.Time) (string, []any) {
 	return strings.Join(cols, ",\n\t\t"), []any{d, d, d30, d30, d60, d60, d90, d90}
 }
 
-// agedFrom is the outstanding invoices with their buyer.
+// agedFrom is the outstanding invoices.
 func agedFrom() string {
-	return ` FROM invoices i JOIN establishments e ON e.id = i.establishment_id
-		` + settlementJoins + `
+	return ` FROM invoices i ` + settlementJoins + `
 		WHERE ` + billedSQL() + ` AND ` + outstandingSQL()
 }
 
@@ -139,24 +138,31 @@ func (f AgedFilter) order() string {
 	if desc {
 		dir = " DESC"
 	}
-	// Names sort as searches compare them (« École » among the E), on
-	// both engines alike; the SIRET breaks ties (two buyers of one name,
-	// equal sums), so that pages never overlap.
-	name := foldSQL("e.name")
+	// The SIRET breaks ties (two buyers of one name, equal sums), so that
+	// pages never overlap.
 	if col, ok := agedSums[key]; ok {
-		return " ORDER BY " + col + dir + ", " + name + ", e.siret"
+		// Equal sums by name as stored: folding every name costs as much
+		// as the sums themselves.
+		return " ORDER BY " + col + dir + ", e.name, e.siret"
 	}
 	if key != "name" {
 		dir = ""
 	}
-	return " ORDER BY " + name + dir + ", e.siret" + dir
+	// Names sort as searches compare them (« École » among the E), on
+	// both engines alike.
+	return " ORDER BY " + foldSQL("e.name") + dir + ", e.siret" + dir
 }
 
+// query sums each buyer's invoices, then names the buyers: grouping by
+// the invoices' one integer column before the join is twice as fast as
+// grouping by the buyer's SIRET and name.
 func (f AgedFilter) query() (string, []any) {
 	cols, args := agedBuckets(f.Day)
-	return `SELECT e.siret AS siret, e.name AS name,
-		` + cols + agedFrom() + `
-		GROUP BY e.id, e.siret, e.name` + f.order(), args
+	return `SELECT e.siret AS siret, e.name AS name, a.not_due_cents, a.late30_cents, a.late60_cents, a.late90_cents,
+		a.over90_cents, a.rejected_cents, a.total_cents
+		FROM (SELECT i.establishment_id, ` + cols + agedFrom() + `
+			GROUP BY i.establishment_id) a
+		JOIN establishments e ON e.id = a.establishment_id` + f.order(), args
 }
 
 // AgedTotals counts the buyers with something outstanding on f.Day and

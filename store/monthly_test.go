@@ -83,6 +83,19 @@ func TestMonthly(t *testing.T) {
 				t.Errorf("%s: invoiced %s, collected %s; want %s, %s", m.Month.Format("2006-01"), m.Invoiced.StringFixed(2), m.Collected.StringFixed(2), w[0], w[1])
 			}
 		}
+		// The months and what lies outside them (an invoice and a payment
+		// before, an invoice after) are Money's totals, to the cent.
+		m, err := s.Money(ctx, day)
+		if err != nil {
+			t.Fatal(err)
+		}
+		invoiced, collected := before.TotalTTC.Add(decimal.RequireFromString("2415.00")), decimal.RequireFromString("50.00")
+		for _, mt := range got {
+			invoiced, collected = invoiced.Add(mt.Invoiced), collected.Add(mt.Collected)
+		}
+		if !invoiced.Equal(m.Invoiced) || !collected.Equal(m.Collected) {
+			t.Errorf("months and outside: invoiced %s, collected %s; Money: %s, %s", invoiced, collected, m.Invoiced, m.Collected)
+		}
 		// One month: this month alone.
 		if one, err := s.Monthly(ctx, day, 1); err != nil || len(one) != 1 || one[0].Invoiced.StringFixed(2) != "1207.50" {
 			t.Errorf("one month: %+v, %v", one, err)
