@@ -75,9 +75,6 @@ var agedSums = map[string]string{
 	"over90": "a.over90_cents",
 }
 
-// AgedSorts are the sort keys AgedFilter.Sort accepts.
-func AgedSorts() []string { return []string{"name", "total", "over90"} }
-
 // agedBuckets are the sums of the aged balance's columns over invoices i
 // with settlementJoins, with their arguments. The bucket boundaries are
 // dates computed here, compared with due_date: no date arithmetic in SQL,
