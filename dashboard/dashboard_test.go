@@ -24,6 +24,8 @@ func (e *env) routes() []struct{ method, path string } {
 		{"GET", "/a-verifier"},
 		{"GET", "/courrier"},
 		{"GET", "/retards"},
+		{"GET", "/balance-agee"},
+		{"GET", "/balance-agee.csv"},
 		{"GET", "/corrections"},
 		{"GET", "/recherche?q=commune"},
 		{"GET", "/factures/" + e.awaiting},

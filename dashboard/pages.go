@@ -56,7 +56,12 @@ type overviewView struct {
 	TroubleErr string
 	// Pause is the pause of deliveries to Chorus Pro, nil when they run.
 	Pause *store.Pause
+	// Chart is what was invoiced and collected over the last chartMonths.
+	Chart monthlyChart
 }
+
+// chartMonths is how many months the overview's chart shows.
+const chartMonths = 12
 
 func (overviewView) refresh() bool { return true }
 
@@ -67,6 +72,11 @@ func (s *Server) overviewData(ctx context.Context) (overviewView, error) {
 		return v, err
 	}
 	v.Overdue = v.Money.OverdueCount
+	months, err := s.books.Monthly(ctx, v.Today, chartMonths)
+	if err != nil {
+		return v, err
+	}
+	v.Chart = newMonthlyChart(months)
 	runs, err := s.books.Runs(ctx)
 	if err != nil {
 		return v, err

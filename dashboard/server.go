@@ -222,6 +222,8 @@ func (s *Server) routes() http.Handler {
 	op("POST /relances/lot.pdf", s.printReminders)
 	op("POST /factures/{number}/relances/suspendre", s.pauseReminders)
 	op("POST /factures/{number}/relances/reprendre", s.resumeReminders)
+	user("GET /balance-agee", s.agedBalance)
+	user("GET /balance-agee.csv", s.agedBalanceCSV)
 	user("GET /corrections", s.workCorrections)
 	user("GET /recherche", s.search)
 	user("GET /factures", s.register)

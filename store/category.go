@@ -43,6 +43,22 @@ var settlementJoins = `LEFT JOIN (SELECT invoice_id, SUM(amount_cents) AS paid F
 // dueSQL is what remains due on invoice i (see settlementJoins).
 const dueSQL = "(i.total_ttc_cents - COALESCE(c.credited, 0) - COALESCE(p.paid, 0))"
 
+// billedSQL selects the invoices aliased i that the money totals count:
+// those the buyer owes (not credit notes, which settlementJoins nets onto
+// their invoice) and not cancelled. The overview, the aged balance and
+// the monthly chart all sum over it.
+func billedSQL() string {
+	return "i.kind IN (" + sqlList(invoice.PayableKinds()) + ") AND i." + notCancelled
+}
+
+// outstandingSQL selects, among billedSQL's invoices with settlementJoins,
+// those with something still to collect: not settled, rejected ones
+// included (still owed once deposited again or replaced). The overview's
+// Outstanding and the aged balance both sum dueSQL over it.
+func outstandingSQL() string {
+	return "i.state NOT IN (" + sqlList(invoice.TerminalStates()) + ") AND " + dueSQL + " > 0"
+}
+
 // overdueSQL is invoice.Overdue over invoices aliased i, with
 // settlementJoins; it takes one argument, the civil day (dayArg). The
 // overview's overdue totals and the overdue work list both select with it.

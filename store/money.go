@@ -39,11 +39,11 @@ func (s *Store) Money(ctx context.Context, today time.Time) (MoneyTotals, error)
 	err := s.db.GetContext(ctx, &row, s.rebind(`SELECT
 		SUM(i.total_ttc_cents - COALESCE(c.credited, 0)) AS invoiced,
 		SUM(COALESCE(p.paid, 0)) AS collected,
-		SUM(CASE WHEN i.state NOT IN (`+sqlList(invoice.TerminalStates())+`) AND `+dueSQL+` > 0 THEN `+dueSQL+` ELSE 0 END) AS outstanding,
+		SUM(CASE WHEN `+outstandingSQL()+` THEN `+dueSQL+` ELSE 0 END) AS outstanding,
 		SUM(CASE WHEN `+overdueSQL()+` THEN `+dueSQL+` ELSE 0 END) AS overdue,
 		COUNT(CASE WHEN `+overdueSQL()+` THEN 1 END) AS overdue_count
 		FROM invoices i `+settlementJoins+`
-		WHERE i.kind IN (`+sqlList(invoice.PayableKinds())+`) AND i.`+notCancelled), dayArg(today), dayArg(today))
+		WHERE `+billedSQL()), dayArg(today), dayArg(today))
 	if err != nil {
 		return MoneyTotals{}, fmt.Errorf("money totals: %w", err)
 	}
