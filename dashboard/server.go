@@ -1,10 +1,10 @@
 // Package dashboard serves the finance dashboard: server-rendered pages
 // (html/template, assets embedded) over the books, the work lists and their
 // actions through the worker's pipeline, the queue console (asynqmon), and
-// health probes. Every page, asset and API needs a session of a local user;
-// only operators change anything, every change is in the audit trail with
-// the user's name, and every state-changing request is checked against
-// cross-origin forgery.
+// health probes. Every page and API needs a session of a local user (the
+// static assets alone are public); only operators change anything, every
+// change is in the audit trail with the user's name, and every
+// state-changing request is checked against cross-origin forgery.
 package dashboard
 
 import (
@@ -153,7 +153,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
 
 // routes wires every route. Only /healthz and /readyz (probes, which tell
-// nothing of the books) and the login page are open (/metrics is not: a
+// nothing of the books), the login page and its assets are open (/metrics is not: a
 // Prometheus server scrapes Metrics.Handler on a listener of its own); everything else goes
 // through requireUser, and every POST through requireOperator. The whole
 // mux sits behind the security headers and Go's cross-origin protection.
@@ -171,7 +171,7 @@ func (s *Server) routes() http.Handler {
 	op := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(s.requireOperator(h))) }
 
 	user("POST /deconnexion", s.logout)
-	user("GET /static/", s.static)
+	mux.HandleFunc("GET /static/", s.static) // public: the login page needs its style
 	user("GET /{$}", s.overview)
 	user("GET /api/apercu", s.apiOverview)
 	user("GET /metrics", s.metricsPage)

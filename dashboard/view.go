@@ -363,9 +363,18 @@ func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) (ok, bad stri
 	return m, ""
 }
 
+// static serves the embedded assets to anyone (they hold nothing of the
+// books, and the login page needs them): files only, never a directory's
+// listing, with the type their extension says.
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "private, max-age=3600")
-	http.FileServerFS(staticFS).ServeHTTP(w, r)
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	fi, err := fs.Stat(staticFS, name)
+	if !fs.ValidPath(name) || err != nil || fi.IsDir() {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeFileFS(w, r, staticFS, name)
 }
 
 func encodeFlash(s string) string { return base64URL.EncodeToString([]byte(s)) }
