@@ -155,13 +155,42 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", "Connexion", loginView{Next: safeNext(r.URL.Query().Get("suite"))})
 }
 
-// safeNext keeps a post-login redirect on this site.
+// maxNextLength bounds a redirect's destination (no page of the site
+// needs more).
+const maxNextLength = 2048
+
+// safeNext keeps a redirect (the login's suite, a form's retour) on this
+// site: a path of it, or "/". It is judged as a browser would read it,
+// controls removed (browsers drop tabs and newlines anywhere in a URL, so
+// "/\t/evil.example/" is "//evil.example/" to them) and backslashes read
+// as slashes; what is returned has them removed and replaced too, so that
+// the Location sent is what was judged.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) || strings.HasPrefix(next, "/connexion") {
+	if len(next) > maxNextLength {
 		return "/"
 	}
-	return next
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case isControl(r):
+			return -1
+		case r == '\\':
+			return '/'
+		}
+		return r
+	}, next)
+	if !strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") || strings.HasPrefix(clean, "/connexion") {
+		return "/"
+	}
+	u, err := url.Parse(clean)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	return clean
 }
+
+// isControl reports whether r is a C0 or C1 control character, or DEL
+// (invalid UTF-8 decodes as U+FFFD, which is kept and escaped later).
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }
 
 // login checks a password, rate limited per address and per user name
 // before any hashing, and opens a session with a fresh token.

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"io/fs"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -56,5 +57,83 @@ func TestStaticAssetsArePublic(t *testing.T) {
 	}
 	if w := e.do("GET", "/retards", nil, nil); w.Code != http.StatusSeeOther {
 		t.Fatalf("a page without a session: %d", w.Code)
+	}
+}
+
+// safeNext keeps a redirect on this site whatever a browser would make of
+// it: controls removed (browsers drop tabs and newlines from URLs) and
+// backslashes read as slashes (as browsers do) before it is judged.
+func TestSafeNext(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		// Hostile: each would leave the site, or land on the login page.
+		{"//evil.example/", "/"},
+		{"/\t/evil.example/", "/"},
+		{"/\n/evil.example/", "/"},
+		{"/\r\n/evil.example/", "/"},
+		{"\t//evil.example/", "/"},
+		{"/\x00/evil.example/", "/"},
+		{"\x00//evil.example/", "/"},
+		{"/\x7f/evil.example/", "/"},
+		{"/\u0085/evil.example/", "/"},
+		{"/\u009f/evil.example/", "/"},
+		{`/\evil.example/`, "/"},
+		{`\\evil.example/`, "/"},
+		{`/\/evil.example/`, "/"},
+		{`\/evil.example/`, "/"},
+		{"/\t\\evil.example/", "/"},
+		{"///evil.example/", "/"},
+		{"https://evil.example/", "/"},
+		{"http:evil.example", "/"},
+		{"HTTPS:\\\\evil.example", "/"},
+		{"javascript:alert(1)", "/"},
+		{"data:text/html,<script>alert(1)</script>", "/"},
+		{"evil.example", "/"},
+		{" /retards", "/"},
+		{"", "/"},
+		{"//", "/"},
+		{"/connexion?suite=//evil.example/", "/"},
+		{"/connexion", "/"},
+		{"/" + strings.Repeat("a", maxNextLength), "/"},
+		// Paths of this site, kept (their controls removed).
+		{"/retards", "/retards"},
+		{"/factures/CT2025-000001?onglet=audit#piste", "/factures/CT2025-000001?onglet=audit#piste"},
+		{"/courrier?a_envoyer=1&q=a+b", "/courrier?a_envoyer=1&q=a+b"},
+		{"/re\ttards", "/retards"},
+		{"/%09/evil.example/", "/%09/evil.example/"}, // still encoded: a path here
+		{"/", "/"},
+	} {
+		if got := safeNext(tc.in); got != tc.want {
+			t.Errorf("safeNext(%.80q) = %.80q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// Neither the login form's suite nor the postal form's retour sends the
+// browser elsewhere through a control character.
+func TestNoOpenRedirectThroughControls(t *testing.T) {
+	const evil = "/\t/evil.example/"
+	e := newEnv(t)
+	// The login page keeps only a safe destination in its form.
+	w := e.do("GET", "/connexion?suite="+url.QueryEscape(evil), nil, nil)
+	if w.Code != http.StatusOK || !strings.Contains(w.Body.String(), `name="suite" value="/"`) {
+		t.Fatalf("login page: %d\n%s", w.Code, w.Body.String())
+	}
+	for _, tc := range []struct {
+		name   string
+		path   string
+		cookie *http.Cookie
+		form   url.Values
+	}{
+		{"login", "/connexion", nil, url.Values{"utilisateur": {"olivia"}, "mot_de_passe": {testPassword}, "suite": {evil}}},
+		{"login backslash", "/connexion", nil, url.Values{"utilisateur": {"olivia"}, "mot_de_passe": {testPassword}, "suite": {`/\evil.example/`}}},
+		{"postal", "/courrier/envoi", e.operator, url.Values{"facture": {e.postal}, "date": {"2026-03-01"}, "retour": {evil}}},
+		{"postal refused", "/courrier/envoi", e.operator, url.Values{"date": {"2026-03-01"}, "retour": {"/\n/evil.example/"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := e.do("POST", tc.path, tc.cookie, tc.form)
+			if w.Code != http.StatusSeeOther || w.Header().Get("Location") != "/" {
+				t.Fatalf("%d to %q, want 303 to /", w.Code, w.Header().Get("Location"))
+			}
+		})
 	}
 }
