@@ -7,11 +7,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -192,8 +191,9 @@ func safeNext(next string) string {
 // (invalid UTF-8 decodes as U+FFFD, which is kept and escaped later).
 func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }
 
-// login checks a password, rate limited per address and per user name
-// before any hashing, and opens a session with a fresh token.
+// login checks a password, unless failures from the client's address
+// (for that name, or for any) ask it to wait, and opens a session with a
+// fresh token.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
@@ -203,12 +203,14 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("utilisateur")))
 	password := r.PostForm.Get("mot_de_passe")
 	next := safeNext(r.PostForm.Get("suite"))
-	ip := clientIP(r)
+	ip := clientIP(r, s.cfg.TrustedProxies)
 	view := loginView{Next: next, User: name}
-	if !s.limiter.allow(ip, name) {
-		s.log.Warn("login rate limited", "user", name, "ip", ip)
-		w.Header().Set("Retry-After", "900")
-		view.Error = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
+	// Before any hashing: a guess waiting its turn costs nothing.
+	if wait := s.limiter.wait(ip, name); wait > 0 {
+		s.log.Warn("login delayed", "user", name, "ip", ip, "wait", wait)
+		secs := int64((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		view.Error = "Trop de tentatives de connexion : réessayez dans " + waitText(secs) + "."
 		s.render(w, r, http.StatusTooManyRequests, "login", "Connexion", view)
 		return
 	}
@@ -228,7 +230,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", "Connexion", view)
 		return
 	}
-	s.limiter.succeed(name)
+	s.limiter.succeed(ip, name)
 	token, err := newToken()
 	if err != nil {
 		s.serverError(w, r, err)
@@ -288,94 +290,4 @@ func newToken() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// clientIP is the peer's address. X-Forwarded-For is not trusted: behind a
-// proxy every client shares the proxy's limit, which errs on the safe side.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// LoginLimits bound failed logins in a window.
-type LoginLimits struct {
-	PerUser int
-	PerIP   int
-	Window  time.Duration
-}
-
-// loginLimiter counts failed logins per address and per user name in
-// memory (one process; a restart forgets, which is acceptable for a brake
-// on guessing, not an account lock).
-type loginLimiter struct {
-	mu     sync.Mutex
-	limits LoginLimits
-	now    func() time.Time
-	fails  map[string]*failWindow
-}
-
-type failWindow struct {
-	start time.Time
-	n     int
-}
-
-func newLoginLimiter(l LoginLimits) *loginLimiter {
-	if l.PerUser <= 0 {
-		l.PerUser = 5
-	}
-	if l.PerIP <= 0 {
-		l.PerIP = 20
-	}
-	if l.Window <= 0 {
-		l.Window = 15 * time.Minute
-	}
-	return &loginLimiter{limits: l, now: time.Now, fails: map[string]*failWindow{}}
-}
-
-func (l *loginLimiter) count(key string, now time.Time) int {
-	w, ok := l.fails[key]
-	if !ok {
-		return 0
-	}
-	if now.Sub(w.start) > l.limits.Window {
-		delete(l.fails, key)
-		return 0
-	}
-	return w.n
-}
-
-// allow says whether another attempt may be checked.
-func (l *loginLimiter) allow(ip, user string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	return l.count("ip:"+ip, now) < l.limits.PerIP && l.count("user:"+user, now) < l.limits.PerUser
-}
-
-func (l *loginLimiter) fail(ip, user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.fails) > 100000 { // a flood of names: forget the oldest windows
-		for k, w := range l.fails {
-			if now.Sub(w.start) > l.limits.Window {
-				delete(l.fails, k)
-			}
-		}
-	}
-	for _, k := range []string{"ip:" + ip, "user:" + user} {
-		if l.count(k, now) == 0 {
-			l.fails[k] = &failWindow{start: now}
-		}
-		l.fails[k].n++
-	}
-}
-
-func (l *loginLimiter) succeed(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, "user:"+user)
 }

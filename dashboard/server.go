@@ -13,6 +13,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
@@ -72,9 +73,13 @@ type Config struct {
 	// Now is the civil clock that says what is overdue (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
-	// LoginLimits bound failed logins (defaults: 5 per user and 20 per
-	// address per 15 minutes).
+	// LoginLimits shape the delays after failed logins (LoginLimits says
+	// the defaults); they are timed by Now.
 	LoginLimits LoginLimits
+	// TrustedProxies are the reverse proxies (CHORUSBILL_TRUSTED_PROXIES)
+	// whose X-Forwarded-For gives the client's address; from any other
+	// peer the header is ignored.
+	TrustedProxies []netip.Prefix
 	// Metrics is the Prometheus registry served at /metrics to signed-in
 	// users; the caller watches its sources (Metrics.Watch). Nil makes one
 	// watching Books, Inspector and PipelineMetrics.
@@ -133,7 +138,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, books: cfg.Books, log: cfg.Logger, pages: pages, limiter: newLoginLimiter(cfg.LoginLimits), dummyHash: dummy}
+	s := &Server{cfg: cfg, books: cfg.Books, log: cfg.Logger, pages: pages, limiter: newLoginLimiter(cfg.LoginLimits, cfg.Now), dummyHash: dummy}
 	s.handler = s.routes()
 	return s, nil
 }
