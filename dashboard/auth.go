@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -30,10 +31,18 @@ func HashPassword(password string) (string, error) {
 	return argon2id.CreateHash(password, passwordParams)
 }
 
-// CheckPasswordStrength refuses passwords too short to resist guessing.
+// MaxPasswordLength is the longest password accepted (the login form
+// takes no more: hashing has to stay cheap to refuse).
+const MaxPasswordLength = 1024
+
+// CheckPasswordStrength refuses passwords too short to resist guessing,
+// or longer than the login form takes.
 func CheckPasswordStrength(password string) error {
-	if len([]rune(password)) < MinPasswordLength {
+	switch n := len([]rune(password)); {
+	case n < MinPasswordLength:
 		return errors.New("le mot de passe doit compter au moins 12 caractères")
+	case n > MaxPasswordLength:
+		return fmt.Errorf("le mot de passe doit compter au plus %d caractères", MaxPasswordLength)
 	}
 	return nil
 }
@@ -205,6 +214,11 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	next := safeNext(r.PostForm.Get("suite"))
 	ip := clientIP(r, s.cfg.TrustedProxies)
 	view := loginView{Next: next, User: name}
+	if err := checkLengths(r.PostForm, "utilisateur", "mot_de_passe"); err != nil {
+		view.User, view.Error = "", err.Error()
+		s.render(w, r, http.StatusUnprocessableEntity, "login", "Connexion", view)
+		return
+	}
 	// Before any hashing: a guess waiting its turn costs nothing.
 	if wait := s.limiter.wait(ip, name); wait > 0 {
 		s.log.Warn("login delayed", "user", name, "ip", ip, "wait", wait)

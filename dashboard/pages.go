@@ -652,15 +652,23 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 	if reason == "" {
 		reason = "re-soumission depuis le tableau de bord"
 	}
-	files, err := formAttachments(r)
-	var bad *attachmentError
-	if errors.As(err, &bad) {
+	// The comment's length first: no file is read for a refused form.
+	err = checkLength("motif", typed)
+	var files []chorus.Attachment
+	if err == nil {
+		files, err = formAttachments(r)
+	}
+	var (
+		bad  *attachmentError
+		long *LengthError
+	)
+	if errors.As(err, &bad) || errors.As(err, &long) {
 		v, verr := s.invoiceData(r.Context(), number)
 		if verr != nil {
 			s.serverError(w, r, verr)
 			return
 		}
-		v.AttachError, v.Motif = bad.msg, typed
+		v.AttachError, v.Motif = err.Error(), typed
 		s.render(w, r, http.StatusUnprocessableEntity, "confirm", "Re-soumettre "+number, v)
 		return
 	}
@@ -681,7 +689,7 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusServiceUnavailable, "Le pipeline n'est pas disponible.")
 		return
 	}
-	why := reason + " (" + p.User.Username + ")"
+	why := resubmitReason(reason, p.User.Username)
 	var msg string
 	if len(files) > 0 {
 		msg, err = s.cfg.Actions.ResubmitWith(r.Context(), number, why, p.Actor(), files)
@@ -746,6 +754,10 @@ func (s *Server) setReferences(w http.ResponseWriter, r *http.Request) {
 	fail := func(msg string) {
 		v.RefError = msg
 		s.render(w, r, http.StatusUnprocessableEntity, "invoice", "Facture "+number, v)
+	}
+	if err := checkLengths(r.PostForm, "code_service", "engagement"); err != nil {
+		fail(err.Error())
+		return
 	}
 	if s.cfg.Actions == nil {
 		fail("Chorus Pro n'est pas configuré : impossible de vérifier les références.")

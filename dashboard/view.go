@@ -47,6 +47,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 var funcs = template.FuncMap{
 	"euros":        euros,
+	"maxlen":       maxLen,
 	"date":         frenchDate,
 	"datep":        func(t *time.Time) string { return frenchDatePtr(t) },
 	"datetime":     frenchDateTime,
