@@ -1,6 +1,7 @@
 package dashboard
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chorusbill/chorusbill/internal/redistest"
+	"github.com/hibiken/asynq"
 )
 
 // The stylesheet and script are served to anyone, so that the login page
@@ -364,3 +368,70 @@ func TestLoginLimiterMemoryIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// The queue console shows a failed task's error message redacted as its
+// payload is: an error may quote a token, a URL with its secret, a name.
+func TestQueueConsoleRedactsErrorMessages(t *testing.T) {
+	const secret = "jeton-Zx81-secret"
+	redis := asynq.RedisClientOpt{Addr: redistest.Start(t)}
+	e := newEnv(t, func(c *Config) { c.Redis = redis })
+	client := asynq.NewClient(redis)
+	defer client.Close()
+	failing := []struct{ queue, id string }{{"default", "archivee"}, {"default", "a-reessayer"}}
+	for i, f := range failing {
+		if _, err := client.Enqueue(asynq.NewTask("invoice:deliver", []byte(`{"invoice_id":42,"iban":"FR7630001007941234567890185"}`)),
+			asynq.Queue(f.queue), asynq.TaskID(f.id), asynq.MaxRetry(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := asynq.NewServer(redis, asynq.Config{Concurrency: 1, Queues: map[string]int{"default": 1}, Logger: quietLogger{},
+		RetryDelayFunc: func(int, error, *asynq.Task) time.Duration { return time.Hour }})
+	err := srv.Start(asynq.HandlerFunc(func(context.Context, *asynq.Task) error {
+		return fmt.Errorf("POST https://chorus.example/cpro?access_token=%s: refusé pour Jean Dupont", secret)
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	insp := asynq.NewInspector(redis)
+	defer insp.Close()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		archived, _ := insp.ListArchivedTasks("default")
+		retry, _ := insp.ListRetryTasks("default")
+		if len(archived) == 1 && len(retry) == 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the tasks did not fail: %d archived, %d to retry", len(archived), len(retry))
+		}
+	}
+	srv.Shutdown()
+
+	for _, path := range []string{
+		"/queues/api/queues/default/archived_tasks",
+		"/queues/api/queues/default/retry_tasks",
+		"/queues/api/queues/default/tasks/archivee",
+		"/queues/api/queues/default/tasks/a-reessayer",
+	} {
+		for _, who := range []*http.Cookie{e.viewer, e.operator} {
+			w := e.do("GET", path, who, nil, "Accept", "application/json")
+			body := w.Body.String()
+			if w.Code != http.StatusOK || !strings.Contains(body, `"error_message":"[masqué`) || !strings.Contains(body, `\"invoice_id\":42`) {
+				t.Fatalf("%s: %d\n%s", path, w.Code, body)
+			}
+			for _, leak := range []string{secret, "Jean Dupont", "FR7630001007941234567890185"} {
+				if strings.Contains(body, leak) {
+					t.Fatalf("%s shows %q:\n%s", path, leak, body)
+				}
+			}
+		}
+	}
+}
+
+// quietLogger keeps the asynq server of a test silent.
+type quietLogger struct{}
+
+func (quietLogger) Debug(...any) {}
+func (quietLogger) Info(...any)  {}
+func (quietLogger) Warn(...any)  {}
+func (quietLogger) Error(...any) {}
+func (quietLogger) Fatal(...any) {}
