@@ -161,14 +161,22 @@ func (c *Client) History(ctx context.Context, idFacture int64) (ConsulterHistori
 // service and references; its number is kept (chorus-pro.md §2.7, §3.2).
 func (c *Client) Recycle(ctx context.Context, req RecyclerRequest) (RecyclerResponse, error) {
 	var out RecyclerResponse
+	if err := CheckComment(req.Commentaire); err != nil {
+		return out, &Error{Op: "recycler", Kind: Permanent, Err: err}
+	}
 	err := c.call(ctx, "recycler", PathRecycler, req, &out, unsafe)
 	return out, err
 }
 
 // Complete adds a comment or attachments to a SUSPENDUE invoice
 // (factures/v1/completer, chorus-pro.md §2.7).
+// A comment over MaxLongueurCommentaire is refused unsent (a permanent
+// *Error wrapping a *CommentTooLongError), as with Recycle.
 func (c *Client) Complete(ctx context.Context, req CompleterRequest) (CompleterResponse, error) {
 	var out CompleterResponse
+	if err := CheckComment(req.Commentaire); err != nil {
+		return out, &Error{Op: "completer", Kind: Permanent, Err: err}
+	}
 	err := c.call(ctx, "completer", PathCompleter, req, &out, unsafe)
 	return out, err
 }

@@ -186,7 +186,7 @@ func TestCompleteWithAttachments(t *testing.T) {
 			}
 			if tc.status == http.StatusUnprocessableEntity {
 				// The confirmation again, the comment kept, the files to choose again.
-				for _, want := range []string{`<textarea name="motif" rows="3" maxlength="1000" required>bon de commande joint</textarea>`, `type="file"`} {
+				for _, want := range []string{fmt.Sprintf(`<textarea name="motif" rows="3" maxlength="%d" required>bon de commande joint</textarea>`, fieldLimits["motif"].Max), `type="file"`} {
 					if !strings.Contains(w.Body.String(), want) {
 						t.Errorf("the confirmation shown again lacks %q", want)
 					}

@@ -7,11 +7,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"net"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/alexedwards/argon2id"
@@ -31,10 +31,18 @@ func HashPassword(password string) (string, error) {
 	return argon2id.CreateHash(password, passwordParams)
 }
 
-// CheckPasswordStrength refuses passwords too short to resist guessing.
+// MaxPasswordLength is the longest password accepted (the login form
+// takes no more: hashing has to stay cheap to refuse).
+const MaxPasswordLength = 1024
+
+// CheckPasswordStrength refuses passwords too short to resist guessing,
+// or longer than the login form takes.
 func CheckPasswordStrength(password string) error {
-	if len([]rune(password)) < MinPasswordLength {
+	switch n := len([]rune(password)); {
+	case n < MinPasswordLength:
 		return errors.New("le mot de passe doit compter au moins 12 caractères")
+	case n > MaxPasswordLength:
+		return fmt.Errorf("le mot de passe doit compter au plus %d caractères", MaxPasswordLength)
 	}
 	return nil
 }
@@ -155,16 +163,46 @@ func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, http.StatusOK, "login", "Connexion", loginView{Next: safeNext(r.URL.Query().Get("suite"))})
 }
 
-// safeNext keeps a post-login redirect on this site.
+// maxNextLength bounds a redirect's destination (no page of the site
+// needs more).
+const maxNextLength = 2048
+
+// safeNext keeps a redirect (the login's suite, a form's retour) on this
+// site: a path of it, or "/". It is judged as a browser would read it,
+// controls removed (browsers drop tabs and newlines anywhere in a URL, so
+// "/\t/evil.example/" is "//evil.example/" to them) and backslashes read
+// as slashes; what is returned has them removed and replaced too, so that
+// the Location sent is what was judged.
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, `/\`) || strings.HasPrefix(next, "/connexion") {
+	if len(next) > maxNextLength {
 		return "/"
 	}
-	return next
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case isControl(r):
+			return -1
+		case r == '\\':
+			return '/'
+		}
+		return r
+	}, next)
+	if !strings.HasPrefix(clean, "/") || strings.HasPrefix(clean, "//") || strings.HasPrefix(clean, "/connexion") {
+		return "/"
+	}
+	u, err := url.Parse(clean)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return "/"
+	}
+	return clean
 }
 
-// login checks a password, rate limited per address and per user name
-// before any hashing, and opens a session with a fresh token.
+// isControl reports whether r is a C0 or C1 control character, or DEL
+// (invalid UTF-8 decodes as U+FFFD, which is kept and escaped later).
+func isControl(r rune) bool { return r < 0x20 || (r >= 0x7f && r <= 0x9f) }
+
+// login checks a password, unless failures from the client's address
+// (for that name, or for any) ask it to wait, and opens a session with a
+// fresh token.
 func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
 	if err := r.ParseForm(); err != nil {
@@ -174,12 +212,19 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	name := strings.ToLower(strings.TrimSpace(r.PostForm.Get("utilisateur")))
 	password := r.PostForm.Get("mot_de_passe")
 	next := safeNext(r.PostForm.Get("suite"))
-	ip := clientIP(r)
+	ip := clientIP(r, s.cfg.TrustedProxies)
 	view := loginView{Next: next, User: name}
-	if !s.limiter.allow(ip, name) {
-		s.log.Warn("login rate limited", "user", name, "ip", ip)
-		w.Header().Set("Retry-After", "900")
-		view.Error = "Trop de tentatives de connexion. Réessayez dans quelques minutes."
+	if err := checkLengths(r.PostForm, "utilisateur", "mot_de_passe"); err != nil {
+		view.User, view.Error = "", err.Error()
+		s.render(w, r, http.StatusUnprocessableEntity, "login", "Connexion", view)
+		return
+	}
+	// Before any hashing: a guess waiting its turn costs nothing.
+	if wait := s.limiter.wait(ip, name); wait > 0 {
+		s.log.Warn("login delayed", "user", name, "ip", ip, "wait", wait)
+		secs := int64((wait + time.Second - 1) / time.Second)
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		view.Error = "Trop de tentatives de connexion : réessayez dans " + waitText(secs) + "."
 		s.render(w, r, http.StatusTooManyRequests, "login", "Connexion", view)
 		return
 	}
@@ -199,7 +244,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		s.render(w, r, http.StatusUnauthorized, "login", "Connexion", view)
 		return
 	}
-	s.limiter.succeed(name)
+	s.limiter.succeed(ip, name)
 	token, err := newToken()
 	if err != nil {
 		s.serverError(w, r, err)
@@ -259,94 +304,4 @@ func newToken() (string, error) {
 		return "", err
 	}
 	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
-// clientIP is the peer's address. X-Forwarded-For is not trusted: behind a
-// proxy every client shares the proxy's limit, which errs on the safe side.
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// LoginLimits bound failed logins in a window.
-type LoginLimits struct {
-	PerUser int
-	PerIP   int
-	Window  time.Duration
-}
-
-// loginLimiter counts failed logins per address and per user name in
-// memory (one process; a restart forgets, which is acceptable for a brake
-// on guessing, not an account lock).
-type loginLimiter struct {
-	mu     sync.Mutex
-	limits LoginLimits
-	now    func() time.Time
-	fails  map[string]*failWindow
-}
-
-type failWindow struct {
-	start time.Time
-	n     int
-}
-
-func newLoginLimiter(l LoginLimits) *loginLimiter {
-	if l.PerUser <= 0 {
-		l.PerUser = 5
-	}
-	if l.PerIP <= 0 {
-		l.PerIP = 20
-	}
-	if l.Window <= 0 {
-		l.Window = 15 * time.Minute
-	}
-	return &loginLimiter{limits: l, now: time.Now, fails: map[string]*failWindow{}}
-}
-
-func (l *loginLimiter) count(key string, now time.Time) int {
-	w, ok := l.fails[key]
-	if !ok {
-		return 0
-	}
-	if now.Sub(w.start) > l.limits.Window {
-		delete(l.fails, key)
-		return 0
-	}
-	return w.n
-}
-
-// allow says whether another attempt may be checked.
-func (l *loginLimiter) allow(ip, user string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	return l.count("ip:"+ip, now) < l.limits.PerIP && l.count("user:"+user, now) < l.limits.PerUser
-}
-
-func (l *loginLimiter) fail(ip, user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	now := l.now()
-	if len(l.fails) > 100000 { // a flood of names: forget the oldest windows
-		for k, w := range l.fails {
-			if now.Sub(w.start) > l.limits.Window {
-				delete(l.fails, k)
-			}
-		}
-	}
-	for _, k := range []string{"ip:" + ip, "user:" + user} {
-		if l.count(k, now) == 0 {
-			l.fails[k] = &failWindow{start: now}
-		}
-		l.fails[k].n++
-	}
-}
-
-func (l *loginLimiter) succeed(user string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, "user:"+user)
 }

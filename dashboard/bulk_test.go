@@ -70,7 +70,7 @@ func TestBulkRedepositToVerify(t *testing.T) {
 	for k, v := range confirmed {
 		tooLong[k] = v
 	}
-	tooLong.Set("motif", strings.Repeat("é", maxMotif+1))
+	tooLong.Set("motif", strings.Repeat("é", fieldLimits["motif"].Max+1))
 	for _, tc := range []struct {
 		name   string
 		cookie *http.Cookie
@@ -88,7 +88,7 @@ func TestBulkRedepositToVerify(t *testing.T) {
 		if w.Code != tc.code || flashOf(w) != tc.flash {
 			t.Errorf("%s: %d %q, want %d %q", tc.name, w.Code, flashOf(w), tc.code, tc.flash)
 		}
-		if tc.code == http.StatusUnprocessableEntity && !strings.Contains(w.Body.String(), "Commentaire : 1001 caractères, 1000 au plus. Rien n&#39;a été envoyé.") {
+		if tc.code == http.StatusUnprocessableEntity && !strings.Contains(w.Body.String(), fmt.Sprintf("« Commentaire » : %d caractères, %d au plus.", fieldLimits["motif"].Max+1, fieldLimits["motif"].Max)) {
 			t.Errorf("%s: the confirmation does not say why", tc.name)
 		}
 		for n, b := range before {
@@ -192,8 +192,8 @@ func TestBulkRejected(t *testing.T) {
 func TestResubmitCommentIsBounded(t *testing.T) {
 	e := newEnv(t)
 	w := e.do("POST", "/factures/"+e.rejected+"/resoumettre", e.operator, url.Values{"confirmer": {"oui"}, "etat": {"rejected/REJETEE"},
-		"motif": {strings.Repeat("x", maxMotif+1)}})
-	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), "Commentaire : 1001 caractères, 1000 au plus.") || len(e.actions.Calls()) != 0 {
+		"motif": {strings.Repeat("x", fieldLimits["motif"].Max+1)}})
+	if w.Code != http.StatusUnprocessableEntity || !strings.Contains(w.Body.String(), fmt.Sprintf("« Commentaire » : %d caractères, %d au plus.", fieldLimits["motif"].Max+1, fieldLimits["motif"].Max)) || len(e.actions.Calls()) != 0 {
 		t.Errorf("%d, %d calls", w.Code, len(e.actions.Calls()))
 	}
 }

@@ -21,9 +21,6 @@ import (
 // decidedShown is how many decided corrections the page lists.
 const decidedShown = 50
 
-// maxComment bounds a decision's comment (the forms say so too).
-const maxComment = 1000
-
 type correctionsView struct {
 	Proposed []correctionRow
 	Decided  []correctionRow
@@ -91,11 +88,12 @@ func (s *Server) decideCorrection(w http.ResponseWriter, r *http.Request, commen
 		return 0, "", false
 	}
 	comment = strings.TrimSpace(r.PostFormValue("commentaire"))
+	long := checkLength("commentaire", comment)
 	switch {
 	case commentRequired && comment == "":
 		s.setFlash(w, fmt.Sprintf("Correction #%d : un commentaire est requis pour l'écarter (il dit pourquoi, dans la piste d'audit).", id), true)
-	case len([]rune(comment)) > maxComment:
-		s.setFlash(w, fmt.Sprintf("Correction #%d : le commentaire dépasse %d caractères.", id, maxComment), true)
+	case long != nil:
+		s.setFlash(w, fmt.Sprintf("Correction #%d : %v", id, long), true)
 	case s.cfg.Actions == nil:
 		s.renderError(w, r, http.StatusServiceUnavailable, "Le pipeline n'est pas disponible.")
 		return 0, "", false

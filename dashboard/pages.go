@@ -10,7 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/document"
@@ -704,7 +703,11 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	typed := strings.TrimSpace(r.PostFormValue("motif"))
 	reason, problem := resubmitMotif(typed)
-	files, err := formAttachments(r)
+	// The comment's length first: no file is read for a refused form.
+	var files []chorus.Attachment
+	if problem == "" {
+		files, err = formAttachments(r)
+	}
 	var bad *attachmentError
 	if errors.As(err, &bad) || problem != "" {
 		v, verr := s.invoiceData(r.Context(), number)
@@ -766,18 +769,14 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-// maxMotif bounds the comment of a re-submission (the form's maxlength),
-// which goes to the audit trail and, completing a suspended invoice, to
-// Chorus Pro.
-const maxMotif = 1000
 
 // resubmitMotif is the reason recorded for a re-submission with the
 // comment typed (a default when none), or a French message saying why
 // the comment is refused: the one check of the single and bulk
 // confirmations.
 func resubmitMotif(typed string) (reason, problem string) {
-	if n := utf8.RuneCountInString(typed); n > maxMotif {
-		return "", fmt.Sprintf("Commentaire : %d caractères, %d au plus. Rien n'a été envoyé.", n, maxMotif)
+	if err := checkLength("motif", typed); err != nil {
+		return "", err.Error()
 	}
 	if typed == "" {
 		return "re-soumission depuis le tableau de bord", ""
@@ -805,7 +804,7 @@ func resubmitStale(inv store.Invoice, seen string) string {
 // says in French why nothing was done (a *worker.StateError wrapping
 // worker.ErrNotSuspended is returned as it is, for the caller to explain).
 func (s *Server) resubmitRun(ctx context.Context, p principal, number, reason, code string, files []chorus.Attachment) (string, error) {
-	why := reason + " (" + p.User.Username + ")"
+	why := resubmitReason(reason, p.User.Username)
 	var (
 		msg string
 		err error
@@ -884,6 +883,10 @@ func (s *Server) setReferences(w http.ResponseWriter, r *http.Request) {
 	fail := func(msg string) {
 		v.RefError = msg
 		s.render(w, r, http.StatusUnprocessableEntity, "invoice", "Facture "+number, v)
+	}
+	if err := checkLengths(r.PostForm, "code_service", "engagement"); err != nil {
+		fail(err.Error())
+		return
 	}
 	if s.cfg.Actions == nil {
 		fail("Chorus Pro n'est pas configuré : impossible de vérifier les références.")

@@ -104,6 +104,10 @@ func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "Formulaire illisible.")
 		return
 	}
+	if err := checkLengths(r.PostForm, "q"); err != nil {
+		s.renderError(w, r, http.StatusUnprocessableEntity, err.Error())
+		return
+	}
 	f := postalFilter(r.PostForm)
 	var ids []int64
 	err := s.books.EachWork(r.Context(), f, func(row store.WorkRow) error {
@@ -189,6 +193,11 @@ func (s *Server) markMailed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	back := safeNext(r.PostForm.Get("retour"))
+	if err := checkLengths(r.PostForm, "facture"); err != nil {
+		s.setFlash(w, err.Error(), true)
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return
+	}
 	day, err := time.Parse(time.DateOnly, r.PostForm.Get("date"))
 	if err != nil || day.After(s.today()) || day.Before(s.today().AddDate(-1, 0, 0)) {
 		s.setFlash(w, "Date d'envoi invalide : elle doit être passée (moins d'un an) ou aujourd'hui.", true)

@@ -29,9 +29,12 @@ func (s *Server) queueConsoles() (viewer, operator http.Handler) {
 	return mk(true), mk(false)
 }
 
-// redactPayload shows a task's ids and numbers, never its strings: payloads
-// carry ids only today, and the console must not become a way to read
-// personal data if one day they carry more.
+// redactPayload is what the console shows of a task's data, its payload
+// and its last error message alike: the ids and numbers of a JSON object,
+// never its strings, and nothing of anything else but its size. Payloads
+// carry ids only today, and errors may quote a token, a URL with its
+// secret or a name: the console must not become a way to read them (the
+// workers' logs keep the errors whole, for those who may read them).
 func redactPayload(_ string, payload []byte) string {
 	var m map[string]any
 	if err := json.Unmarshal(payload, &m); err != nil {
@@ -72,6 +75,10 @@ func (s *Server) queueConsole(viewer, operator http.Handler) http.Handler {
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, r)
 		body := rec.Body.Bytes()
+		if strings.HasPrefix(r.URL.Path, "/queues/api/") {
+			body = redactErrorMessages(body)
+			rec.Header().Del("Content-Length")
+		}
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
@@ -81,6 +88,43 @@ func (s *Server) queueConsole(viewer, operator http.Handler) http.Handler {
 		w.WriteHeader(rec.Code)
 		w.Write(body)
 	})
+}
+
+// redactErrorMessages passes the tasks' error messages in an answer of the
+// console's JSON API through redactPayload: asynqmon has formatters for
+// payloads and results, none for errors ("error_message", in every list
+// of tasks and in a task's page). An answer that is not JSON (an error
+// said in text) is left as it is.
+func redactErrorMessages(body []byte) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber() // ids and counts kept to the digit
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return body
+	}
+	var walk func(any)
+	walk = func(v any) {
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if msg, ok := e.(string); ok && k == "error_message" && msg != "" {
+					x[k] = redactPayload("", []byte(msg))
+					continue
+				}
+				walk(e)
+			}
+		case []any:
+			for _, e := range x {
+				walk(e)
+			}
+		}
+	}
+	walk(v)
+	out, err := json.Marshal(v)
+	if err != nil {
+		return body
+	}
+	return append(out, '\n')
 }
 
 var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)

@@ -1,10 +1,10 @@
 // Package dashboard serves the finance dashboard: server-rendered pages
 // (html/template, assets embedded) over the books, the work lists and their
 // actions through the worker's pipeline, the queue console (asynqmon), and
-// health probes. Every page, asset and API needs a session of a local user;
-// only operators change anything, every change is in the audit trail with
-// the user's name, and every state-changing request is checked against
-// cross-origin forgery.
+// health probes. Every page and API needs a session of a local user (the
+// static assets alone are public); only operators change anything, every
+// change is in the audit trail with the user's name, and every
+// state-changing request is checked against cross-origin forgery.
 package dashboard
 
 import (
@@ -14,6 +14,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/chorusbill/chorusbill/chorus"
@@ -86,9 +87,13 @@ type Config struct {
 	// Now is the civil clock that says what is overdue (default time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
-	// LoginLimits bound failed logins (defaults: 5 per user and 20 per
-	// address per 15 minutes).
+	// LoginLimits shape the delays after failed logins (LoginLimits says
+	// the defaults); they are timed by Now.
 	LoginLimits LoginLimits
+	// TrustedProxies are the reverse proxies (CHORUSBILL_TRUSTED_PROXIES)
+	// whose X-Forwarded-For gives the client's address; from any other
+	// peer the header is ignored.
+	TrustedProxies []netip.Prefix
 	// Metrics is the Prometheus registry served at /metrics to signed-in
 	// users; the caller watches its sources (Metrics.Watch). Nil makes one
 	// watching Books, Inspector and PipelineMetrics.
@@ -166,7 +171,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, books: cfg.Books, log: cfg.Logger, pages: pages, limiter: newLoginLimiter(cfg.LoginLimits), dummyHash: dummy}
+	s := &Server{cfg: cfg, books: cfg.Books, log: cfg.Logger, pages: pages, limiter: newLoginLimiter(cfg.LoginLimits, cfg.Now), dummyHash: dummy}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -186,7 +191,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
 
 // routes wires every route. Only /healthz and /readyz (probes, which tell
-// nothing of the books) and the login page are open (/metrics is not: a
+// nothing of the books), the login page and its assets are open (/metrics is not: a
 // Prometheus server scrapes Metrics.Handler on a listener of its own); everything else goes
 // through requireUser, and every POST through requireOperator. The whole
 // mux sits behind the security headers and Go's cross-origin protection.
@@ -204,7 +209,7 @@ func (s *Server) routes() http.Handler {
 	op := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(s.requireOperator(h))) }
 
 	user("POST /deconnexion", s.logout)
-	user("GET /static/", s.static)
+	mux.HandleFunc("GET /static/", s.static) // public: the login page needs its style
 	user("GET /{$}", s.overview)
 	user("GET /api/apercu", s.apiOverview)
 	user("GET /metrics", s.metricsPage)

@@ -47,6 +47,7 @@ func parseTemplates() (map[string]*template.Template, error) {
 
 var funcs = template.FuncMap{
 	"euros":        euros,
+	"maxlen":       maxLen,
 	"date":         frenchDate,
 	"datep":        func(t *time.Time) string { return frenchDatePtr(t) },
 	"datetime":     frenchDateTime,
@@ -363,9 +364,18 @@ func (s *Server) takeFlash(w http.ResponseWriter, r *http.Request) (ok, bad stri
 	return m, ""
 }
 
+// static serves the embedded assets to anyone (they hold nothing of the
+// books, and the login page needs them): files only, never a directory's
+// listing, with the type their extension says.
 func (s *Server) static(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "private, max-age=3600")
-	http.FileServerFS(staticFS).ServeHTTP(w, r)
+	name := strings.TrimPrefix(r.URL.Path, "/")
+	fi, err := fs.Stat(staticFS, name)
+	if !fs.ValidPath(name) || err != nil || fi.IsDir() {
+		s.notFound(w, r)
+		return
+	}
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.ServeFileFS(w, r, staticFS, name)
 }
 
 func encodeFlash(s string) string { return base64URL.EncodeToString([]byte(s)) }

@@ -111,7 +111,7 @@ func (c *cli) newDashboard(s *app.Stack, secure bool, now func() time.Time, log 
 	return dashboard.New(dashboard.Config{Books: s.Books, Actions: s.Pipeline, Issuer: is, Catalog: cat,
 		LegalRates: legal, ECBRates: ecb, Inspector: insp, Redis: s.Redis, PingRedis: pingRedis(s), Troubles: troublesOf(s),
 		SecureCookies: secure, Now: now, Logger: log, Metrics: metrics, PipelineMetrics: s.Pipeline.Metrics,
-		TechPasswordExpires: cfg.TechPasswordExpires, ReminderSteps: cfg.ReminderSteps})
+		TechPasswordExpires: cfg.TechPasswordExpires, ReminderSteps: cfg.ReminderSteps, TrustedProxies: cfg.TrustedProxies})
 }
 
 // watchMetrics has the registry read the stack's books, queues and pipeline

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -72,6 +73,10 @@ const (
 	// EnvReminderSteps are the days after the due date on which the
 	// dashboard lists reminder letters to send ("15,45").
 	EnvReminderSteps = "CHORUSBILL_REMINDER_STEPS"
+	// EnvTrustedProxies lists the reverse proxies (addresses or CIDR
+	// ranges, comma-separated) whose X-Forwarded-For gives the dashboard
+	// its clients' addresses.
+	EnvTrustedProxies = "CHORUSBILL_TRUSTED_PROXIES"
 	// EnvMetricsAddr is where serve, demo and work serve /metrics to
 	// Prometheus, without authentication; unset, they do not.
 	EnvMetricsAddr = "CHORUSBILL_METRICS_ADDR"
@@ -147,6 +152,9 @@ type Config struct {
 	// ReminderSteps are the reminder steps (invoice.DefaultReminderSteps
 	// when unset).
 	ReminderSteps invoice.ReminderSteps
+	// TrustedProxies are the reverse proxies in front of the dashboard
+	// (nil: none, X-Forwarded-For is ignored).
+	TrustedProxies []netip.Prefix
 	// MetricsAddr is where to serve /metrics for Prometheus, the host
 	// filled in ("" for nowhere).
 	MetricsAddr string
@@ -255,6 +263,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 	if c.ReminderSteps, err = invoice.ParseReminderSteps(steps); err != nil {
 		return c, fmt.Errorf("%s : %w", EnvReminderSteps, err)
 	}
+	if c.TrustedProxies, err = trustedProxies(getenv(EnvTrustedProxies)); err != nil {
+		return c, err
+	}
 	if c.MetricsAddr, err = metricsListenAddr(getenv(EnvMetricsAddr)); err != nil {
 		return c, err
 	}
@@ -341,6 +352,7 @@ func Variables() [][2]string {
 		{EnvDashboardAddr, "where `chorusbill serve` listens (default " + DefaultDashboardAddr + ")"},
 		{EnvReminderSteps, "days after the due date of each reminder letter (relance) the dashboard lists, increasing (default " + invoice.DefaultReminderSteps + ")"},
 		{EnvInsecureCookies, "true to drop the cookies' Secure flag, for plain HTTP on localhost only (default false)"},
+		{EnvTrustedProxies, "the reverse proxies in front of the dashboard, addresses or CIDR ranges, comma-separated: only from them is X-Forwarded-For believed for the client's address, which failed logins delay (default: none, the header is ignored)"},
 		{EnvMetricsAddr, "serve Prometheus /metrics there, with the probes /healthz and /readyz, without authentication (a bare :PORT is 127.0.0.1; default: not served)"},
 		{EnvChorusEnv, "production, qualification or local (the sandbox on 127.0.0.1): required by every command that talks to Chorus Pro (work, serve, run, resubmit, corrections, chorus check); the demo sets local itself"},
 		{"CHORUS_CLIENT_ID, CHORUS_CLIENT_SECRET", "the PISTE application's OAuth2 credentials (also …_FILE; local: the sandbox's)"},
@@ -352,6 +364,28 @@ func Variables() [][2]string {
 		{EnvTechPasswordExpires, "day (YYYY-MM-DD) the technical account's password expires, instead of the date Chorus Pro gives; the dashboard warns 30 days before"},
 		{EnvBenchPostgres + ", " + EnvTestPostgres, "PostgreSQL server the bench and the tests make their databases in (default " + DefaultBenchPostgres + ")"},
 	}
+}
+
+// trustedProxies reads a comma-separated list of addresses and CIDR
+// ranges (nil when empty).
+func trustedProxies(list string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, f := range strings.Split(list, ",") {
+		if f = strings.TrimSpace(f); f == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(f); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %q is neither an address nor a CIDR range (10.0.0.2, 10.0.0.0/8, 2001:db8::/32)", EnvTrustedProxies, f)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
 }
 
 // metricsListenAddr is where to serve /metrics for Prometheus: the address

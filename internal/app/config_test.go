@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -131,7 +132,7 @@ func TestLoadConfig(t *testing.T) {
 	env := map[string]string{
 		EnvDatabaseURL: "sqlite://x.db", EnvRedisURL + "_FILE": f, EnvConcurrency: "4",
 		EnvKickEvery: "2s", EnvTrackIntervals: "1s, 2s", EnvMetricsAddr: "9464", EnvInsecureCookies: "1",
-		EnvTestPostgres: "postgres://t", EnvReminderSteps: "10, 30,60",
+		EnvTestPostgres: "postgres://t", EnvReminderSteps: "10, 30,60", EnvTrustedProxies: "10.0.0.0/8, 192.0.2.7,::ffff:198.51.100.1, 2001:db8::/32",
 	}
 	c, err := LoadConfig(func(k string) string { return env[k] })
 	if err != nil {
@@ -140,6 +141,9 @@ func TestLoadConfig(t *testing.T) {
 	if c.DatabaseURL != "sqlite://x.db" || c.RedisURL != "redis://127.0.0.1:6379/3" || c.MetricsAddr != "127.0.0.1:9464" ||
 		!c.InsecureCookies || c.BenchPostgresURL != "postgres://t" || c.ReminderSteps.String() != "10,30,60" {
 		t.Errorf("config: %+v", c)
+	}
+	if fmt.Sprint(c.TrustedProxies) != "[10.0.0.0/8 192.0.2.7/32 198.51.100.1/32 2001:db8::/32]" {
+		t.Errorf("trusted proxies: %v", c.TrustedProxies)
 	}
 	w := worker.DefaultConfig()
 	c.Tune(&w)
@@ -157,6 +161,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{EnvTrackIntervals, "1s,x"},
 		{EnvInsecureCookies, "perhaps"},
 		{EnvMetricsAddr, "a:b:c"},
+		{EnvTrustedProxies, "10.0.0.0/8, proxy.local"},
 		{EnvRedisURL, "http://x"},
 		{"CHORUS_ENV", "mars"},
 		{EnvSIRETScheme, "0088"},
@@ -189,7 +194,7 @@ func TestVariablesListsEverySetting(t *testing.T) {
 	}
 	for _, name := range []string{
 		EnvDatabaseURL, EnvRedisURL, EnvConcurrency, EnvKickEvery, EnvStaleAfter, EnvPollInterval, EnvTrackIntervals,
-		EnvIssuer, EnvDeliberation, EnvLegalRates, EnvECBRates, EnvDashboardAddr, EnvInsecureCookies, EnvMetricsAddr,
+		EnvIssuer, EnvDeliberation, EnvLegalRates, EnvECBRates, EnvDashboardAddr, EnvInsecureCookies, EnvTrustedProxies, EnvMetricsAddr,
 		EnvBenchPostgres, EnvTestPostgres,
 		"CHORUS_ENV", "CHORUS_CLIENT_ID", "CHORUS_CLIENT_SECRET", "CHORUS_TECH_LOGIN", "CHORUS_TECH_PASSWORD",
 		"CHORUS_SUPPLIER_ID", "CHORUS_BANK_ACCOUNT_ID", "CHORUS_BASE_URL", "CHORUS_TOKEN_URL", "CHORUS_RATE",
