@@ -769,7 +769,6 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, back, http.StatusSeeOther)
 }
 
-
 // resubmitMotif is the reason recorded for a re-submission with the
 // comment typed (a default when none), or a French message saying why
 // the comment is refused: the one check of the single and bulk
