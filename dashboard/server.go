@@ -95,7 +95,10 @@ type Server struct {
 	pages   map[string]*template.Template
 	limiter *loginLimiter
 	handler http.Handler
-	closers []func() error
+	// opRoutes are the patterns of the operators' actions, as routes()
+	// registers them: the pages show no way to them to a viewer.
+	opRoutes []string
+	closers  []func() error
 	// dummyHash is verified against when the user is unknown, so that a
 	// login takes as long whether the name exists or not.
 	dummyHash string
@@ -168,7 +171,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /connexion", s.login)
 
 	user := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(h)) }
-	op := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(s.requireOperator(h))) }
+	op := func(pattern string, h http.HandlerFunc) {
+		s.opRoutes = append(s.opRoutes, pattern)
+		mux.Handle(pattern, s.requireUser(s.requireOperator(h)))
+	}
 
 	user("POST /deconnexion", s.logout)
 	user("GET /static/", s.static)

@@ -235,9 +235,13 @@ func formatLabel(f string) string {
 
 // page is what the layout needs around a page's own data.
 type page struct {
-	Title    string
-	Nav      string
-	User     *principal
+	Title string
+	Nav   string
+	User  *principal
+	// Operator is whether the user may act: the pages show the actions
+	// (forms, buttons, links to them) to operators only, never a button
+	// that ends on a 403.
+	Operator bool
 	Flash    string
 	FlashErr string
 	Refresh  bool
@@ -306,6 +310,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := page{Title: title, Nav: name, Data: data}
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &u
+		p.Operator = u.Operator()
 		p.Account = s.account(r)
 		p.Pause = s.pause(r)
 	}
