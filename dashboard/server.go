@@ -95,6 +95,9 @@ type Server struct {
 	pages   map[string]*template.Template
 	limiter *loginLimiter
 	handler http.Handler
+	// mux routes the requests; the catch-all asks it which methods a
+	// path answers to (a 405 rather than a 404).
+	mux *http.ServeMux
 	// opRoutes are the patterns of the operators' actions, as routes()
 	// registers them: the pages show no way to them to a viewer.
 	opRoutes []string
@@ -162,6 +165,7 @@ func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
 // mux sits behind the security headers and Go's cross-origin protection.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	mux.Handle("GET /healthz", Liveness())
 	// Ready when the database and Redis answer; a pause of the deliveries
 	// is said, never a reason not to be ready (Probe.Note).

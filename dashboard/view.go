@@ -330,7 +330,29 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	s.render(w, r, status, "error", http.StatusText(status), msg)
+	s.render(w, r, status, "error", statusTitle(status), msg)
+}
+
+// statusTitles title the error pages: http.StatusText is English.
+var statusTitles = map[int]string{
+	http.StatusBadRequest:            "Requête invalide",
+	http.StatusUnauthorized:          "Authentification requise",
+	http.StatusForbidden:             "Accès refusé",
+	http.StatusNotFound:              "Page introuvable",
+	http.StatusMethodNotAllowed:      "Méthode non autorisée",
+	http.StatusConflict:              "Action impossible",
+	http.StatusRequestEntityTooLarge: "Envoi trop volumineux",
+	http.StatusTooManyRequests:       "Trop de tentatives",
+	http.StatusInternalServerError:   "Erreur interne",
+	http.StatusServiceUnavailable:    "Service indisponible",
+}
+
+// statusTitle is the French title of an error page.
+func statusTitle(status int) string {
+	if t, ok := statusTitles[status]; ok {
+		return t
+	}
+	return fmt.Sprintf("Erreur %d", status)
 }
 
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
@@ -338,8 +360,36 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	s.renderError(w, r, http.StatusInternalServerError, "Une erreur est survenue ; elle a été journalisée. Réessayez ou prévenez l'exploitation.")
 }
 
+// notFound answers what no route takes: a path that answers to other
+// methods (a form posted to a page) is a 405 saying which, in French, where
+// Go's mux would say "Method Not Allowed"; anything else is a 404.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if allow := s.allowedMethods(r); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.renderError(w, r, http.StatusMethodNotAllowed, "Cette adresse ne s'utilise pas ainsi (méthode "+r.Method+" refusée) : revenez à la page précédente.")
+		return
+	}
 	s.renderError(w, r, http.StatusNotFound, "Cette page n'existe pas.")
+}
+
+// allowedMethods lists the methods r's path has a route for, other than the
+// catch-all.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if m == r.Method || s.mux == nil {
+			continue
+		}
+		c := r.Clone(r.Context())
+		c.Method = m
+		if _, pattern := s.mux.Handler(c); pattern != "" && pattern != "/" {
+			out = append(out, m)
+			if m == http.MethodGet {
+				out = append(out, http.MethodHead)
+			}
+		}
+	}
+	return out
 }
 
 const flashCookie = "chorusbill_flash"
