@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
 	"github.com/shopspring/decimal"
 )
@@ -58,6 +60,7 @@ var funcs = template.FuncMap{
 	"outcome":      outcomeLabel,
 	"format":       formatLabel,
 	"reason":       frenchReason,
+	"audit":        auditLabel,
 	"decimal":      func(d decimal.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
 	"add":          func(a, b int) int { return a + b },
 	"attachHelp":   func() string { return attachmentHelp },
@@ -437,12 +440,35 @@ var base64URL = base64.RawURLEncoding
 
 var reBuyerRequires = regexp.MustCompile(`^buyer (\d{14}) requires (.+)$`)
 
-// frenchReason shows an invoice's status reason. The pipeline stores its
-// reasons in French (worker.Reason); this only translates the English
-// reference reasons ("buyer … requires a code service") that invoices
-// parked before that still carry in existing databases, until they are
-// delivered again. Other reasons are shown as kept.
+// The payments' audit reasons the books wrote in English before they wrote
+// them in French (store.Payment.Summary).
+var (
+	reReceivedOn    = regexp.MustCompile(`^(-?\d+\.\d{2}) € received on (\d{4}-\d{2}-\d{2}) \((\S*) ?(.*)\)$`)
+	rePaymentRepeat = regexp.MustCompile(`^(-?\d+\.\d{2}) € on (\d{4}-\d{2}-\d{2}) \((\S*) ?(.*)\) is payment #(\d+) of (-?\d+\.\d{2}) € on (\d{4}-\d{2}-\d{2}) \((\S*) ?(.*)\): not added again$`)
+)
+
+// frenchReason shows an invoice's status reason or an audit event's. The
+// pipeline and the books write their reasons in French (worker.Reason,
+// store.Payment.Summary); this translates the English ones that existing
+// databases still hold: reference reasons ("buyer … requires a code
+// service") of invoices parked before, until they are delivered again, and
+// the payments' audit reasons ("… € received on 2026-12-13 (…)"), as the
+// books write them now. Other reasons are shown as kept.
 func frenchReason(r string) string {
+	if m := reReceivedOn.FindStringSubmatch(r); m != nil {
+		if p, ok := oldPayment(m[1:5]); ok {
+			return "paiement de " + p.Summary()
+		}
+	}
+	if m := rePaymentRepeat.FindStringSubmatch(r); m != nil {
+		p, ok := oldPayment(m[1:5])
+		held, okHeld := oldPayment(m[6:10])
+		id, err := strconv.ParseInt(m[5], 10, 64)
+		if ok && okHeld && err == nil {
+			held.ID = id
+			return store.RepeatReason(p, held)
+		}
+	}
 	m := reBuyerRequires.FindStringSubmatch(r)
 	if m == nil {
 		return r
@@ -450,4 +476,18 @@ func frenchReason(r string) string {
 	fr := strings.NewReplacer("a code service or an engagement number", "un code service ou un numéro d'engagement",
 		"a code service", "un code service", "an engagement number", "un numéro d'engagement", " and ", " et ")
 	return "Chorus Pro : l'acheteur exige " + fr.Replace(m[2]) + "."
+}
+
+// oldPayment reads amount, day, source and reference from an English
+// payment reason.
+func oldPayment(f []string) (store.Payment, bool) {
+	amount, err := decimal.NewFromString(f[0])
+	if err != nil {
+		return store.Payment{}, false
+	}
+	day, err := time.Parse(time.DateOnly, f[1])
+	if err != nil {
+		return store.Payment{}, false
+	}
+	return store.Payment{Amount: amount, PaidOn: day, Source: f[2], Reference: f[3]}, true
 }
