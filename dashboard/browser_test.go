@@ -633,6 +633,15 @@ func TestBrowser(t *testing.T) {
 			open(p.name, chromedp.Navigate(web.URL+p.path))
 			shot.take(p.name)
 		}
+		// The queue console (asynqmon's, not checked for accessibility:
+		// not ours) leads back to the dashboard, once its own page is drawn.
+		open("queue console", chromedp.Navigate(web.URL+"/queues/"))
+		if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`#root header`)),
+			chromedp.WaitVisible(chromedp.CSS(`nav[aria-label="Tableau de bord"] a[href="/"]`))); err != nil {
+			fail("queue console", err)
+		}
+		open("back from the queue console", chromedp.Click(chromedp.CSS(`nav[aria-label="Tableau de bord"] a[href="/"]`)))
+		mustContain("back from the queue console", "main h1", "Vue d'ensemble")
 		// A page that does not exist says so in French.
 		if _, err := chromedp.RunResponse(bctx, chromedp.Navigate(web.URL+"/nulle-part")); err != nil {
 			fail("not found", err)

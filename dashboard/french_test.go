@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +223,34 @@ func TestPaymentReasonsAreFrench(t *testing.T) {
 	}
 	if !strings.Contains(body, "paiement de 1\u00a0000,50\u00a0€ reçu le 13/02/2026 (import, réf. VIR 42 bis) : déjà enregistré (paiement n°") {
 		t.Errorf("the old repeat is not in French:\n%s", body)
+	}
+}
+
+// The queue console (asynqmon, in English and knowing nothing of the
+// dashboard) has a way back to the dashboard, within its policy.
+func TestQueueConsoleLeadsBack(t *testing.T) {
+	e := newEnv(t)
+	for _, who := range []*http.Cookie{e.viewer, e.operator} {
+		w := e.do("GET", "/queues/", who, nil)
+		body := w.Body.String()
+		if w.Code != http.StatusOK {
+			t.Fatalf("status %d", w.Code)
+		}
+		link := `<a href="/" style="`
+		i, root := strings.Index(body, link), strings.Index(body, `<div id="root">`)
+		if i < 0 || root < 0 || i > root || !strings.Contains(body[i:root], ">← Retour au tableau de bord</a></nav>") {
+			t.Fatalf("no link back before the console's root:\n%s", body[:min(len(body), 600)])
+		}
+		csp := w.Header().Get("Content-Security-Policy")
+		if !strings.Contains(csp, "style-src 'self' 'unsafe-inline'") || strings.Contains(csp, "script-src 'self' 'unsafe-inline'") {
+			t.Errorf("policy: %s", csp)
+		}
+		if n := w.Header().Get("Content-Length"); n != "" && n != strconv.Itoa(len(body)) {
+			t.Errorf("Content-Length %s for %d bytes", n, len(body))
+		}
+	}
+	api := e.do("GET", "/queues/api/queues", e.viewer, nil)
+	if api.Code != http.StatusOK || strings.Contains(api.Body.String(), "Retour au tableau de bord") {
+		t.Errorf("the console's API: %d %s", api.Code, api.Body.String())
 	}
 }
