@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/shopspring/decimal"
 )
@@ -252,5 +253,46 @@ func TestQueueConsoleLeadsBack(t *testing.T) {
 	api := e.do("GET", "/queues/api/queues", e.viewer, nil)
 	if api.Code != http.StatusOK || strings.Contains(api.Body.String(), "Retour au tableau de bord") {
 		t.Errorf("the console's API: %d %s", api.Code, api.Body.String())
+	}
+}
+
+// The invoice page gives each line's quantity with its unit and decimal
+// comma ("12 mois", "612,5 Go"), and what a unit price is for when it is
+// not one unit.
+func TestInvoiceLinesHaveUnits(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	vat := invoice.VATRate{Category: invoice.VATStandard, Percent: decimal.NewFromInt(20)}
+	var lines []invoice.Line
+	for _, l := range []struct{ code, qty, unit, price, base string }{
+		{"contribution-bouquet", "12", invoice.UnitMonth, "3450", "12"},
+		{"backup-storage", "612.5", "E34", "0.10", "1"},
+		{"signature-sms", "1050", invoice.UnitOne, "0.10", "1"},
+	} {
+		line, err := invoice.NewLine(l.code, "ligne "+l.code, decimal.RequireFromString(l.qty), l.unit, decimal.RequireFromString(l.price),
+			decimal.RequireFromString(l.base), vat)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, line)
+	}
+	inv, _, err := e.books.Finalise(ctx, store.Draft{Kind: invoice.KindContribution, Year: 2025, EstablishmentID: e.ests[6].ID,
+		IssueDate: today, DueDate: today.AddDate(0, 0, 30), Lines: lines, Actor: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := e.do("GET", "/factures/"+inv.Number, e.viewer, nil).Body.String()
+	nb := "\u00a0"
+	for _, want := range []string{
+		`<td class="num">12` + nb + `mois</td><td class="num">3` + nb + `450,00` + nb + `€<br><small class="muted">pour 12` + nb + `mois</small></td>`,
+		`<td class="num">612,5` + nb + `Go</td><td class="num">0,10` + nb + `€</td>`,
+		`<td class="num">1` + nb + `050</td>`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if strings.Contains(body, "612.5") {
+		t.Error("the page shows a decimal point")
 	}
 }

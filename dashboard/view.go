@@ -61,7 +61,9 @@ var funcs = template.FuncMap{
 	"format":       formatLabel,
 	"reason":       frenchReason,
 	"audit":        auditLabel,
-	"decimal":      func(d decimal.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
+	"decimal":      invoice.FormatQuantity,
+	"quantity":     invoice.QuantityLabel,
+	"basis":        lineBasis,
 	"add":          func(a, b int) int { return a + b },
 	"attachHelp":   func() string { return attachmentHelp },
 	"pct": func(n, total int) int {
@@ -70,6 +72,15 @@ var funcs = template.FuncMap{
 		}
 		return n * 100 / total
 	},
+}
+
+// lineBasis says what a line's unit price is for when it is not one unit:
+// "pour 12 mois" (a contribution's annual price, prorated by the month).
+func lineBasis(l invoice.Line) string {
+	if l.BaseQuantity.IsZero() || l.BaseQuantity.Equal(decimal.NewFromInt(1)) {
+		return ""
+	}
+	return "pour " + invoice.QuantityLabel(l.BaseQuantity, l.Unit)
 }
 
 // euros formats an amount the French way: "1 234,56 €" (narrow no-break
