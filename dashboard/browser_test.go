@@ -633,6 +633,15 @@ func TestBrowser(t *testing.T) {
 			open(p.name, chromedp.Navigate(web.URL+p.path))
 			shot.take(p.name)
 		}
+		// A suspended invoice's completion, with its attachments field,
+		// when the buyers suspended one.
+		open("suspended list", chromedp.Navigate(web.URL+"/suspendues"))
+		if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll('td a.button[href$="/resoumettre"]').length`)); err != nil {
+			fail("suspended list", err)
+		} else if n > 0 {
+			open("completion", chromedp.Click(chromedp.CSS(`td a.button[href$="/resoumettre"]`)))
+			shot.take("completer-suspendue")
+		}
 		// The queue console (asynqmon's, not checked for accessibility:
 		// not ours) leads back to the dashboard, once its own page is drawn.
 		open("queue console", chromedp.Navigate(web.URL+"/queues/"))
