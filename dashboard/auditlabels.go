@@ -1,8 +1,10 @@
 package dashboard
 
 import (
+	"regexp"
 	"strings"
 
+	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
 )
 
@@ -63,4 +65,18 @@ func auditLabel(action string) string {
 		return auditActions[head] + " (" + rest + ")"
 	}
 	return action
+}
+
+// reDocument is a "document" event's reason: the format and the SHA-256
+// of the bytes stored (store.PutDocument).
+var reDocument = regexp.MustCompile(`^(\w+) ([0-9a-f]{64})$`)
+
+// auditDetail is an audit event's reason as the invoice page shows it: a
+// stored document names its format and fingerprint, the rest reads as
+// frenchReason gives it.
+func auditDetail(e store.AuditEvent) string {
+	if m := reDocument.FindStringSubmatch(e.Reason); e.Action == "document" && m != nil {
+		return formatLabel(m[1]) + ", empreinte SHA-256 " + m[2]
+	}
+	return frenchReason(e.Reason)
 }

@@ -166,7 +166,8 @@ func TestInvoicePageShowsAuditInFrench(t *testing.T) {
 		t.Fatalf("status %d, no audit trail", w.Code)
 	}
 	trail := body[i:]
-	for _, want := range []string{"<td>Émission</td>", "<td>Changement d&#39;état</td>", "<td>Document enregistré</td>"} {
+	for _, want := range []string{"<td>Émission</td>", "<td>Changement d&#39;état</td>", "<td>Document enregistré</td>",
+		`<td class="reason">CII (XML), empreinte SHA-256 `} {
 		if !strings.Contains(trail, want) {
 			t.Errorf("the trail lacks %s:\n%s", want, trail)
 		}

@@ -61,6 +61,7 @@ var funcs = template.FuncMap{
 	"format":       formatLabel,
 	"reason":       frenchReason,
 	"audit":        auditLabel,
+	"auditDetail":  auditDetail,
 	"decimal":      invoice.FormatQuantity,
 	"quantity":     invoice.QuantityLabel,
 	"basis":        lineBasis,
