@@ -19,7 +19,7 @@ test: services tools
 services:
 	@bash scripts/services
 
-## tools: the EN 16931 validator's tools, poppler-utils and Chromium, installed if needed
+## tools: the EN 16931 validator's tools, poppler-utils, Chromium and axe-core (npm, the browser test's accessibility check), installed if needed
 tools:
 	@bash scripts/tools
 

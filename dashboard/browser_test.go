@@ -3,6 +3,7 @@ package dashboard
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"net/http"
@@ -41,6 +42,9 @@ import (
 
 const (
 	defaultChromium = "/usr/bin/chromium"
+	// axeVersion is the axe-core scripts/tools installs (npm, pinned) in
+	// the user's cache; CHORUSBILL_AXE names another axe.min.js.
+	axeVersion = "4.14.1"
 	// sdisMorbihan requires an engagement number (chorus-buyers.yaml); the
 	// test imports the sample's references without its own, so that its
 	// invoice waits for one.
@@ -262,6 +266,70 @@ func chromiumPath(t *testing.T) string {
 	return path
 }
 
+// axePath is axe-core's axe.min.js: CHORUSBILL_AXE, else where scripts/tools
+// installs it. A machine without it skips the browser test, saying so; CI
+// (CI=true) must have it, and a path named in the variable must exist, so
+// that the accessibility check never goes silently.
+func axePath(t *testing.T) string {
+	t.Helper()
+	path, named := os.LookupEnv("CHORUSBILL_AXE")
+	if !named || path == "" {
+		cache, err := os.UserCacheDir()
+		if err != nil {
+			cache = filepath.Join(os.Getenv("HOME"), ".cache")
+		}
+		path = filepath.Join(cache, "chorusbill", "axe-core-"+axeVersion, "node_modules", "axe-core", "axe.min.js")
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() {
+		return path
+	}
+	msg := fmt.Sprintf("axe-core is not installed at %s: run `make tools` (npm install --prefix ~/.cache/chorusbill/axe-core-%s --no-save axe-core@%s), or set CHORUSBILL_AXE",
+		path, axeVersion, axeVersion)
+	if named || os.Getenv("CI") == "true" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg + "; skipping the browser test")
+	return ""
+}
+
+// axeTags are the rules axe-core runs: WCAG 2.0 and 2.1, levels A and AA,
+// which RGAA 4 (French public bodies' accessibility standard) maps onto.
+var axeTags = []string{"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
+
+// axeViolation is one rule a page breaks, with the elements that break it.
+type axeViolation struct {
+	ID, Impact, Help, HelpURL string
+	Targets                   []string
+}
+
+// checkAxe runs axe-core on the page the browser shows and fails the test
+// on any serious or critical violation of axeTags, naming the rule, the
+// elements (CSS selectors) and where the rule is explained. page names the
+// page in the message.
+func checkAxe(t *testing.T, ctx context.Context, page string) {
+	t.Helper()
+	script, err := os.ReadFile(axePath(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The evaluation goes through the DevTools protocol, which the page's
+	// Content-Security-Policy does not govern.
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](string(script)+"\n;typeof axe === 'object'")); err != nil {
+		t.Fatalf("%s: inject axe-core: %v", page, err)
+	}
+	tags, _ := json.Marshal(axeTags)
+	found, err := chromedp.Run(ctx, chromedp.Evaluate[[]axeViolation](`axe.run(document, {runOnly: {type: 'tag', values: `+string(tags)+`}, resultTypes: ['violations']})
+		.then(r => r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+			.map(v => ({ID: v.id, Impact: v.impact, Help: v.help, HelpURL: v.helpUrl, Targets: v.nodes.map(n => n.target.join(' '))})))`,
+		chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("%s: run axe-core: %v", page, err)
+	}
+	for _, v := range found {
+		t.Errorf("accessibility, %s: %s (%s): %s; %s\n\t%s", page, v.ID, v.Impact, v.Help, v.HelpURL, strings.Join(v.Targets, "\n\t"))
+	}
+}
+
 // shots saves screenshots in a temporary directory (kept, and logged) and
 // in CHORUSBILL_SCREENSHOTS when set.
 type shots struct {
@@ -287,7 +355,8 @@ func newShots(t *testing.T, ctx context.Context) *shots {
 	return s
 }
 
-// take saves the whole page as NN-name.png: the viewport is stretched to
+// take saves the whole page as NN-name.png, then checks its accessibility
+// (checkAxe): every page shown is checked. The viewport is stretched to
 // the page's height for the capture, then set back to 1366×768.
 // (Chromium's capture beyond the viewport leaves its hit testing off: a
 // click after it misses its button.)
@@ -303,10 +372,12 @@ func (s *shots) take(name string) {
 			s.t.Fatal(err)
 		}
 	}
+	checkAxe(s.t, s.ctx, name)
 }
 
 func TestBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
+	axePath(t)
 	began := time.Now()
 	ctx := context.Background()
 	r := runSample(t)
@@ -549,6 +620,43 @@ func TestBrowser(t *testing.T) {
 			fail("pdf fetch", fmt.Errorf("fetched %+v, downloaded %d bytes", h, len(pdf)))
 		}
 		shot.take("pdf-telecharge")
+	})
+
+	step("other pages", func() {
+		// The pages the steps above do not pass through, for their
+		// accessibility (take checks it).
+		for _, p := range []struct{ name, path string }{
+			{"suspendues", "/suspendues"}, {"a-verifier", "/a-verifier"}, {"courrier", "/courrier"},
+			{"retards", "/retards"}, {"corrections", "/corrections"}, {"recherche", "/recherche?q=brest"},
+			{"etablissement", "/etablissements/" + landivisiau},
+		} {
+			open(p.name, chromedp.Navigate(web.URL+p.path))
+			shot.take(p.name)
+		}
+		// A suspended invoice's completion, with its attachments field,
+		// when the buyers suspended one.
+		open("suspended list", chromedp.Navigate(web.URL+"/suspendues"))
+		if n, err := chromedp.Run(bctx, chromedp.Evaluate[int](`document.querySelectorAll('td a.button[href$="/resoumettre"]').length`)); err != nil {
+			fail("suspended list", err)
+		} else if n > 0 {
+			open("completion", chromedp.Click(chromedp.CSS(`td a.button[href$="/resoumettre"]`)))
+			shot.take("completer-suspendue")
+		}
+		// The queue console (asynqmon's, not checked for accessibility:
+		// not ours) leads back to the dashboard, once its own page is drawn.
+		open("queue console", chromedp.Navigate(web.URL+"/queues/"))
+		if err := chromedp.Do(bctx, chromedp.WaitVisible(chromedp.CSS(`#root header`)),
+			chromedp.WaitVisible(chromedp.CSS(`nav[aria-label="Tableau de bord"] a[href="/"]`))); err != nil {
+			fail("queue console", err)
+		}
+		open("back from the queue console", chromedp.Click(chromedp.CSS(`nav[aria-label="Tableau de bord"] a[href="/"]`)))
+		mustContain("back from the queue console", "main h1", "Vue d'ensemble")
+		// A page that does not exist says so in French.
+		if _, err := chromedp.RunResponse(bctx, chromedp.Navigate(web.URL+"/nulle-part")); err != nil {
+			fail("not found", err)
+		}
+		mustContain("not found", "main", "Page introuvable")
+		shot.take("page-introuvable")
 	})
 
 	step("metrics", func() {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/chorusbill/chorusbill/store"
@@ -82,6 +83,10 @@ func (s *Server) queueConsole(viewer, operator http.Handler) http.Handler {
 		for k, v := range rec.Header() {
 			w.Header()[k] = v
 		}
+		if strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+			body = withBackLink(body)
+			w.Header().Del("Content-Length")
+		}
 		csp := "default-src 'none'; script-src 'self'" + scriptHashes(body) + "; style-src 'self' 'unsafe-inline'; img-src 'self' data:; " +
 			"connect-src 'self'; font-src 'self' data:; manifest-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 		w.Header().Set("Content-Security-Policy", csp)
@@ -125,6 +130,27 @@ func redactErrorMessages(body []byte) []byte {
 		return body
 	}
 	return append(out, '\n')
+}
+
+// backLink leads from the console (asynqmon's page, which knows nothing of
+// the dashboard) back to it: fixed in a corner, over the console's own bar,
+// styled inline (the console's policy allows inline styles, not scripts).
+const backLink = `<nav aria-label="Tableau de bord" lang="fr" style="position:fixed;right:1rem;bottom:1rem;z-index:2147483647">` +
+	`<a href="/" style="display:inline-block;padding:.5rem .9rem;border-radius:4px;background:#142c50;color:#fff;` +
+	`font:600 14px/1.4 system-ui,sans-serif;text-decoration:underline">← Retour au tableau de bord</a></nav>`
+
+// withBackLink puts backLink at the start of the page's body.
+func withBackLink(page []byte) []byte {
+	i := bytes.Index(page, []byte("<body"))
+	if i < 0 {
+		return page
+	}
+	end := bytes.IndexByte(page[i:], '>')
+	if end < 0 {
+		return page
+	}
+	at := i + end + 1
+	return slices.Concat(page[:at:at], []byte(backLink), page[at:])
 }
 
 var inlineScript = regexp.MustCompile(`(?s)<script>(.*?)</script>`)

@@ -121,7 +121,13 @@ type Server struct {
 	pages   map[string]*template.Template
 	limiter *loginLimiter
 	handler http.Handler
-	closers []func() error
+	// mux routes the requests; the catch-all asks it which methods a
+	// path answers to (a 405 rather than a 404).
+	mux *http.ServeMux
+	// opRoutes are the patterns of the operators' actions, as routes()
+	// registers them: the pages show no way to them to a viewer.
+	opRoutes []string
+	closers  []func() error
 	// dummyHash is verified against when the user is unknown, so that a
 	// login takes as long whether the name exists or not.
 	dummyHash string
@@ -197,6 +203,7 @@ func (s *Server) Metrics() *Metrics { return s.cfg.Metrics }
 // mux sits behind the security headers and Go's cross-origin protection.
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
+	s.mux = mux
 	mux.Handle("GET /healthz", Liveness())
 	// Ready when the database and Redis answer; a pause of the deliveries
 	// is said, never a reason not to be ready (Probe.Note).
@@ -206,7 +213,10 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("POST /connexion", s.login)
 
 	user := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(h)) }
-	op := func(pattern string, h http.HandlerFunc) { mux.Handle(pattern, s.requireUser(s.requireOperator(h))) }
+	op := func(pattern string, h http.HandlerFunc) {
+		s.opRoutes = append(s.opRoutes, pattern)
+		mux.Handle(pattern, s.requireUser(s.requireOperator(h)))
+	}
 
 	user("POST /deconnexion", s.logout)
 	mux.HandleFunc("GET /static/", s.static) // public: the login page needs its style

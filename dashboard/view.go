@@ -10,10 +10,12 @@ import (
 	"net/http"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/chorusbill/chorusbill/invoice"
+	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
 	"github.com/shopspring/decimal"
 )
@@ -59,7 +61,11 @@ var funcs = template.FuncMap{
 	"outcome":      outcomeLabel,
 	"format":       formatLabel,
 	"reason":       frenchReason,
-	"decimal":      func(d decimal.Decimal) string { return strings.Replace(d.String(), ".", ",", 1) },
+	"audit":        auditLabel,
+	"auditDetail":  auditDetail,
+	"decimal":      invoice.FormatQuantity,
+	"quantity":     invoice.QuantityLabel,
+	"basis":        lineBasis,
 	"add":          func(a, b int) int { return a + b },
 	"attachHelp":   func() string { return attachmentHelp },
 	"pct": func(n, total int) int {
@@ -68,6 +74,15 @@ var funcs = template.FuncMap{
 		}
 		return n * 100 / total
 	},
+}
+
+// lineBasis says what a line's unit price is for when it is not one unit:
+// "pour 12 mois" (a contribution's annual price, prorated by the month).
+func lineBasis(l invoice.Line) string {
+	if l.BaseQuantity.IsZero() || l.BaseQuantity.Equal(decimal.NewFromInt(1)) {
+		return ""
+	}
+	return "pour " + invoice.QuantityLabel(l.BaseQuantity, l.Unit)
 }
 
 // euros formats an amount the French way: "1 234,56 €" (narrow no-break
@@ -236,9 +251,13 @@ func formatLabel(f string) string {
 
 // page is what the layout needs around a page's own data.
 type page struct {
-	Title    string
-	Nav      string
-	User     *principal
+	Title string
+	Nav   string
+	User  *principal
+	// Operator is whether the user may act: the pages show the actions
+	// (forms, buttons, links to them) to operators only, never a button
+	// that ends on a 403.
+	Operator bool
 	Flash    string
 	FlashErr string
 	Refresh  bool
@@ -307,6 +326,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 	p := page{Title: title, Nav: name, Data: data}
 	if u, ok := userFrom(r.Context()); ok {
 		p.User = &u
+		p.Operator = u.Operator()
 		p.Account = s.account(r)
 		p.Pause = s.pause(r)
 	}
@@ -326,7 +346,29 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, name
 }
 
 func (s *Server) renderError(w http.ResponseWriter, r *http.Request, status int, msg string) {
-	s.render(w, r, status, "error", http.StatusText(status), msg)
+	s.render(w, r, status, "error", statusTitle(status), msg)
+}
+
+// statusTitles title the error pages: http.StatusText is English.
+var statusTitles = map[int]string{
+	http.StatusBadRequest:            "Requête invalide",
+	http.StatusUnauthorized:          "Authentification requise",
+	http.StatusForbidden:             "Accès refusé",
+	http.StatusNotFound:              "Page introuvable",
+	http.StatusMethodNotAllowed:      "Méthode non autorisée",
+	http.StatusConflict:              "Action impossible",
+	http.StatusRequestEntityTooLarge: "Envoi trop volumineux",
+	http.StatusTooManyRequests:       "Trop de tentatives",
+	http.StatusInternalServerError:   "Erreur interne",
+	http.StatusServiceUnavailable:    "Service indisponible",
+}
+
+// statusTitle is the French title of an error page.
+func statusTitle(status int) string {
+	if t, ok := statusTitles[status]; ok {
+		return t
+	}
+	return fmt.Sprintf("Erreur %d", status)
 }
 
 func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) {
@@ -334,8 +376,36 @@ func (s *Server) serverError(w http.ResponseWriter, r *http.Request, err error) 
 	s.renderError(w, r, http.StatusInternalServerError, "Une erreur est survenue ; elle a été journalisée. Réessayez ou prévenez l'exploitation.")
 }
 
+// notFound answers what no route takes: a path that answers to other
+// methods (a form posted to a page) is a 405 saying which, in French, where
+// Go's mux would say "Method Not Allowed"; anything else is a 404.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if allow := s.allowedMethods(r); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.renderError(w, r, http.StatusMethodNotAllowed, "Cette adresse ne s'utilise pas ainsi (méthode "+r.Method+" refusée) : revenez à la page précédente.")
+		return
+	}
 	s.renderError(w, r, http.StatusNotFound, "Cette page n'existe pas.")
+}
+
+// allowedMethods lists the methods r's path has a route for, other than the
+// catch-all.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var out []string
+	for _, m := range []string{http.MethodGet, http.MethodPost} {
+		if m == r.Method || s.mux == nil {
+			continue
+		}
+		c := r.Clone(r.Context())
+		c.Method = m
+		if _, pattern := s.mux.Handler(c); pattern != "" && pattern != "/" {
+			out = append(out, m)
+			if m == http.MethodGet {
+				out = append(out, http.MethodHead)
+			}
+		}
+	}
+	return out
 }
 
 const flashCookie = "chorusbill_flash"
@@ -392,12 +462,35 @@ var base64URL = base64.RawURLEncoding
 
 var reBuyerRequires = regexp.MustCompile(`^buyer (\d{14}) requires (.+)$`)
 
-// frenchReason shows an invoice's status reason. The pipeline stores its
-// reasons in French (worker.Reason); this only translates the English
-// reference reasons ("buyer … requires a code service") that invoices
-// parked before that still carry in existing databases, until they are
-// delivered again. Other reasons are shown as kept.
+// The payments' audit reasons the books wrote in English before they wrote
+// them in French (store.Payment.Summary).
+var (
+	reReceivedOn    = regexp.MustCompile(`^(-?\d+\.\d{2}) € received on (\d{4}-\d{2}-\d{2}) \((\S*) ?(.*)\)$`)
+	rePaymentRepeat = regexp.MustCompile(`^(-?\d+\.\d{2}) € on (\d{4}-\d{2}-\d{2}) \((\S*) ?(.*)\) is payment #(\d+) of (-?\d+\.\d{2}) € on (\d{4}-\d{2}-\d{2}) \((\S*) ?(.*)\): not added again$`)
+)
+
+// frenchReason shows an invoice's status reason or an audit event's. The
+// pipeline and the books write their reasons in French (worker.Reason,
+// store.Payment.Summary); this translates the English ones that existing
+// databases still hold: reference reasons ("buyer … requires a code
+// service") of invoices parked before, until they are delivered again, and
+// the payments' audit reasons ("… € received on 2026-12-13 (…)"), as the
+// books write them now. Other reasons are shown as kept.
 func frenchReason(r string) string {
+	if m := reReceivedOn.FindStringSubmatch(r); m != nil {
+		if p, ok := oldPayment(m[1:5]); ok {
+			return "paiement de " + p.Summary()
+		}
+	}
+	if m := rePaymentRepeat.FindStringSubmatch(r); m != nil {
+		p, ok := oldPayment(m[1:5])
+		held, okHeld := oldPayment(m[6:10])
+		id, err := strconv.ParseInt(m[5], 10, 64)
+		if ok && okHeld && err == nil {
+			held.ID = id
+			return store.RepeatReason(p, held)
+		}
+	}
 	m := reBuyerRequires.FindStringSubmatch(r)
 	if m == nil {
 		return r
@@ -405,4 +498,18 @@ func frenchReason(r string) string {
 	fr := strings.NewReplacer("a code service or an engagement number", "un code service ou un numéro d'engagement",
 		"a code service", "un code service", "an engagement number", "un numéro d'engagement", " and ", " et ")
 	return "Chorus Pro : l'acheteur exige " + fr.Replace(m[2]) + "."
+}
+
+// oldPayment reads amount, day, source and reference from an English
+// payment reason.
+func oldPayment(f []string) (store.Payment, bool) {
+	amount, err := decimal.NewFromString(f[0])
+	if err != nil {
+		return store.Payment{}, false
+	}
+	day, err := time.Parse(time.DateOnly, f[1])
+	if err != nil {
+		return store.Payment{}, false
+	}
+	return store.Payment{Amount: amount, PaidOn: day, Source: f[2], Reference: f[3]}, true
 }

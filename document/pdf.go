@@ -399,7 +399,7 @@ func (w *docWriter) linesTable() {
 		}
 		if !l.BaseQuantity.IsZero() && !l.BaseQuantity.Equal(decimal.NewFromInt(1)) {
 			w.font(styleRegular, 7)
-			cells[2] = append(cells[2], cell{w.wrap("pour "+frNumber(l.BaseQuantity)+" "+unitLabel(l.Unit), cols[2].w-2*cellPad), styleRegular, 7, colMuted})
+			cells[2] = append(cells[2], cell{w.wrap("pour "+frNumber(l.BaseQuantity)+" "+invoice.UnitName(l.Unit, l.BaseQuantity), cols[2].w-2*cellPad), styleRegular, 7, colMuted})
 		}
 		w.rowFits(cols, rowHeight(w.canvas, cells))
 		w.tableRow(cols, cells, false)

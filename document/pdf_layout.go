@@ -349,29 +349,10 @@ func frAmount(d decimal.Decimal, currency string) string {
 	return invoice.FormatFrench(d) + "\u00a0" + sym
 }
 
-// frNumber formats a quantity exactly as stored, the French way: no
-// rounding, decimal comma, thousands grouped ("1 250", "236,5").
-func frNumber(d decimal.Decimal) string {
-	s := d.String()
-	sign := ""
-	if strings.HasPrefix(s, "-") {
-		sign, s = "-", s[1:]
-	}
-	intPart, frac, hasFrac := strings.Cut(s, ".")
-	var b strings.Builder
-	b.WriteString(sign)
-	for i := range len(intPart) {
-		if i > 0 && (len(intPart)-i)%3 == 0 {
-			b.WriteString("\u00a0")
-		}
-		b.WriteByte(intPart[i])
-	}
-	if hasFrac {
-		b.WriteString(",")
-		b.WriteString(frac)
-	}
-	return b.String()
-}
+// frNumber formats a quantity exactly as stored, the French way
+// (invoice.FormatQuantity): no rounding, decimal comma, thousands grouped
+// ("1 250", "236,5").
+func frNumber(d decimal.Decimal) string { return invoice.FormatQuantity(d) }
 
 // frPercent formats a VAT rate: "20 %", "5,5 %".
 func frPercent(d decimal.Decimal) string { return frNumber(d) + "\u00a0%" }
@@ -389,29 +370,11 @@ func vatLabel(v invoice.VATRate) string {
 	return string(v.Category)
 }
 
-// unitLabel is the French name of a UN/ECE Rec. 20 unit; countable units
-// show as a bare number.
-func unitLabel(code string) string {
-	switch code {
-	case invoice.UnitMonth:
-		return "mois"
-	case invoice.UnitOne, "":
-		return ""
-	case "DAY":
-		return "jour(s)"
-	case "HUR":
-		return "heure(s)"
-	case "ANN":
-		return "an(s)"
-	}
-	return code
-}
-
 // frQuantity is a line's quantity column: "9 mois / 12" for nine months of
 // an annual price (base quantity 12), "4" for four blocks.
 func frQuantity(l invoice.Line) string {
 	s := frNumber(l.Quantity)
-	if u := unitLabel(l.Unit); u != "" {
+	if u := invoice.UnitName(l.Unit, l.Quantity); u != "" {
 		s += " " + u
 	}
 	if !l.BaseQuantity.IsZero() && !l.BaseQuantity.Equal(decimal.NewFromInt(1)) {

@@ -265,7 +265,7 @@ func (s *Store) upsertEstablishments(ctx context.Context, tx *sqlx.Tx, records [
 			dateArg(e.TerminationReceived), e.OnChorus, e.LatePaymentRegime, e.PaymentTermDays, now, e.ID); err != nil {
 			return fmt.Errorf("update establishment %s: %w", e.SIRET, err)
 		}
-		if err := s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "establishment", EntityID: e.ID, Action: "import", Reason: "changed by " + res.File}); err != nil {
+		if err := s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "establishment", EntityID: e.ID, Action: "import", Reason: "modifié par l'import de " + res.File}); err != nil {
 			return err
 		}
 	}

@@ -101,11 +101,35 @@ func (s *Store) addPayment(ctx context.Context, tx *sqlx.Tx, p Payment, settles 
 		p.InvoiceID, nullDate(p.PaidOn), cents, p.Source, p.Reference, p.Comment, s.timestamp()); err != nil {
 		return PaymentOutcome{}, fmt.Errorf("record payment: %w", err)
 	}
-	reason := fmt.Sprintf("%s € received on %s (%s %s)", p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), p.Source, p.Reference)
+	return PaymentOutcome{Added: true}, s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: "payment",
+		Reason: p.auditReason()})
+}
+
+// auditReason is what the audit trail says of the payment: its summary,
+// and the comment of whoever entered it.
+func (p Payment) auditReason() string {
+	reason := "paiement de " + p.Summary()
 	if p.Comment != "" {
 		reason += " — " + p.Comment
 	}
-	return PaymentOutcome{Added: true}, s.audit(ctx, tx, auditEvent{Actor: actor, Entity: "invoice", EntityID: p.InvoiceID, Action: "payment", Reason: reason})
+	return reason
+}
+
+// paymentSources name the sources in the audit trail's French.
+var paymentSources = map[string]string{PaymentChorus: "Chorus Pro", PaymentImported: "import", PaymentDashboard: "saisi au tableau de bord"}
+
+// Summary is the payment as the audit trail says it, in French (the
+// dashboard shows it): "1 234,56 € reçu le 13/12/2026 (Chorus Pro, réf.
+// 2026-0042)".
+func (p Payment) Summary() string {
+	src := p.Source
+	if l, ok := paymentSources[src]; ok {
+		src = l
+	}
+	if p.Reference != "" {
+		src += ", réf. " + p.Reference
+	}
+	return fmt.Sprintf("%s\u00a0€ reçu le %s (%s)", invoice.FormatFrench(p.Amount), p.PaidOn.Format("02/01/2006"), src)
 }
 
 // sameLine reports whether p is the very line held: same source, reference
@@ -118,12 +142,16 @@ func sameLine(held, p Payment) bool {
 // already held.
 const actionPaymentRepeat = "payment-repeat"
 
+// RepeatReason is what the audit trail says of p, a repeat of the payment
+// held: it is not added again.
+func RepeatReason(p, held Payment) string {
+	return fmt.Sprintf("paiement de %s : déjà enregistré (paiement n° %d de %s), non ajouté de nouveau", p.Summary(), held.ID, held.Summary())
+}
+
 // auditRepeat links a repeated payment to the one held, once: offering the
 // same file again adds no second row.
 func (s *Store) auditRepeat(ctx context.Context, tx *sqlx.Tx, p, held Payment, actor string) error {
-	reason := fmt.Sprintf("%s € on %s (%s %s) is payment #%d of %s € on %s (%s %s): not added again",
-		p.Amount.StringFixed(2), p.PaidOn.Format(time.DateOnly), p.Source, p.Reference,
-		held.ID, held.Amount.StringFixed(2), held.PaidOn.Format(time.DateOnly), held.Source, held.Reference)
+	reason := RepeatReason(p, held)
 	var n int
 	if err := tx.GetContext(ctx, &n, s.rebind(`SELECT COUNT(*) FROM audit_events WHERE entity = 'invoice' AND entity_id = ? AND action = ? AND reason = ?`),
 		p.InvoiceID, actionPaymentRepeat, reason); err != nil {

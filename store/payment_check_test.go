@@ -83,7 +83,7 @@ func TestCheckPaymentHoldsForEveryPath(t *testing.T) {
 			t.Fatal(err)
 		}
 		last := trail[len(trail)-1]
-		if last.Actor != "user:olivia" || last.Action != "payment" || !strings.Contains(last.Reason, "dashboard CHQ 1234567") || !strings.HasSuffix(last.Reason, "— chèque reçu par courrier") {
+		if last.Actor != "user:olivia" || last.Action != "payment" || !strings.Contains(last.Reason, "(saisi au tableau de bord, réf. CHQ 1234567)") || !strings.HasSuffix(last.Reason, "— chèque reçu par courrier") {
 			t.Fatalf("audit %+v", last)
 		}
 	})

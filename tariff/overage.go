@@ -122,7 +122,7 @@ func overageOf(s Service, b Bracket, year int, observed decimal.Decimal) (invoic
 		return row, nil, nil
 	}
 	label := fmt.Sprintf("Dépassement %d — %s : %s %s consommés pour %s %s inclus, %s", year, s.Label,
-		observed, s.Unit, allowance, s.Unit, blocksLabel(blocks, s))
+		invoice.FormatQuantity(observed), s.Unit, invoice.FormatQuantity(allowance), s.Unit, blocksLabel(blocks, s))
 	line, err := invoice.NewLine(s.Code, label, blocks, invoice.UnitOne, s.Price, decimal.NewFromInt(1), s.VAT)
 	if err != nil {
 		return row, nil, fmt.Errorf("overage %s: %w", s.Code, err)
@@ -139,13 +139,13 @@ func overageOf(s Service, b Bracket, year int, observed decimal.Decimal) (invoic
 
 func blocksLabel(blocks decimal.Decimal, s Service) string {
 	if s.Block.Equal(decimal.NewFromInt(1)) {
-		return fmt.Sprintf("%s %s au-delà", blocks, s.Unit)
+		return fmt.Sprintf("%s %s au-delà", invoice.FormatQuantity(blocks), s.Unit)
 	}
 	plural := ""
 	if blocks.GreaterThan(decimal.NewFromInt(1)) {
 		plural = "s"
 	}
-	return fmt.Sprintf("%s bloc%s de %s %s entamé%s", blocks, plural, s.Block, s.Unit, plural)
+	return fmt.Sprintf("%s bloc%s de %s %s entamé%s", invoice.FormatQuantity(blocks), plural, invoice.FormatQuantity(s.Block), s.Unit, plural)
 }
 
 var (

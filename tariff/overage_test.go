@@ -110,7 +110,7 @@ func TestOverageStatement(t *testing.T) {
 	if !u.Observed.Equal(dec("120.5")) || !u.Allowance.Equal(dec("100")) || !u.Excess.Equal(dec("20.5")) || u.Blocks != 3 || storage.Amount.StringFixed(2) != "45.00" {
 		t.Errorf("storage row = %+v amount %s", u, storage.Amount)
 	}
-	if want := "Dépassement 2026 — Espace collaboratif : stockage : 120.5 Go consommés pour 100 Go inclus, 3 blocs de 10 Go entamés"; q.Lines[0].Label != want {
+	if want := "Dépassement 2026 — Espace collaboratif : stockage : 120,5 Go consommés pour 100 Go inclus, 3 blocs de 10 Go entamés"; q.Lines[0].Label != want {
 		t.Errorf("label = %q\nwant    %q", q.Lines[0].Label, want)
 	}
 	if fmtDay(q.From) != "2026-01-01" || fmtDay(q.To) != "2026-12-31" {

@@ -240,7 +240,7 @@ func TestHelpAndDemo(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("examples: exit %d: %s", code, errOut)
 	}
-	for _, want := range []string{"Total TTC  2\u00a0415,00\u00a0€", "9/12 × 920,00\u00a0€ = 690,00\u00a0€ HT", "Gratuit selon le barème", "4 blocs de 10 Go entamés"} {
+	for _, want := range []string{"Total TTC  2\u00a0415,00\u00a0€", "9\u00a0mois × 920,00\u00a0€ / 12 = 690,00\u00a0€ HT", "Gratuit selon le barème", "4 blocs de 10 Go entamés"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("examples lack %q", want)
 		}

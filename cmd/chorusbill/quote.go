@@ -262,7 +262,8 @@ func writeQuote(w io.Writer, q tariff.Quote) {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintln(tw, "  Service\tConsommé\tInclus\tAu-delà\tBlocs\tMontant HT\t")
 		for _, r := range q.Statement {
-			fmt.Fprintf(tw, "  %s\t%s %s\t%s\t%s\t%d\t%s\t\n", r.Code, r.Usage.Observed, r.Unit, r.Usage.Allowance, r.Usage.Excess, r.Usage.Blocks, euros(r.Amount))
+			fmt.Fprintf(tw, "  %s\t%s %s\t%s\t%s\t%s\t%s\t\n", r.Code, invoice.FormatQuantity(r.Usage.Observed), r.Unit,
+				invoice.FormatQuantity(r.Usage.Allowance), invoice.FormatQuantity(r.Usage.Excess), invoice.FormatQuantity(decimal.NewFromInt(r.Usage.Blocks)), euros(r.Amount))
 		}
 		tw.Flush()
 	}
@@ -272,11 +273,12 @@ func writeQuote(w io.Writer, q tariff.Quote) {
 	}
 	fmt.Fprintf(w, "Période facturée : du %s au %s\n\n", frenchDate(q.From), frenchDate(q.To))
 	for _, l := range q.Lines {
-		qty := l.Quantity.String()
+		// "9 mois × 920,00 € / 12": the unit price is for the base quantity.
+		price := euros(l.UnitPrice)
 		if !l.BaseQuantity.Equal(decimal.NewFromInt(1)) {
-			qty += "/" + l.BaseQuantity.String()
+			price += " / " + invoice.FormatQuantity(l.BaseQuantity)
 		}
-		fmt.Fprintf(w, "  %s\n      %s × %s = %s HT (TVA %s)\n", l.Label, qty, euros(l.UnitPrice), euros(l.Amount), percent(l.VAT.Percent))
+		fmt.Fprintf(w, "  %s\n      %s × %s = %s HT (TVA %s)\n", l.Label, invoice.QuantityLabel(l.Quantity, l.Unit), price, euros(l.Amount), percent(l.VAT.Percent))
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
