@@ -57,6 +57,8 @@ type Server struct {
 	// st.offset; SetClockSpeed moves the two starts to the present.
 	wallStart, bizStart time.Time
 	speed               float64
+	// faultCount tallies the faults actually played (FaultCounts).
+	faultCount faultCount
 }
 
 // route is a /cpro call: its HTTP method and handler.
@@ -543,6 +545,7 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if status == http.StatusOK && s.loseResponse(path) {
+		s.faultCount.lost.Add(1)
 		dropConnection(w)
 		return
 	}
