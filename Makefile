@@ -28,7 +28,7 @@ bench: services
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem $(PKGS)
 	bash scripts/bench
 
-## chaos: a 10,000-establishment year under worker kills, a Redis flush, a PostgreSQL restart and Chorus Pro faults, on a Redis and a PostgreSQL server of its own, never the machine's (scripts/chaos: chorusbill-lab chaos)
+## chaos: a 10,000-establishment year under every fault family of issue 17 (worker kills, a Redis restart, a PostgreSQL outage, Chorus Pro faults and quirks, clock skew, payments imported twice, an import during the run), on a Redis and a PostgreSQL server of its own, never the machine's (scripts/chaos: chorusbill-lab chaos)
 chaos:
 	bash scripts/chaos
 

@@ -156,6 +156,14 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	} else if c.Env != Local {
 		c.RatePerSecond = DefaultRatePerSecond
 	}
+	if v := getenv("CHORUS_CALL_TIMEOUT"); v != "" {
+		// Mostly for the chaos run, whose fault proxy holds calls past it.
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return c, fmt.Errorf("CHORUS_CALL_TIMEOUT %q is not a positive duration (e.g. 60s)", v)
+		}
+		c.CallTimeout = d
+	}
 	return c.withDefaults(), nil
 }
 

@@ -518,6 +518,7 @@ func (s *Server) deposerFlux(body []byte) (int, any) {
 	fate := s.drawDepositFate()
 	if fate == QuirkDeposit4xx {
 		// The deposit-4xx quirk: refused before anything is applied.
+		s.faultCount.deposit4xx.Add(1)
 		return http.StatusBadRequest, chorus.Retour{CodeRetour: CodeParametreInvalide, Libelle: LibelleRequeteInvalide}
 	}
 	if _, dup := s.st.numbers[doc.Number]; dup && tech == nil && s.st.quirks.DuplicateSync {
@@ -749,6 +750,9 @@ func (s *Server) scanInvoices(candidates []*invoice, flt *invoiceFilter, now tim
 		// The search-lag quirk: found only lag after it became an invoice.
 		if vis := inv.visibleAt.Add(lag); now.Before(vis) {
 			soonest(vis)
+			if !now.Before(inv.visibleAt) && flt.match(inv, s.st.current(inv, now)) {
+				s.faultCount.hiddenByLag(inv.id) // an invoice already, that the search missed
+			}
 			continue // its flow is not integrated yet
 		}
 		cur := s.st.current(inv, now)

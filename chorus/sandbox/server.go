@@ -57,6 +57,8 @@ type Server struct {
 	// st.offset; SetClockSpeed moves the two starts to the present.
 	wallStart, bizStart time.Time
 	speed               float64
+	// faultCount tallies the faults actually played (FaultCounts).
+	faultCount faultCount
 }
 
 // route is a /cpro call: its HTTP method and handler.
@@ -546,6 +548,7 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 		if d, ok := payload.(chorus.DeposerFluxResponse); ok {
 			s.markAnswerLost(d.NumeroFluxDepot)
 		}
+		s.faultCount.lost.Add(1)
 		dropConnection(w)
 		return
 	}

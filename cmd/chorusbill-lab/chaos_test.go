@@ -52,3 +52,15 @@ func TestChaosHelp(t *testing.T) {
 		t.Errorf("the help still names pg_ctlcluster:\n%s", out)
 	}
 }
+
+// --restart-redis with --redis is refused before anything runs: that Redis
+// is the operator's, which other programs may share.
+func TestChaosRefusesRestartOfARedisNotItsOwn(t *testing.T) {
+	code, out, errOut := runLab(t, nil, "chaos", "--restart-redis", "--redis", "redis://127.0.0.1:1/0", "--chorusbill", "/nonexistent")
+	if code != 2 || !strings.Contains(errOut, "--restart-redis restarts only a Redis the run started itself") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
+	}
+	if strings.Contains(out, "the run's own") {
+		t.Errorf("a server was started:\n%s", out)
+	}
+}

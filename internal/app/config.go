@@ -160,6 +160,9 @@ type Config struct {
 	MetricsAddr string
 	// BenchPostgresURL is the PostgreSQL server of the bench's schemas.
 	BenchPostgresURL string
+	// ClockSkew shifts the pipeline's clock (EnvClockSkew: tests and the
+	// chaos run only; see Clock).
+	ClockSkew time.Duration
 }
 
 // LoadConfig reads the configuration from getenv (os.Getenv, or a map in
@@ -199,6 +202,9 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("%s %q is not a date (YYYY-MM-DD)", EnvTechPasswordExpires, v)
 		}
 		c.TechPasswordExpires = day
+	}
+	if c.ClockSkew, err = clockSkew(getenv); err != nil {
+		return c, err
 	}
 	if v := getenv(EnvConcurrency); v != "" {
 		n, err := strconv.Atoi(v)
@@ -360,8 +366,10 @@ func Variables() [][2]string {
 		{"CHORUS_SUPPLIER_ID, CHORUS_BANK_ACCOUNT_ID", "the supplier structure's id and its bank account's id on Chorus Pro"},
 		{"CHORUS_BASE_URL, CHORUS_TOKEN_URL", "override the preset URLs of the environment"},
 		{"CHORUS_RATE", fmt.Sprintf("Chorus Pro calls per second, shared by the workers of one Redis (default %d outside local; 0: no limit)", chorus.DefaultRatePerSecond)},
+		{"CHORUS_CALL_TIMEOUT", "bound of one call to Chorus Pro's /cpro API, a Go duration (default 60s)"},
 		{EnvSIRETScheme, "schemeID of the parties' SIRET in the CII's legal organisations: 0009 (default), 0002 or 1 (README: Configuration)"},
 		{EnvTechPasswordExpires, "day (YYYY-MM-DD) the technical account's password expires, instead of the date Chorus Pro gives; the dashboard warns 30 days before"},
+		{EnvClockSkew, "shift the worker's clock by this Go duration (e.g. 90s, -90s): for tests and the chaos run, never in production (default 0)"},
 		{EnvBenchPostgres + ", " + EnvTestPostgres, "PostgreSQL server the bench and the tests make their databases in (default " + DefaultBenchPostgres + ")"},
 	}
 }

@@ -24,6 +24,9 @@ type Stack struct {
 	// Worker is the pipeline's configuration, environment and options
 	// applied.
 	Worker worker.Config
+	// Now is the pipeline's civil clock: StackOptions.Now (or the
+	// machine's), shifted by Config.ClockSkew.
+	Now    func() time.Time
 	closer []func()
 }
 
@@ -145,8 +148,9 @@ func NewStack(ctx context.Context, cfg Config, opts StackOptions) (*Stack, error
 		opts.Adjust(&wcfg)
 	}
 	s.Worker = wcfg
+	s.Now = cfg.Clock(opts.Now)
 	s.Pipeline = worker.NewPipeline(worker.Deps{Books: books, Catalog: cat, Issuer: is, Chorus: s.API, Queue: s.Queue,
-		LegalRates: legal, ECBRates: ecb, Logger: log, Now: opts.Now}, wcfg)
+		LegalRates: legal, ECBRates: ecb, Logger: log, Now: s.Now}, wcfg)
 	ok = true
 	return s, nil
 }

@@ -19,3 +19,14 @@ func TestChaosRefusesRestartWithoutItsOwnServer(t *testing.T) {
 		t.Fatalf("err = %v, want ErrRestartNotOwn", err)
 	}
 }
+
+// Chaos refuses to restart a Redis it was not given as its own (a URL
+// only), before touching anything.
+func TestChaosRefusesRedisRestartWithoutItsOwnServer(t *testing.T) {
+	conf := app.Config{DatabaseURL: "postgres://postgres@127.0.0.1:1/postgres?sslmode=disable"}
+	err := Chaos(context.Background(), conf, ChaosOptions{Establishments: 1, Workers: 1, RestartRedis: true,
+		RedisURL: "redis://127.0.0.1:1/0", Timeout: 1}, io.Discard, io.Discard)
+	if !errors.Is(err, ErrRestartNotOwnRedis) {
+		t.Fatalf("err = %v, want ErrRestartNotOwnRedis", err)
+	}
+}

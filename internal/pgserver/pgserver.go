@@ -41,6 +41,7 @@ type Server struct {
 	port     int
 	database string
 	stopped  bool
+	halted   bool // by Halt, until Resume
 }
 
 // Start initialises a cluster in a fresh temp dir, starts it on a free port
@@ -122,13 +123,42 @@ func (s *Server) startOnFreePort(ctx context.Context) error {
 // connections are cut) on the same port and waits until it accepts
 // connections again.
 func (s *Server) Restart(ctx context.Context) error {
-	if s.stopped {
+	if s.stopped || s.halted {
 		return fmt.Errorf("restart the PostgreSQL server at %s: it was stopped", s.Addr())
 	}
 	logged := s.logSize()
 	if err := s.pgctl(ctx, "restart", "-m", "fast", "-w", "-t", "60", "-l", s.logPath(), "-o", s.serverOptions()); err != nil {
 		return fmt.Errorf("restart the PostgreSQL server at %s: %w\n%s", s.Addr(), err, s.logSince(logged))
 	}
+	return s.waitReady(ctx)
+}
+
+// Halt stops the server as a crash would (immediate shutdown: the
+// connections are cut, no checkpoint) and keeps its cluster, so that Resume
+// starts it again on the same port: a database outage. Restart refuses a
+// halted server.
+func (s *Server) Halt(ctx context.Context) error {
+	if s.stopped {
+		return fmt.Errorf("halt the PostgreSQL server at %s: it was stopped", s.Addr())
+	}
+	if err := s.pgctl(ctx, "stop", "-m", "immediate", "-w", "-t", "30"); err != nil {
+		return fmt.Errorf("halt the PostgreSQL server at %s: %w", s.Addr(), err)
+	}
+	s.halted = true
+	return nil
+}
+
+// Resume starts a halted server again on its port (crash recovery) and
+// waits until it accepts connections.
+func (s *Server) Resume(ctx context.Context) error {
+	if s.stopped || !s.halted {
+		return fmt.Errorf("resume the PostgreSQL server at %s: it was not halted", s.Addr())
+	}
+	logged := s.logSize()
+	if err := s.pgctl(ctx, "start", "-w", "-t", "60", "-l", s.logPath(), "-o", s.serverOptions()); err != nil {
+		return fmt.Errorf("start the PostgreSQL server at %s again: %w\n%s", s.Addr(), err, s.logSince(logged))
+	}
+	s.halted = false
 	return s.waitReady(ctx)
 }
 

@@ -108,3 +108,37 @@ func open(t *testing.T, url string) *sql.DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// An outage: Halt cuts the server off (nothing answers on its address),
+// Resume brings it back on the same address with what was committed.
+func TestHaltResume(t *testing.T) {
+	ctx := context.Background()
+	s := start(t, Options{Database: "pgserver_test"})
+	db := open(t, s.URL())
+	if _, err := db.ExecContext(ctx, `CREATE TABLE t (v int); INSERT INTO t VALUES (7)`); err != nil {
+		t.Fatal(err)
+	}
+	addr := s.Addr()
+	if err := s.Halt(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := open(t, s.URL()+"&connect_timeout=2").PingContext(ctx); err == nil {
+		t.Fatal("the server answers while halted")
+	}
+	if err := s.Restart(ctx); err == nil {
+		t.Error("Restart of a halted server did not fail")
+	}
+	if err := s.Resume(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if s.Addr() != addr {
+		t.Fatalf("resumed on %s, was %s", s.Addr(), addr)
+	}
+	var v int
+	if err := open(t, s.URL()).QueryRowContext(ctx, `SELECT v FROM t`).Scan(&v); err != nil || v != 7 {
+		t.Fatalf("after the outage: %d, %v", v, err)
+	}
+	if err := s.Resume(ctx); err == nil {
+		t.Error("Resume of a running server did not fail")
+	}
+}
