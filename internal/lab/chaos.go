@@ -277,9 +277,9 @@ func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr 
 		say("the overpayment of %s was ACCEPTED by the import", p.Entered[len(p.Entered)-1].Number)
 	}
 	say("checking the books")
-	checks := Checks(ctx, stdout, ChecksInput{Books: books, DatabaseURL: dbURL, Sandbox: sb, Catalog: cat,
-		Establishments: r.total, EstablishmentFiles: r.files(inputs.Establishments[:]),
-		UsageFiles: r.files(inputs.Usage[:]), Year: year, Payments: r.payments.Entered, Settled: settled, Waited: waited})
+	checks := Checks(ctx, stdout, ChecksInput{DatabaseURL: dbURL, Sandbox: sb,
+		EstablishmentFiles: r.files(inputs.Establishments[:]),
+		UsageFiles:         r.files(inputs.Usage[:]), Year: year, Payments: r.payments.Entered, Settled: settled, Waited: waited})
 	if missing := tally.Missing(); len(missing) > 0 {
 		return errors.Join(checks, fmt.Errorf("fault families never injected: %s", strings.Join(missing, ", ")))
 	}
