@@ -85,6 +85,19 @@ type ChaosOptions struct {
 	Timeout time.Duration
 	// Chorusbill is the chorusbill binary the workers run as.
 	Chorusbill string
+	// Plant, when set, takes the place of the final checks: it is given
+	// where the run left its books and the checks to run, so that a test
+	// plants a bug and sees the checks fail.
+	Plant func(ctx context.Context, site PlantSite, check func() error) error
+}
+
+// PlantSite is where a test plants a bug after a chaos run, before its
+// checks: the books (by URL) and the sandbox that played Chorus Pro.
+type PlantSite struct {
+	DatabaseURL string
+	Sandbox     *sandbox.Server
+	// ChorusURL is the sandbox's base URL.
+	ChorusURL string
 }
 
 // ErrRestartNotOwn is Chaos's refusal to restart a PostgreSQL server it did
@@ -277,9 +290,13 @@ func Chaos(ctx context.Context, conf app.Config, o ChaosOptions, stdout, stderr 
 		say("the overpayment of %s was ACCEPTED by the import", p.Entered[len(p.Entered)-1].Number)
 	}
 	say("checking the books")
-	checks := Checks(ctx, stdout, ChecksInput{DatabaseURL: dbURL, Sandbox: sb,
+	in := ChecksInput{DatabaseURL: dbURL, Sandbox: sb,
 		EstablishmentFiles: r.files(inputs.Establishments[:]),
-		UsageFiles:         r.files(inputs.Usage[:]), Year: year, Payments: r.payments.Entered, Settled: settled, Waited: waited})
+		UsageFiles:         r.files(inputs.Usage[:]), Year: year, Payments: r.payments.Entered, Settled: settled, Waited: waited}
+	if o.Plant != nil {
+		return o.Plant(ctx, PlantSite{DatabaseURL: dbURL, Sandbox: sb, ChorusURL: base}, func() error { return Checks(ctx, stdout, in) })
+	}
+	checks := Checks(ctx, stdout, in)
 	if missing := tally.Missing(); len(missing) > 0 {
 		return errors.Join(checks, fmt.Errorf("fault families never injected: %s", strings.Join(missing, ", ")))
 	}

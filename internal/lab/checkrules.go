@@ -172,7 +172,7 @@ func depositsPerNumber(f facts) checkResult {
 			r.problems = append(r.problems, fmt.Sprintf("%s integrated %d times", n, integrated))
 		}
 	}
-	r.notes = append(r.notes, fmt.Sprintf("%d deposits of %d numbers, %d of them again after an unknown answer or a refused flow", len(f.deposits), len(numbers), again))
+	r.notes = append(r.notes, fmt.Sprintf("%d deposits of %d numbers, %d of them a number deposited again", len(f.deposits), len(numbers), again))
 	return r
 }
 
