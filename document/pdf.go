@@ -73,7 +73,7 @@ func (c *canvas) drawDocument(d Document) {
 	if len(d.Statement) > 0 {
 		w.statement()
 	}
-	w.footers()
+	w.footers(fmt.Sprintf("%s n° %s du %s", w.d.Title(), w.d.Number, frDate(w.d.IssueDate)))
 }
 
 // newPage starts a continuation page with its running header.
@@ -687,10 +687,11 @@ func (w *docWriter) statement() {
 	}
 }
 
-// footers stamps every page of the document with the seller's legal
-// mentions and "Page i/n". It runs once the document is laid out, when n
-// is known, and leaves the canvas on the document's last page.
-func (w *docWriter) footers() {
+// footers stamps every page of the document (an invoice, a reminder
+// letter) with the seller's legal mentions, its caption and "Page i/n". It
+// runs once the document is laid out, when n is known, and leaves the
+// canvas on the document's last page.
+func (w *docWriter) footers(caption string) {
 	last := w.pdf.PageCount()
 	n := last - w.first + 1
 	s := w.d.Seller
@@ -710,7 +711,7 @@ func (w *docWriter) footers() {
 		}
 		w.font(styleRegular, 7.5)
 		w.textColor(colText)
-		w.text(marginL, y+0.5, fmt.Sprintf("%s n° %s du %s", w.d.Title(), w.d.Number, frDate(w.d.IssueDate)), alignLeft)
+		w.text(marginL, y+0.5, caption, alignLeft)
 		w.font(styleBold, 7.5)
 		w.text(pageW-marginR, y+0.5, fmt.Sprintf("Page %d/%d", p-w.first+1, n), alignRight)
 	}

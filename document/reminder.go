@@ -215,34 +215,5 @@ func (c *canvas) drawReminder(r Reminder) {
 	w.font(styleBold, 9.5)
 	w.ensure(w.lineH())
 	w.y += w.paragraph(pageW-marginR, w.y+2, 80, d.Seller.Name, alignRight)
-	w.reminderFooters(r)
-}
-
-// reminderFooters stamps every page of the letter with the seller's legal
-// mentions, the letter's object and "Page i/n".
-func (w *docWriter) reminderFooters(r Reminder) {
-	last := w.pdf.PageCount()
-	n := last - w.first + 1
-	s := w.d.Seller
-	legal := s.Name + " · " + strings.Join(addressLines(s.Address, false), ", ") + " · SIRET " + s.SIRET
-	if s.VATNumber != "" {
-		legal += " · TVA " + s.VATNumber
-	}
-	for p := w.first; p <= last; p++ {
-		w.pdf.SetPage(p)
-		w.forceState(styleRegular, 7)
-		w.rule(marginL, pageW-marginR, footerRule, colRule, 0.3)
-		w.textColor(colMuted)
-		y := footerRule + 1.2
-		for _, l := range w.wrap(legal, contentW) {
-			w.text(pageW/2, y, l, alignCenter)
-			y += w.lineH()
-		}
-		w.font(styleRegular, 7.5)
-		w.textColor(colText)
-		w.text(marginL, y+0.5, r.Subject()+" du "+frDate(r.Date), alignLeft)
-		w.font(styleBold, 7.5)
-		w.text(pageW-marginR, y+0.5, fmt.Sprintf("Page %d/%d", p-w.first+1, n), alignRight)
-	}
-	w.pdf.SetPage(last)
+	w.footers(r.Subject() + " du " + frDate(r.Date))
 }
