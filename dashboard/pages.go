@@ -589,14 +589,37 @@ func (s *Server) invoiceData(ctx context.Context, number string) (invoiceView, e
 	return v, nil
 }
 
-func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request) {
-	v, err := s.invoiceData(r.Context(), r.PathValue("number"))
-	if errors.Is(err, store.ErrNotFound) {
+// invoiceFound reads the invoice page's data of number; an unknown
+// invoice is answered 404 and another failure 500, and ok is false: the
+// answer is written.
+func (s *Server) invoiceFound(w http.ResponseWriter, r *http.Request, number string) (v invoiceView, ok bool) {
+	v, err := s.invoiceData(r.Context(), number)
+	return v, s.found(w, r, err)
+}
+
+// invoiceOr404 reads invoice number as invoiceFound does, without the
+// page's data.
+func (s *Server) invoiceOr404(w http.ResponseWriter, r *http.Request, number string) (store.Invoice, bool) {
+	inv, err := s.books.InvoiceByNumber(r.Context(), number)
+	return inv, s.found(w, r, err)
+}
+
+// found answers a failure to read an invoice: 404 when unknown, else 500.
+func (s *Server) found(w http.ResponseWriter, r *http.Request, err error) bool {
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
-		return
-	}
-	if err != nil {
+		return false
+	case err != nil:
 		s.serverError(w, r, err)
+		return false
+	}
+	return true
+}
+
+func (s *Server) invoicePage(w http.ResponseWriter, r *http.Request) {
+	v, ok := s.invoiceFound(w, r, r.PathValue("number"))
+	if !ok {
 		return
 	}
 	s.render(w, r, http.StatusOK, "invoice", "Facture "+v.Inv.Number, v)
@@ -631,13 +654,8 @@ func resubmitPlan(inv store.Invoice) (string, bool) {
 }
 
 func (s *Server) resubmitConfirm(w http.ResponseWriter, r *http.Request) {
-	v, err := s.invoiceData(r.Context(), r.PathValue("number"))
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	v, ok := s.invoiceFound(w, r, r.PathValue("number"))
+	if !ok {
 		return
 	}
 	if !v.CanResubmit {
@@ -682,13 +700,8 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "Formulaire illisible.")
 		return
 	}
-	inv, err := s.books.InvoiceByNumber(r.Context(), number)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	inv, ok := s.invoiceOr404(w, r, number)
+	if !ok {
 		return
 	}
 	back := "/factures/" + url.PathEscape(number)
@@ -858,13 +871,8 @@ func (s *Server) setReferences(w http.ResponseWriter, r *http.Request) {
 	p, _ := userFrom(r.Context())
 	ctx := r.Context()
 	number := r.PathValue("number")
-	v, err := s.invoiceData(ctx, number)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	v, ok := s.invoiceFound(w, r, number)
+	if !ok {
 		return
 	}
 	back := "/factures/" + url.PathEscape(number)

@@ -57,13 +57,8 @@ func (s *Server) enterPayment(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, "Formulaire illisible.")
 		return
 	}
-	v, err := s.invoiceData(ctx, number)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	v, ok := s.invoiceFound(w, r, number)
+	if !ok {
 		return
 	}
 	form := v.Pay

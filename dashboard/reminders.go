@@ -269,13 +269,8 @@ func (s *Server) reminderLetter(w http.ResponseWriter, r *http.Request) {
 		s.renderError(w, r, http.StatusBadRequest, fmt.Sprintf("Étape de relance invalide : de 1 à %d.", len(s.cfg.ReminderSteps)))
 		return
 	}
-	inv, err := s.books.InvoiceByNumber(ctx, number)
-	if errors.Is(err, store.ErrNotFound) {
-		s.renderError(w, r, http.StatusNotFound, "Facture introuvable.")
-		return
-	}
-	if err != nil {
-		s.serverError(w, r, err)
+	inv, ok := s.invoiceOr404(w, r, number)
+	if !ok {
 		return
 	}
 	rem, err := worker.BuildReminder(ctx, s.books, s.cfg.Issuer, inv, step, s.cfg.ReminderSteps, s.today())
