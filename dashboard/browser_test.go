@@ -10,8 +10,10 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,6 +30,7 @@ import (
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/chromedp"
 	"github.com/hibiken/asynq"
+	"github.com/shopspring/decimal"
 )
 
 // The browser test drives the real dashboard in headless Chromium (Debian's
@@ -36,9 +39,14 @@ import (
 // an embedded Redis, the Chorus Pro sandbox and a worker) runs the 2025
 // contributions, then the sandbox's buyers take twelve days. A finance
 // officer then logs in, sees the run, fills a missing engagement number,
-// re-submits an invoice the buyer rejected, and downloads a PDF. Each step
-// is saved as a screenshot in a temporary directory, and in the directory
-// named by CHORUSBILL_SCREENSHOTS when set.
+// re-submits an invoice the buyer rejected, downloads a PDF, filters,
+// sorts and exports the register, records a payment, prints a reminder
+// (the dashboard's clock moved past a first step: the sample's invoices
+// are too young for one), pauses and resumes reminders, and reads the aged
+// balance against the overview and its chart. Each step is saved as a
+// screenshot in a temporary directory, and in the directory named by
+// CHORUSBILL_SCREENSHOTS when set. TestBrowserAtScale opens the lists over
+// 10,000 invoices.
 
 const (
 	defaultChromium = "/usr/bin/chromium"
@@ -202,10 +210,14 @@ func runSample(t *testing.T) *sampleRun {
 }
 
 // dashboard serves the dashboard over the sample's books, pipeline, tables
-// and clock (cfg adds the rest), with olivia, an operator, as its user.
+// and clock (cfg adds the rest; its Now, when set, is the clock instead),
+// with olivia, an operator, as its user.
 func (r *sampleRun) dashboard(t *testing.T, cfg Config) *Server {
 	t.Helper()
-	cfg.Books, cfg.Actions, cfg.Issuer, cfg.Catalog, cfg.Now, cfg.Metrics = r.books, r.pipeline, r.issuer, r.catalog, r.sb.Now, r.metrics
+	if cfg.Now == nil {
+		cfg.Now = r.sb.Now
+	}
+	cfg.Books, cfg.Actions, cfg.Issuer, cfg.Catalog, cfg.Metrics = r.books, r.pipeline, r.issuer, r.catalog, r.metrics
 	cfg.LegalRates, cfg.ECBRates = rates(t)
 	srv, err := New(cfg)
 	if err != nil {
@@ -375,32 +387,26 @@ func (s *shots) take(name string) {
 	checkAxe(s.t, s.ctx, name)
 }
 
-func TestBrowser(t *testing.T) {
-	chromium := chromiumPath(t)
-	axePath(t)
-	began := time.Now()
-	ctx := context.Background()
-	r := runSample(t)
-	setup := time.Since(began)
+// browserTab is headless Chromium with a fresh profile, nothing fetched
+// from outside, on the dashboard served at base: the steps' helpers, each
+// failing the test with a capture of what the page shows and the end of
+// Chromium's output. Every page it shows is captured and checked for
+// accessibility with shot.take. The browser goes with the test.
+type browserTab struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	shot *shots
+	out  *syncBuffer
+}
 
-	// The dashboard over those books, on plain HTTP on 127.0.0.1: cookies
-	// without the Secure flag, as `chorusbill demo` serves it.
-	insp := asynq.NewInspector(r.redis)
-	t.Cleanup(func() { insp.Close() })
-	if err := r.metrics.Watch(Sources{Books: r.books, Inspector: insp, Pipeline: r.pipeline.Metrics}); err != nil {
-		t.Fatal(err)
-	}
-	srv := r.dashboard(t, Config{Inspector: insp, Redis: r.redis, SecureCookies: false, PipelineMetrics: r.pipeline.Metrics})
-	web := httptest.NewServer(srv)
-	t.Cleanup(web.Close)
-
-	awaiting := r.one(t, invoice.StateAwaitingReference, sdisMorbihan)
-	rejected := r.one(t, invoice.StateRejected, landivisiau)
-
-	// Headless Chromium with a fresh profile, nothing fetched from outside.
-	var chromeOut syncBuffer
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx,
-		chromedp.ExecPath(chromium),
+// newBrowserTab starts Chromium for the test; timeout bounds the whole of
+// its use.
+func newBrowserTab(t *testing.T, base string, timeout time.Duration) *browserTab {
+	t.Helper()
+	b := &browserTab{t: t, base: base, out: &syncBuffer{}}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(),
+		chromedp.ExecPath(chromiumPath(t)),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.Headless,
 		chromedp.NoSandbox,
@@ -414,55 +420,126 @@ func TestBrowser(t *testing.T) {
 		chromedp.Flag("disable-extensions", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.WindowSize(viewportWidth, viewportHeight),
-		chromedp.CombinedOutput(&chromeOut),
+		chromedp.CombinedOutput(b.out),
 	)
-	defer cancelAlloc()
+	t.Cleanup(cancelAlloc)
 	bctx, cancelBrowser := chromedp.NewContext(alloc)
-	defer cancelBrowser()
-	bctx, cancel := context.WithTimeout(bctx, 3*time.Minute)
-	defer cancel()
-	browserStart := time.Now()
-	shot := newShots(t, bctx)
+	t.Cleanup(cancelBrowser)
+	bctx, cancel := context.WithTimeout(bctx, timeout)
+	t.Cleanup(cancel)
+	b.ctx = bctx
+	b.shot = newShots(t, bctx)
+	return b
+}
 
-	// fail saves what the page shows, then fails the test.
-	fail := func(step string, err error) {
-		t.Helper()
-		if png, serr := fullPage(bctx); serr == nil {
-			for _, d := range shot.dirs {
-				os.WriteFile(filepath.Join(d, "failure-"+step+".png"), png, 0o644)
-			}
-		}
-		loc, _ := chromedp.Run(bctx, chromedp.Location())
-		t.Fatalf("%s (page %s): %v\nchromium:\n%s", step, loc, err, chromeOut.Tail(30))
-	}
-	// open clicks what leads to a new page and checks it answered 200.
-	open := func(step string, actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		resp, err := chromedp.RunResponse(bctx, actions...)
-		if err != nil {
-			fail(step, err)
-		}
-		if resp.Status != http.StatusOK {
-			fail(step, fmt.Errorf("status %d for %s", resp.Status, resp.URL))
+// fail saves what the page shows, then fails the test.
+func (b *browserTab) fail(step string, err error) {
+	b.t.Helper()
+	if png, serr := fullPage(b.ctx); serr == nil {
+		for _, d := range b.shot.dirs {
+			os.WriteFile(filepath.Join(d, "failure-"+step+".png"), png, 0o644)
 		}
 	}
-	text := func(step, sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(sel)))
-		if err != nil {
-			fail(step, err)
-		}
-		return s
+	loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+	b.t.Fatalf("%s (page %s): %v\nchromium:\n%s", step, loc, err, b.out.Tail(30))
+}
+
+// open clicks what leads to a new page and checks it answered 200.
+func (b *browserTab) open(step string, actions ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	resp, err := chromedp.RunResponse(b.ctx, actions...)
+	if err != nil {
+		b.fail(step, err)
 	}
-	mustContain := func(step, sel string, want ...string) {
-		t.Helper()
-		got := text(step, sel)
-		for _, w := range want {
-			if !strings.Contains(got, w) {
-				fail(step, fmt.Errorf("%s does not say %q:\n%s", sel, w, got))
-			}
+	if resp.Status != http.StatusOK {
+		b.fail(step, fmt.Errorf("status %d for %s", resp.Status, resp.URL))
+	}
+}
+
+// text is what the first element sel selects says.
+func (b *browserTab) text(step, sel string) string {
+	b.t.Helper()
+	s, err := chromedp.Run(b.ctx, chromedp.Text(chromedp.CSS(sel)))
+	if err != nil {
+		b.fail(step, err)
+	}
+	return s
+}
+
+func (b *browserTab) mustContain(step, sel string, want ...string) {
+	b.t.Helper()
+	got := b.text(step, sel)
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			b.fail(step, fmt.Errorf("%s does not say %q:\n%s", sel, w, got))
 		}
 	}
+}
+
+// eval evaluates a script in the page (a promise is awaited).
+func eval[T any](b *browserTab, step, script string) T {
+	b.t.Helper()
+	v, err := chromedp.Run(b.ctx, chromedp.Evaluate[T](script, chromedp.EvalAwaitPromise))
+	if err != nil {
+		b.fail(step, err)
+	}
+	return v
+}
+
+// login signs user in through the login form, which any page sends an
+// anonymous visitor to; the form is captured as shotName.
+func (b *browserTab) login(user, shotName string) {
+	b.t.Helper()
+	if err := chromedp.Do(b.ctx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
+		b.fail("viewport", err)
+	}
+	b.open("login page", chromedp.Navigate(b.base+"/"))
+	if loc, _ := chromedp.Run(b.ctx, chromedp.Location()); !strings.Contains(loc, "/connexion") {
+		b.fail("login page", fmt.Errorf("anonymous visitor at %s, not the login form", loc))
+	}
+	b.shot.take(shotName)
+	if err := chromedp.Do(b.ctx,
+		chromedp.SendKeys(chromedp.CSS(`input[name="utilisateur"]`), user),
+		chromedp.SendKeys(chromedp.CSS(`input[name="mot_de_passe"]`), testPassword),
+	); err != nil {
+		b.fail("login form", err)
+	}
+	b.open("login", chromedp.Click(chromedp.CSS(`form[action="/connexion"] button`)))
+	b.mustContain("login", "header.top", user)
+}
+
+func TestBrowser(t *testing.T) {
+	chromiumPath(t)
+	axePath(t)
+	began := time.Now()
+	ctx := context.Background()
+	r := runSample(t)
+	setup := time.Since(began)
+
+	// The dashboard over those books, on plain HTTP on 127.0.0.1: cookies
+	// without the Secure flag, as `chorusbill demo` serves it.
+	insp := asynq.NewInspector(r.redis)
+	t.Cleanup(func() { insp.Close() })
+	if err := r.metrics.Watch(Sources{Books: r.books, Inspector: insp, Pipeline: r.pipeline.Metrics}); err != nil {
+		t.Fatal(err)
+	}
+	// The dashboard's clock is the sandbox's, moved ahead by the reminder
+	// step only (the sample's invoices are not yet overdue).
+	var ahead atomic.Int64
+	now := func() time.Time { return r.sb.Now().Add(time.Duration(ahead.Load())) }
+	reminderSteps := invoice.ReminderSteps{10, 30}
+	srv := r.dashboard(t, Config{Inspector: insp, Redis: r.redis, SecureCookies: false, PipelineMetrics: r.pipeline.Metrics,
+		Now: now, ReminderSteps: reminderSteps})
+	web := httptest.NewServer(srv)
+	t.Cleanup(web.Close)
+
+	awaiting := r.one(t, invoice.StateAwaitingReference, sdisMorbihan)
+	rejected := r.one(t, invoice.StateRejected, landivisiau)
+
+	b := newBrowserTab(t, web.URL, 3*time.Minute)
+	bctx, shot := b.ctx, b.shot
+	fail, open, text, mustContain := b.fail, b.open, b.text, b.mustContain
+	browserStart := time.Now()
 	var timings []string
 	step := func(name string, f func()) {
 		t.Helper()
@@ -472,22 +549,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	step("login", func() {
-		if err := chromedp.Do(bctx, chromedp.EmulateViewport(viewportWidth, viewportHeight)); err != nil {
-			fail("viewport", err)
-		}
-		// Any page sends an anonymous visitor to the login form.
-		open("login page", chromedp.Navigate(web.URL+"/"))
-		if loc, _ := chromedp.Run(bctx, chromedp.Location()); !strings.Contains(loc, "/connexion") {
-			fail("login page", fmt.Errorf("anonymous visitor at %s, not the login form", loc))
-		}
-		shot.take("connexion")
-		if err := chromedp.Do(bctx,
-			chromedp.SendKeys(chromedp.CSS(`input[name="utilisateur"]`), "olivia"),
-			chromedp.SendKeys(chromedp.CSS(`input[name="mot_de_passe"]`), testPassword),
-		); err != nil {
-			fail("login form", err)
-		}
-		open("login", chromedp.Click(chromedp.CSS(`form[action="/connexion"] button`)))
+		b.login("olivia", "connexion")
 		mustContain("login", "header.top", "olivia", "opérateur")
 	})
 
@@ -620,6 +682,294 @@ func TestBrowser(t *testing.T) {
 			fail("pdf fetch", fmt.Errorf("fetched %+v, downloaded %d bytes", h, len(pdf)))
 		}
 		shot.take("pdf-telecharge")
+	})
+
+	step("register", func() {
+		open("register", chromedp.Click(chromedp.CSS(`nav.tabs a[href="/factures"]`)))
+		mustContain("register", "main h1", "Registre des factures")
+		shot.take("registre")
+		// The delivered invoices of 2025, chosen in the form.
+		if err := chromedp.Do(bctx,
+			chromedp.SetValue(chromedp.CSS(`form.filter select[name="etat"]`), string(invoice.StateDelivered)),
+			chromedp.SendKeys(chromedp.CSS(`form.filter input[name="annee"]`), "2025"),
+		); err != nil {
+			fail("register filter", err)
+		}
+		open("register filtered", chromedp.Click(chromedp.CSS(`form.filter button.primary`)))
+		want, err := r.books.WorkCount(ctx, store.WorkFilter{States: []invoice.State{invoice.StateDelivered}, Year: 2025})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want.Count == 0 {
+			t.Fatal("the sample delivered no invoice: the register's filter shows nothing")
+		}
+		heading := fmt.Sprintf("%d facture%s · %s TTC · reste dû %s", want.Count, map[bool]string{true: "s"}[want.Count > 1], euros(want.TotalTTC), euros(want.Due))
+		mustContain("register filtered", "main h1", heading)
+		if loc, _ := chromedp.Run(bctx, chromedp.Location()); !strings.Contains(loc, "etat=delivered") || !strings.Contains(loc, "annee=2025") {
+			fail("register filtered", fmt.Errorf("the filter is not in the address %s", loc))
+		}
+		rowsShown := `document.querySelectorAll('table.list tbody tr td:first-child a[href^="/factures/"]').length`
+		if n := eval[int](b, "register filtered", rowsShown); n != min(want.Count, store.DefaultPageSize) {
+			fail("register filtered", fmt.Errorf("%d rows shown of %d", n, want.Count))
+		}
+		shot.take("registre-filtre")
+
+		// Sorted by amount, the filter kept.
+		open("register sorted", chromedp.Click(chromedp.CSS(`table.list thead a[href*="tri=amount"]`)))
+		mustContain("register sorted", "main h1", heading)
+		mustContain("register sorted", "table.list thead", "Montant TTC ▲")
+		cells := eval[[]string](b, "register sorted", `[...document.querySelectorAll('table.list tbody tr')].map(tr => tr.cells[5].textContent)`)
+		var amounts []decimal.Decimal
+		for _, c := range cells {
+			d, ok := parseFrenchAmount(c)
+			if !ok {
+				fail("register sorted", fmt.Errorf("the amount %q is not in French", c))
+			}
+			amounts = append(amounts, d)
+		}
+		if !slices.IsSortedFunc(amounts, func(a, b decimal.Decimal) int { return a.Cmp(b) }) {
+			fail("register sorted", fmt.Errorf("amounts not in order: %v", cells))
+		}
+		shot.take("registre-trie")
+		// The next page, when the selection has one (the sample's seldom
+		// does: the 10,000-invoice book pages through, TestBrowserAtScale).
+		if eval[int](b, "register sorted", `document.querySelectorAll('nav.pager a[rel="next"]').length`) > 0 {
+			open("register page 2", chromedp.Click(chromedp.CSS(`nav.pager a[rel="next"]`)))
+			mustContain("register page 2", "nav.pager", fmt.Sprintf("%d–", store.DefaultPageSize+1), fmt.Sprintf("sur %d", want.Count), "Page 2 /")
+			shot.take("registre-page-2")
+		}
+
+		// The export, as the page links it: every invoice of the filter,
+		// not only the page, in the order shown.
+		type download struct {
+			Href, Type, Text string
+			Status           int
+			BOM              bool
+		}
+		got := eval[download](b, "register export", `(async () => {
+			const a = document.querySelector('main a[download][href^="/factures.csv"]');
+			const r = await fetch(a.href);
+			const b = new Uint8Array(await r.arrayBuffer());
+			return {Href: a.getAttribute('href'), Type: r.headers.get('Content-Type'), Status: r.status,
+				BOM: b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf, Text: new TextDecoder('utf-8', {ignoreBOM: true}).decode(b)};
+		})()`)
+		if got.Status != http.StatusOK || !got.BOM || got.Type != "text/csv; charset=utf-8" || !strings.HasPrefix(got.Text, invoiceCSVHeader) {
+			fail("register export", fmt.Errorf("%s: %d %s, BOM %v, %.120q", got.Href, got.Status, got.Type, got.BOM, got.Text))
+		}
+		for _, p := range []string{"etat=delivered", "annee=2025", "tri=amount"} {
+			if !strings.Contains(got.Href, p) {
+				fail("register export", fmt.Errorf("the export %s lacks %s", got.Href, p))
+			}
+		}
+		lines := strings.Split(strings.TrimSuffix(got.Text, "\r\n"), "\r\n")
+		if len(lines) != want.Count+1 {
+			fail("register export", fmt.Errorf("%d lines, want the %d invoices shown and the header", len(lines), want.Count))
+		}
+		sum := decimal.Zero
+		for _, l := range lines[1:] {
+			c := strings.Split(l, ";")
+			if len(c) != 17 || c[2] != stateLabel(invoice.StateDelivered) || c[7] != "2025" {
+				fail("register export", fmt.Errorf("row outside the filter: %q", l))
+			}
+			sum = sum.Add(decimal.RequireFromString(strings.Replace(c[12], ",", ".", 1)))
+		}
+		if !sum.Equal(want.TotalTTC) {
+			fail("register export", fmt.Errorf("the export's TTC sum to %s, the books %s", sum, want.TotalTTC))
+		}
+	})
+
+	// paid is the invoice the officer records a payment on.
+	var paid store.WorkRow
+	step("payment", func() {
+		// An invoice awaiting its money, nothing paid yet: a postal one
+		// when the sample has one (Chorus Pro does not follow it, so no
+		// settlement can come in between), else a delivered one.
+		rows, err := r.books.WorkList(ctx, store.WorkFilter{States: []invoice.State{invoice.StatePostal, invoice.StateDelivered},
+			Kinds: []invoice.Kind{invoice.KindContribution}, Sort: "-amount"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		amount := decimal.RequireFromString("123.45")
+		for _, row := range rows {
+			if row.Paid.IsZero() && row.Due().GreaterThan(amount) && (paid.ID == 0 || row.State == invoice.StatePostal && paid.State != invoice.StatePostal) {
+				paid = row
+			}
+		}
+		if paid.ID == 0 {
+			t.Fatalf("no postal or delivered invoice awaits more than %s", amount)
+		}
+		t.Logf("payment on %s (%s, %s due)", paid.Number, paid.State, paid.Due())
+		open("invoice to pay", chromedp.Navigate(web.URL+"/factures/"+paid.Number))
+		form := `form[action="/factures/` + paid.Number + `/paiements"] `
+		// Yesterday on the pipeline's clock: the books refuse a payment
+		// dated after their today.
+		y, m, d := r.sb.Now().In(paris).AddDate(0, 0, -1).Date()
+		day := time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
+		// The date input takes its value as the browser gives it (YYYY-MM-DD,
+		// whatever the locale shows); the amount is typed the French way.
+		if err := chromedp.Do(bctx,
+			chromedp.SetValue(chromedp.CSS(form+`input[name="date"]`), day.Format(time.DateOnly)),
+			chromedp.SendKeys(chromedp.CSS(form+`input[name="montant"]`), "123,45"),
+			chromedp.SendKeys(chromedp.CSS(form+`input[name="reference"]`), "VIR-2026-0042"),
+			chromedp.SendKeys(chromedp.CSS(form+`textarea[name="commentaire"]`), "Virement partiel du comptable public"),
+		); err != nil {
+			fail("payment form", err)
+		}
+		shot.take("saisie-paiement")
+		open("payment recorded", chromedp.Click(chromedp.CSS(form+`button.primary`)))
+		mustContain("payment recorded", "p.flash.ok", fmt.Sprintf("Paiement de %s du %s (VIR-2026-0042) enregistré pour la facture %s.", euros(amount), frenchDate(day), paid.Number),
+			"Reste dû : "+euros(paid.Due().Sub(amount)))
+		mustContain("payment recorded", "#paiements table", frenchDate(day), euros(amount), "saisi au tableau de bord", "VIR-2026-0042", "Virement partiel du comptable public")
+		shot.take("paiement-enregistre")
+		payments, err := r.books.Payments(ctx, paid.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(payments) != 1 || payments[0].Cents != 12345 || !payments[0].PaidOn.Equal(day) || payments[0].Source != store.PaymentDashboard ||
+			payments[0].Reference != "VIR-2026-0042" {
+			t.Fatalf("the books hold %+v, want the one payment of 123.45 on %s", payments, day.Format(time.DateOnly))
+		}
+	})
+
+	step("reminder", func() {
+		// The sample's invoices are twelve days old: none is due a
+		// reminder. The dashboard's clock (only its own) moves to the day
+		// after the first step of the earliest due of those awaiting their
+		// money (contributions: a credit note is owed to the buyer), the
+		// invoice paid above aside.
+		rows, err := r.books.WorkList(ctx, store.WorkFilter{States: []invoice.State{invoice.StatePostal, invoice.StateDelivered},
+			Kinds: []invoice.Kind{invoice.KindContribution}, Sort: "due"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var late store.WorkRow
+		for _, row := range rows {
+			if row.ID != paid.ID && row.Due().IsPositive() {
+				late = row
+				break
+			}
+		}
+		if late.ID == 0 {
+			t.Fatal("no invoice awaits its money")
+		}
+		today := late.DueDate.AddDate(0, 0, reminderSteps[0]+1)
+		ahead.Store(int64(today.Add(12 * time.Hour).Sub(r.sb.Now())))
+		due, err := r.books.WorkCount(ctx, srv.remindersFilter())
+		if err != nil || due.Count == 0 {
+			t.Fatalf("%d reminders due on %s (%v)", due.Count, today.Format(time.DateOnly), err)
+		}
+		t.Logf("the dashboard's today: %s, %d reminder(s) due; printing %s's", today.Format(time.DateOnly), due.Count, late.Number)
+
+		open("reminders", chromedp.Click(chromedp.CSS(`nav.tabs a[href="/relances"]`)))
+		mustContain("reminders", "main h1", fmt.Sprintf("%d facture(s) au %s", due.Count, frenchDate(today)))
+		mustContain("reminders", "nav.pager", fmt.Sprintf("sur %d", due.Count))
+		letter := late.Number + ":1"
+		// Every letter comes ticked: the officer prints this one only.
+		if err := chromedp.Do(bctx,
+			chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('#lot-relances input[name="lettre"]').forEach(c => { c.checked = false })`),
+			chromedp.Click(chromedp.CSS(`#lot-relances input[name="lettre"][value="`+letter+`"]`)),
+		); err != nil {
+			fail("reminders", err)
+		}
+		if got := eval[[]string](b, "reminders", `[...document.querySelectorAll('#lot-relances input[name="lettre"]:checked')].map(c => c.value)`); len(got) != 1 || got[0] != letter {
+			fail("reminders", fmt.Errorf("ticked %v, want %s", got, letter))
+		}
+		shot.take("relances")
+		// The batch is a PDF download: the page posts its form as the
+		// button would and reads the answer.
+		type pdfAnswer struct {
+			Status      int
+			Type, Magic string
+		}
+		pdf := eval[pdfAnswer](b, "reminders batch", `(async () => {
+			const f = document.getElementById('lot-relances');
+			const r = await fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f))});
+			const b = new Uint8Array(await r.arrayBuffer());
+			return {Status: r.status, Type: r.headers.get('Content-Type'), Magic: String.fromCharCode(...b.slice(0, 5))};
+		})()`)
+		if pdf.Status != http.StatusOK || pdf.Type != "application/pdf" || pdf.Magic != "%PDF-" {
+			fail("reminders batch", fmt.Errorf("the batch answered %+v", pdf))
+		}
+		sent, err := r.books.Reminders(ctx, late.ID)
+		if err != nil || len(sent) != 1 || sent[0].Step != 1 || !sent[0].SentOn.Equal(today) {
+			t.Fatalf("the books hold the reminders %+v (%v), want n°1 sent on %s", sent, err, today.Format(time.DateOnly))
+		}
+		open("reminders after", chromedp.Reload())
+		if n := eval[int](b, "reminders after", `document.querySelectorAll('#lot-relances input[value="`+letter+`"]').length`); n != 0 {
+			fail("reminders after", fmt.Errorf("the reminder sent is still listed"))
+		}
+
+		open("reminded invoice", chromedp.Navigate(web.URL+"/factures/"+late.Number))
+		mustContain("reminded invoice", "#relances", fmt.Sprintf("n°1 (J+%d)", reminderSteps[0]), frenchDate(today), "user:olivia",
+			"Lettre envoyée (PDF)", fmt.Sprintf("Prochaine relance : n°2 (J+%d)", reminderSteps[1]))
+		shot.take("relance-envoyee")
+		// Paused for a dispute, then resumed.
+		pause := `form[action="/factures/` + late.Number + `/relances/suspendre"] `
+		if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS(pause+`input[name="motif"]`), "Montant contesté par l'acheteur")); err != nil {
+			fail("pause reminders", err)
+		}
+		open("reminders paused", chromedp.Click(chromedp.CSS(pause+`button`)))
+		mustContain("reminders paused", "p.flash.ok", "Relances de la facture "+late.Number)
+		mustContain("reminders paused", "#relances", "Relances suspendues depuis", "Montant contesté par l'acheteur")
+		shot.take("relances-suspendues")
+		resume := `form[action="/factures/` + late.Number + `/relances/reprendre"] `
+		if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.CSS(resume+`input[name="motif"]`), "Accord trouvé")); err != nil {
+			fail("resume reminders", err)
+		}
+		open("reminders resumed", chromedp.Click(chromedp.CSS(resume+`button`)))
+		mustContain("reminders resumed", "#relances", fmt.Sprintf("Prochaine relance : n°2 (J+%d)", reminderSteps[1]))
+		if _, paused, err := r.books.RemindersPause(ctx, late.ID); err != nil || paused {
+			t.Fatalf("reminders of %s still paused (%v)", late.Number, err)
+		}
+	})
+
+	step("aged balance", func() {
+		open("aged balance", chromedp.Click(chromedp.CSS(`nav.tabs a[href="/balance-agee"]`)))
+		total := strings.TrimSpace(text("aged balance", "table.aged tfoot td:last-child"))
+		buyers := eval[int](b, "aged balance", `document.querySelectorAll('table.aged tbody th[scope="row"]').length`)
+		mustContain("aged balance", "main h1", fmt.Sprintf("%d acheteur(s)", buyers))
+		shot.take("balance-agee")
+		type download struct {
+			Status int
+			BOM    bool
+			Text   string
+		}
+		got := eval[download](b, "aged balance export", `(async () => {
+			const r = await fetch(document.querySelector('main a[download][href^="/balance-agee.csv"]').href);
+			const b = new Uint8Array(await r.arrayBuffer());
+			return {Status: r.status, BOM: b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf, Text: new TextDecoder('utf-8', {ignoreBOM: true}).decode(b)};
+		})()`)
+		lines := strings.Split(strings.TrimSuffix(got.Text, "\r\n"), "\r\n")
+		if got.Status != http.StatusOK || !got.BOM || !strings.HasPrefix(lines[0], "\ufeffSIRET;Acheteur;Non échu;") || len(lines) != buyers+2 {
+			fail("aged balance export", fmt.Errorf("%d, BOM %v, %d lines for %d buyers:\n%s", got.Status, got.BOM, len(lines), buyers, got.Text))
+		}
+
+		open("overview", chromedp.Click(chromedp.CSS(`nav.tabs a[href="/"]`)))
+		outstanding := strings.TrimSpace(text("overview", ".kpis .kpi:nth-child(3) strong"))
+		if total != outstanding || total == "" {
+			fail("overview", fmt.Errorf("the aged balance totals %q, the overview's reste à encaisser is %q", total, outstanding))
+		}
+		// The monthly chart: an image with its title and description,
+		// and its figures in a table under it.
+		type chart struct {
+			Images, Bars, Rows int
+			Title, Desc        string
+		}
+		c := eval[chart](b, "chart", `(() => {
+			const s = document.querySelector('section.chart-block svg[role="img"]');
+			const ids = (s.getAttribute('aria-labelledby') || '').split(' ');
+			return {Images: document.querySelectorAll('svg[role="img"]').length, Bars: s.querySelectorAll('rect.bar-invoiced').length,
+				Rows: document.querySelectorAll('section.chart-block details table tbody tr').length,
+				Title: document.getElementById(ids[0])?.textContent || '', Desc: document.getElementById(ids[1])?.textContent || ''};
+		})()`)
+		if c.Images != 1 || c.Bars == 0 || c.Rows != c.Bars || c.Title != "Facturé et encaissé par mois" || !strings.Contains(c.Desc, "Barres par mois") {
+			fail("chart", fmt.Errorf("the chart: %+v", c))
+		}
+		if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`section.chart-block details summary`))); err != nil {
+			fail("chart", err)
+		}
+		mustContain("chart", "section.chart-block details table", "Facturé TTC", "Encaissé")
+		shot.take("graphique-mensuel")
 	})
 
 	step("other pages", func() {
