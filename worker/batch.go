@@ -189,8 +189,18 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 		inv  store.Invoice
 		flow string
 		err  error
+		// release lets go of the deposit's claim, once its answer is
+		// recorded (when deliverMany returns).
+		release func()
 	}
 	results := make([]result, len(applied))
+	defer func() {
+		for _, r := range results {
+			if r.release != nil {
+				r.release()
+			}
+		}
+	}()
 	sem := make(chan struct{}, max(p.cfg.DeliverParallel, 1))
 	var wg sync.WaitGroup
 	for i, id := range applied {
@@ -208,8 +218,16 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 				}
 				content, filename = docs[format].Content, inv.Number+ext
 			}
+			release, claimed, err := p.claimDeposit(ctx, id)
+			if err == nil && !claimed {
+				err = errDepositElsewhere
+			}
+			if err != nil {
+				results[i] = result{inv: inv, err: err}
+				return
+			}
 			res, err := p.once.Deposit(ctx, chorus.Deposit{Filename: filename, Content: content, Syntax: p.cfg.Syntax})
-			results[i] = result{inv: inv, flow: res.FlowNumber, err: err}
+			results[i] = result{inv: inv, flow: res.FlowNumber, err: err, release: release}
 		})
 	}
 	wg.Wait()

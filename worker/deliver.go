@@ -299,6 +299,16 @@ func (p *Pipeline) depositNow(ctx context.Context, inv store.Invoice, buyer chor
 	if err != nil {
 		return err
 	}
+	release, claimed, err := p.claimDeposit(ctx, inv.ID)
+	if err != nil {
+		return err
+	}
+	if !claimed {
+		// Another delivery is depositing it: look again once it is done.
+		p.Metrics.Inc("deposit_claimed_elsewhere")
+		return p.lookAgainLater(ctx, inv)
+	}
+	defer release()
 	res, err := p.chorus.Deposit(ctx, chorus.Deposit{Filename: inv.Number + ext, Content: doc.Content, Syntax: p.cfg.Syntax})
 	p.Metrics.Inc("deposit_calls")
 	switch depositOutcome(err) {
