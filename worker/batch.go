@@ -218,7 +218,7 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 				}
 				content, filename = docs[format].Content, inv.Number+ext
 			}
-			release, claimed, err := p.claimDeposit(ctx, id)
+			callCtx, release, claimed, err := p.claimDeposit(ctx, id)
 			if err == nil && !claimed {
 				err = errDepositElsewhere
 			}
@@ -226,7 +226,7 @@ func (p *Pipeline) deliverMany(ctx context.Context, invs []store.Invoice, ests m
 				results[i] = result{inv: inv, err: err}
 				return
 			}
-			res, err := p.once.Deposit(ctx, chorus.Deposit{Filename: filename, Content: content, Syntax: p.cfg.Syntax})
+			res, err := p.once.Deposit(callCtx, chorus.Deposit{Filename: filename, Content: content, Syntax: p.cfg.Syntax})
 			results[i] = result{inv: inv, flow: res.FlowNumber, err: err, release: release}
 		})
 	}

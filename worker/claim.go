@@ -13,24 +13,29 @@ import (
 // first still ran — never deposit it both. The chaos run's count of every
 // deposit per number found them.
 
-// defaultClaimTTL bounds a claim when the tasks have no timeout.
-const defaultClaimTTL = 5 * time.Minute
+// defaultClaimTTL bounds a claim when none is configured.
+const defaultClaimTTL = 2 * time.Minute
 
 // errDepositElsewhere is a deposit another delivery holds the claim of.
 var errDepositElsewhere = errors.New("another delivery is depositing this invoice")
 
-// claimDeposit claims invoice id's deposit; release lets it go (a no-op
-// when not claimed).
-func (p *Pipeline) claimDeposit(ctx context.Context, id int64) (release func(), ok bool, err error) {
+// claimDeposit claims invoice id's deposit for Config.DepositClaim. The
+// call is made with callCtx, which ends before the claim does (an answer
+// not received by then is uncertain: searched for before any new deposit);
+// release lets the claim go once the answer is recorded (a no-op when not
+// claimed).
+func (p *Pipeline) claimDeposit(ctx context.Context, id int64) (callCtx context.Context, release func(), ok bool, err error) {
 	token := p.actor + ":" + rand.Text()
-	ttl := p.cfg.TaskTimeout
+	ttl := p.cfg.DepositClaim
 	if ttl <= 0 {
 		ttl = defaultClaimTTL
 	}
 	if ok, err = p.books.ClaimDeposit(ctx, id, token, ttl); err != nil || !ok {
-		return func() {}, false, err
+		return ctx, func() {}, false, err
 	}
-	return func() {
+	callCtx, cancel := context.WithTimeout(ctx, ttl*4/5)
+	return callCtx, func() {
+		cancel()
 		if err := p.books.ReleaseDeposit(context.WithoutCancel(ctx), id, token); err != nil {
 			// The claim expires by itself: a later delivery waits for it.
 			p.log.Warn("release a deposit claim", "invoice", id, "error", err)

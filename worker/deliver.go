@@ -299,7 +299,7 @@ func (p *Pipeline) depositNow(ctx context.Context, inv store.Invoice, buyer chor
 	if err != nil {
 		return err
 	}
-	release, claimed, err := p.claimDeposit(ctx, inv.ID)
+	callCtx, release, claimed, err := p.claimDeposit(ctx, inv.ID)
 	if err != nil {
 		return err
 	}
@@ -309,7 +309,7 @@ func (p *Pipeline) depositNow(ctx context.Context, inv store.Invoice, buyer chor
 		return p.lookAgainLater(ctx, inv)
 	}
 	defer release()
-	res, err := p.chorus.Deposit(ctx, chorus.Deposit{Filename: inv.Number + ext, Content: doc.Content, Syntax: p.cfg.Syntax})
+	res, err := p.chorus.Deposit(callCtx, chorus.Deposit{Filename: inv.Number + ext, Content: doc.Content, Syntax: p.cfg.Syntax})
 	p.Metrics.Inc("deposit_calls")
 	switch depositOutcome(err) {
 	case depositRefused:

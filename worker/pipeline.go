@@ -63,6 +63,11 @@ type Config struct {
 	// books and used (0: memory only, for BuyerCacheTTL): over a year, so
 	// that the next yearly run finds them (see buyerCache).
 	DirectoryTTL time.Duration
+	// DepositClaim is how long a deposit holds its invoice's claim
+	// (store.ClaimDeposit); the call is cut short before it ends, so that
+	// no other delivery deposits the invoice meanwhile. A worker killed
+	// during a deposit holds the invoice back that long.
+	DepositClaim time.Duration
 	TaskTimeout  time.Duration
 	MaxRetry     int
 	Retention    time.Duration
@@ -118,6 +123,7 @@ func DefaultConfig() Config {
 		TrackStaleAfter:  30 * 24 * time.Hour,
 		PauseProbeEvery:  5 * time.Minute,
 		DirectoryTTL:     400 * 24 * time.Hour,
+		DepositClaim:     2 * time.Minute,
 		TaskTimeout:      2 * time.Minute,
 		MaxRetry:         12,
 		Retention:        7 * 24 * time.Hour,

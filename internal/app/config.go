@@ -56,6 +56,7 @@ const (
 	EnvVerifyEvery   = "CHORUSBILL_VERIFY_EVERY"
 	EnvNotFoundAfter = "CHORUSBILL_NOT_FOUND_AFTER"
 	EnvDirectoryTTL  = "CHORUSBILL_DIRECTORY_TTL"
+	EnvDepositClaim  = "CHORUSBILL_DEPOSIT_CLAIM"
 	// EnvDepositFormat is what is deposited on Chorus Pro: cii (the
 	// default, IN_DP_E1_CII_16B) or facturx (IN_DP_E2_CII_FACTURX, a PDF
 	// buyers read on Chorus Pro, the same CII embedded).
@@ -141,7 +142,7 @@ type Config struct {
 	TrackIntervals                                       []time.Duration
 	// SweepEvery … DirectoryTTL tune the following of invoices on Chorus
 	// Pro (0: the worker's defaults).
-	SweepEvery, SweepSoon, SweepOverlap, SearchLagWait, VerifyFor, VerifyEvery, NotFoundAfter, DirectoryTTL time.Duration
+	SweepEvery, SweepSoon, SweepOverlap, SearchLagWait, VerifyFor, VerifyEvery, NotFoundAfter, DirectoryTTL, DepositClaim time.Duration
 	// DepositSyntax is the syntax deposited ("" for the worker's default,
 	// CII D16B).
 	DepositSyntax chorus.SyntaxeFlux
@@ -229,6 +230,7 @@ func LoadConfig(getenv func(string) string) (Config, error) {
 		{EnvVerifyEvery, &c.VerifyEvery},
 		{EnvNotFoundAfter, &c.NotFoundAfter},
 		{EnvDirectoryTTL, &c.DirectoryTTL},
+		{EnvDepositClaim, &c.DepositClaim},
 	} {
 		if v := getenv(d.name); v != "" {
 			x, err := time.ParseDuration(v)
@@ -350,6 +352,7 @@ func Variables() [][2]string {
 		{EnvVerifyEvery, fmt.Sprintf("spacing of those searches (default %s)", w.VerifyEvery)},
 		{EnvNotFoundAfter, fmt.Sprintf("how long an invoice Chorus Pro should hold may stay unfound before it goes to « à vérifier sur Chorus Pro » (default %s)", w.NotFoundAfter)},
 		{EnvDirectoryTTL, fmt.Sprintf("how long buyers' directory entries are kept in the books (default %s)", w.DirectoryTTL)},
+		{EnvDepositClaim, fmt.Sprintf("how long a deposit holds its invoice against any other delivery, the call cut short before (default %s)", w.DepositClaim)},
 		{EnvDepositFormat, "cii (default: IN_DP_E1_CII_16B) or facturx (IN_DP_E2_CII_FACTURX: a PDF buyers read on Chorus Pro)"},
 		{EnvIssuer, "issuer file (seller identity, bank account, convention), instead of the embedded demo one"},
 		{EnvDeliberation, "deliberation file (YAML) or directory of them, instead of the embedded 2025-2029 one"},

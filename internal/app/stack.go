@@ -162,7 +162,7 @@ func (c Config) Tune(w *worker.Config) {
 		{&c.KickEvery, &w.KickEvery}, {&c.StaleAfter, &w.StaleAfter}, {&c.PollInterval, &w.PollInterval},
 		{&c.ShutdownTimeout, &w.ShutdownTimeout}, {&c.SweepEvery, &w.SweepEvery}, {&c.SweepSoon, &w.SweepSoon}, {&c.SweepOverlap, &w.SweepOverlap},
 		{&c.SearchLagWait, &w.SearchLagWait}, {&c.VerifyFor, &w.VerifyFor}, {&c.VerifyEvery, &w.VerifyEvery}, {&c.NotFoundAfter, &w.NotFoundAfter},
-		{&c.DirectoryTTL, &w.DirectoryTTL},
+		{&c.DirectoryTTL, &w.DirectoryTTL}, {&c.DepositClaim, &w.DepositClaim},
 	} {
 		if *d.src > 0 {
 			*d.dst = *d.src
