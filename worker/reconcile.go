@@ -63,7 +63,10 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 		return n, err
 	}
 	for _, inv := range append(refs, delivered...) {
-		stamp := fmt.Sprintf(":r%d", inv.UpdatedAt.UnixNano())
+		stamp := staleStamp(inv.UpdatedAt, p.wall(), p.cfg.StaleAfter)
+		if invoice.State(inv.State) == invoice.StateDelivered {
+			stamp = staleStamp(inv.UpdatedAt, p.wall(), p.cfg.TrackStaleAfter)
+		}
 		switch invoice.State(inv.State) {
 		case invoice.StateFinalised, invoice.StateDelivering:
 			err = p.EnqueueDeliver(ctx, inv.ID, stamp)
@@ -84,4 +87,20 @@ func (p *Pipeline) Reconcile(ctx context.Context) (int, error) {
 		p.log.Info("reconciled the queue with the books", "tasks", n)
 	}
 	return n, nil
+}
+
+// staleStamp names the reconcile task of an invoice unchanged since
+// updated: one per period it stays stale. Within a period the next
+// reconcile finds the task already queued (no pile of duplicates under a
+// backlog); a new period gets a new task, so that an invoice whose only
+// task waits far in a retry's backoff (a search failing all through a
+// Chorus Pro outage) is taken up again — deposits stay single, by their
+// claim (store.ClaimDeposit). The chaos run found invoices left delivering
+// past its settle time behind such a task.
+func staleStamp(updated, now time.Time, period time.Duration) string {
+	n := int64(0)
+	if period > 0 {
+		n = int64(now.Sub(updated) / period)
+	}
+	return fmt.Sprintf(":r%d.%d", updated.UnixNano(), n)
 }

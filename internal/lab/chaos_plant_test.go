@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -60,14 +61,35 @@ func TestChaosCatchesPlantedBugs(t *testing.T) {
 	o := ChaosOptions{Establishments: 150, Workers: 2, KillEvery: 3 * time.Second, RestartPostgres: true, Postgres: pg, Outage: 5 * time.Second,
 		RestartRedis: true, Redis: rs, Settle: 2 * time.Minute, Timeout: 8 * time.Minute, Chorusbill: bin,
 		Plant: func(ctx context.Context, site PlantSite, check func() error) error {
-			if err := check(); err != nil {
-				t.Errorf("the checks fail on the books as the run left them: %v", err)
-			}
 			db, err := openPlain(ctx, site.DatabaseURL)
 			if err != nil {
 				return err
 			}
 			defer db.Close()
+			if err := check(); err != nil {
+				// What the books say of the invoices left working, and the
+				// run's files and workers' log are kept, for a look.
+				var rows []struct {
+					Number string    `db:"number"`
+					Action string    `db:"action"`
+					To     string    `db:"to_state"`
+					Reason string    `db:"reason"`
+					At     time.Time `db:"at"`
+				}
+				db.SelectContext(ctx, &rows, `SELECT i.number, a.action, a.to_state, a.reason, a.at FROM audit_events a JOIN invoices i ON i.id = a.entity_id
+					WHERE a.entity = 'invoice' AND i.state IN ('finalised', 'delivering', 'deposited') ORDER BY a.id`)
+				for _, r := range rows {
+					t.Logf("%s %s %s → %s: %s", r.At.Format("15:04:05.000"), r.Number, r.Action, r.To, r.Reason)
+				}
+				var claims []struct {
+					ID    int64     `db:"invoice_id"`
+					Owner string    `db:"owner"`
+					Until time.Time `db:"until"`
+				}
+				db.SelectContext(ctx, &claims, `SELECT invoice_id, owner, until FROM deposit_claims`)
+				t.Logf("deposit claims: %+v", claims)
+				return fmt.Errorf("the checks fail on the books as the run left them: %w", err)
+			}
 			// exec plants or removes a bug past the books' own guards (a
 			// finalised invoice is immutable, by trigger): what a bug in
 			// the code, or a hand in the database, could do.

@@ -358,7 +358,7 @@ func nothingStuck(f facts) checkResult {
 	}
 	for _, inv := range f.invoices {
 		if slices.Contains(working, inv.State) {
-			r.problems = append(r.problems, fmt.Sprintf("%s is still %s", inv.Number, inv.State))
+			r.problems = append(r.problems, fmt.Sprintf("%s is still %s (Chorus Pro status in the books: %q)", inv.Number, inv.State, inv.ChorusStatus))
 		}
 	}
 	r.notes = append(r.notes, fmt.Sprintf("settled in %s", f.waited.Round(1e9)))
