@@ -2,20 +2,10 @@ package main
 
 import (
 	"context"
-	"encoding/json"
-	"io"
-	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
-	"github.com/chorusbill/chorusbill/document"
-	"github.com/chorusbill/chorusbill/internal/app"
-	"github.com/chorusbill/chorusbill/invoice"
-	"github.com/chorusbill/chorusbill/worker"
-	"github.com/hibiken/asynq"
 )
 
 // Against the sandbox: the sample's Rostrenen sends its invoice back to be
@@ -25,50 +15,7 @@ import (
 func TestResubmitRecycleNeedsTheService(t *testing.T) {
 	const rostrenen = "21224993200014"
 	ctx := context.Background()
-	sb, environ := checkSandbox(t, parisDay(t, 90))
-	dir := t.TempDir()
-	environ[envDatabaseURL] = "sqlite://" + filepath.Join(dir, "books.db")
-	environ[envRedisURL] = "redis://" + miniredis.RunT(t).Addr() + "/0"
-	if code, _, errOut := runCLI(t, environ, "import", "establishments", "../../fixtures/sample/establishments.csv"); code != 0 {
-		t.Fatalf("import: %s", errOut)
-	}
-	c := &cli{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return environ[k] }}
-	s, err := c.buildStack(ctx, app.StackOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	is, err := c.issuer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := finalise(t, s.Books, rostrenen, "1500")
-	if _, err := worker.RenderAndStore(ctx, s.Books, is, inv, []string{document.FormatCII}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	handle := func(typ string, h func(context.Context, *asynq.Task) error) {
-		t.Helper()
-		payload, _ := json.Marshal(worker.InvoicePayload{InvoiceID: inv.ID})
-		if err := h(ctx, asynq.NewTask(typ, payload)); err != nil {
-			t.Fatalf("%s: %v", typ, err)
-		}
-	}
-	handle(worker.TypeDeliver, s.Pipeline.HandleDeliver)
-	if err := sb.Advance(3 * 24 * time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if inv, err = s.Books.InvoiceByID(ctx, inv.ID); err != nil {
-			t.Fatal(err)
-		}
-		if inv.ChorusStatus == string(chorus.StatutARecycler) {
-			break
-		}
-		handle(worker.TypeTrack, s.Pipeline.HandleTrack)
-	}
-	if inv.State != invoice.StateDelivered || inv.ChorusStatus != string(chorus.StatutARecycler) {
-		t.Fatalf("the invoice is %s/%s, not to recycle", inv.State, inv.ChorusStatus)
-	}
+	sb, environ, _, s, inv := onSandbox(t, rostrenen, 3, chorus.StatutARecycler)
 	for _, tc := range []struct {
 		args []string
 		says string

@@ -12,6 +12,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/chorusbill/chorusbill/chorus"
+	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/document"
 	"github.com/chorusbill/chorusbill/internal/app"
 	"github.com/chorusbill/chorusbill/invoice"
@@ -158,52 +159,7 @@ func TestResubmitAttachRefused(t *testing.T) {
 func TestResubmitAttachCompletes(t *testing.T) {
 	const combourg = "21350549800013"
 	ctx := context.Background()
-	sb, environ := checkSandbox(t, parisDay(t, 90))
-	dir := t.TempDir()
-	environ[envDatabaseURL] = "sqlite://" + filepath.Join(dir, "books.db")
-	environ[envRedisURL] = "redis://" + miniredis.RunT(t).Addr() + "/0"
-	if code, _, errOut := runCLI(t, environ, "import", "establishments", "../../fixtures/sample/establishments.csv"); code != 0 {
-		t.Fatalf("import: %s", errOut)
-	}
-	c := &cli{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return environ[k] }}
-	s, err := c.buildStack(ctx, app.StackOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	is, err := c.issuer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	inv := finalise(t, s.Books, combourg, "1500")
-	if _, err := worker.RenderAndStore(ctx, s.Books, is, inv, []string{document.FormatCII}, "test"); err != nil {
-		t.Fatal(err)
-	}
-	// The worker's handlers, run here one after the other: deliver, then,
-	// the buyer's four days gone by, track.
-	handle := func(typ string, h func(context.Context, *asynq.Task) error) {
-		t.Helper()
-		payload, _ := json.Marshal(worker.InvoicePayload{InvoiceID: inv.ID})
-		if err := h(ctx, asynq.NewTask(typ, payload)); err != nil {
-			t.Fatalf("%s: %v", typ, err)
-		}
-	}
-	handle(worker.TypeDeliver, s.Pipeline.HandleDeliver)
-	if err := sb.Advance(4 * 24 * time.Hour); err != nil {
-		t.Fatal(err)
-	}
-	for range 3 {
-		if inv, err = s.Books.InvoiceByID(ctx, inv.ID); err != nil {
-			t.Fatal(err)
-		}
-		if inv.State == invoice.StateDelivered && inv.ChorusStatus == string(chorus.StatutSuspendue) {
-			break
-		}
-		handle(worker.TypeTrack, s.Pipeline.HandleTrack)
-	}
-	if inv.State != invoice.StateDelivered || inv.ChorusStatus != string(chorus.StatutSuspendue) {
-		t.Fatalf("the invoice is %s/%s, not suspended", inv.State, inv.ChorusStatus)
-	}
+	sb, environ, dir, s, inv := onSandbox(t, combourg, 4, chorus.StatutSuspendue)
 
 	pdf, csv := filepath.Join(dir, "convention-signee.pdf"), filepath.Join(dir, "effectifs.csv")
 	os.WriteFile(pdf, []byte("%PDF-1.4 convention signée"), 0o600)
@@ -237,4 +193,61 @@ func TestResubmitAttachCompletes(t *testing.T) {
 	if n := sb.Calls().Calls[chorus.PathAjouterFichier]; n != 2 {
 		t.Errorf("%d files uploaded after the refusal, want 2", n)
 	}
+}
+
+// onSandbox bills 1,500 € to the sample's buyer siret, delivers the invoice
+// to the sandbox through the worker's handlers, lets the buyer's days go by
+// and tracks it until Chorus Pro gives it status want (delivered). It
+// gives the sandbox, the CLI's environment (books in dir), the stack and
+// the invoice.
+func onSandbox(t *testing.T, siret string, days int, want chorus.StatutFacture) (*sandbox.Server, map[string]string, string, *app.Stack, store.Invoice) {
+	t.Helper()
+	ctx := context.Background()
+	sb, environ := checkSandbox(t, parisDay(t, 90))
+	dir := t.TempDir()
+	environ[envDatabaseURL] = "sqlite://" + filepath.Join(dir, "books.db")
+	environ[envRedisURL] = "redis://" + miniredis.RunT(t).Addr() + "/0"
+	if code, _, errOut := runCLI(t, environ, "import", "establishments", "../../fixtures/sample/establishments.csv"); code != 0 {
+		t.Fatalf("import: %s", errOut)
+	}
+	c := &cli{stdout: io.Discard, stderr: io.Discard, getenv: func(k string) string { return environ[k] }}
+	s, err := c.buildStack(ctx, app.StackOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	is, err := c.issuer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	inv := finalise(t, s.Books, siret, "1500")
+	if _, err := worker.RenderAndStore(ctx, s.Books, is, inv, []string{document.FormatCII}, "test"); err != nil {
+		t.Fatal(err)
+	}
+	// The worker's handlers, run here one after the other: deliver, then,
+	// the buyer's days gone by, track.
+	handle := func(typ string, h func(context.Context, *asynq.Task) error) {
+		t.Helper()
+		payload, _ := json.Marshal(worker.InvoicePayload{InvoiceID: inv.ID})
+		if err := h(ctx, asynq.NewTask(typ, payload)); err != nil {
+			t.Fatalf("%s: %v", typ, err)
+		}
+	}
+	handle(worker.TypeDeliver, s.Pipeline.HandleDeliver)
+	if err := sb.Advance(time.Duration(days) * 24 * time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if inv, err = s.Books.InvoiceByID(ctx, inv.ID); err != nil {
+			t.Fatal(err)
+		}
+		if inv.State == invoice.StateDelivered && inv.ChorusStatus == string(want) {
+			break
+		}
+		handle(worker.TypeTrack, s.Pipeline.HandleTrack)
+	}
+	if inv.State != invoice.StateDelivered || inv.ChorusStatus != string(want) {
+		t.Fatalf("the invoice is %s/%s, not %s", inv.State, inv.ChorusStatus, want)
+	}
+	return sb, environ, dir, s, inv
 }
