@@ -527,7 +527,7 @@ func (s *Server) deposerFlux(body []byte) (int, any) {
 	}
 	s.st.flowSeq++
 	f.numero = fmt.Sprintf("CPP00%s%015d", code, firstFlowSeq+s.st.flowSeq)
-	f.depositedAt = now
+	f.depositedAt, f.receivedAt = now, time.Now()
 	f.doc = doc
 	s.decideFlow(f, tech)
 	s.st.flows = append(s.st.flows, f)

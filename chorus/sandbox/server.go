@@ -463,6 +463,7 @@ func (s *Server) checkAccount(r *http.Request) *authFailure {
 }
 
 func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
+	arrived := time.Now() // a deposit's, kept with its flow (Deposit.ReceivedAt)
 	// Read the body before waiting (see serveToken).
 	body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBody))
 	s.latency(r)
@@ -546,7 +547,7 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 	}
 	if status == http.StatusOK && s.loseResponse(path) {
 		if d, ok := payload.(chorus.DeposerFluxResponse); ok {
-			s.markAnswerLost(d.NumeroFluxDepot)
+			s.markAnswerLost(d.NumeroFluxDepot, arrived)
 		}
 		s.faultCount.lost.Add(1)
 		dropConnection(w)
@@ -555,6 +556,9 @@ func (s *Server) serveCpro(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", chorus.ContentTypeJSON)
 	w.WriteHeader(status)
 	_, _ = w.Write(out)
+	if d, ok := payload.(chorus.DeposerFluxResponse); ok {
+		s.markAnswered(d.NumeroFluxDepot, arrived)
+	}
 }
 
 // dropConnection closes the client's connection without an answer: the

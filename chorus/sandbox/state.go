@@ -153,15 +153,29 @@ type flow struct {
 	// answerLost tells that the deposit's answer was never sent (the
 	// lost-response fault): the client cannot know the flow exists.
 	answerLost bool
+	// receivedAt and answeredAt are when the deposit arrived and its
+	// answer left, on the machine's clock (not the sandbox's business
+	// clock): a judge compares them with the books'.
+	receivedAt, answeredAt time.Time
 }
 
-// markAnswerLost records that the answer to the deposit of flow numero was
-// lost.
-func (s *Server) markAnswerLost(numero string) {
+// markAnswered records when the deposit of flow numero arrived and when
+// its answer left.
+func (s *Server) markAnswered(numero string, arrived time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if f, ok := s.st.flowsByNum[numero]; ok {
-		f.answerLost = true
+		f.receivedAt, f.answeredAt = arrived, time.Now()
+	}
+}
+
+// markAnswerLost records that the answer to the deposit of flow numero,
+// arrived then, was lost.
+func (s *Server) markAnswerLost(numero string, arrived time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if f, ok := s.st.flowsByNum[numero]; ok {
+		f.answerLost, f.receivedAt = true, arrived
 	}
 }
 
@@ -356,6 +370,10 @@ type Deposit struct {
 	// AnswerLost tells that the deposit was applied but its answer never
 	// sent (Faults.LostResponseRate): the client could not know of it.
 	AnswerLost bool `json:"answerLost,omitempty"`
+	// ReceivedAt and AnsweredAt are when the deposit arrived and its answer
+	// left (zero when none did), on the machine's clock.
+	ReceivedAt time.Time `json:"receivedAt"`
+	AnsweredAt time.Time `json:"answeredAt,omitzero"`
 }
 
 // Invoice is the admin view of a Chorus Pro invoice (GET /_sandbox/invoices).
@@ -398,6 +416,7 @@ func (s *Server) Deposits() []Deposit {
 			NumeroFacture: f.doc.Number, SIRETAcheteur: f.doc.BuyerID, CodeService: f.doc.BuyerReference,
 			Engagement: f.doc.OrderReference, MontantTTC: f.doc.TotalTTC,
 			ListeErreurDP: f.erreursDP, ListeErreurTechnique: f.erreursTech, Quirk: f.quirk, AnswerLost: f.answerLost,
+			ReceivedAt: f.receivedAt, AnsweredAt: f.answeredAt,
 		}
 		if f.invoice != nil {
 			d.IdentifiantFactureCPP = f.invoice.id

@@ -71,10 +71,12 @@ type factPayment struct {
 	Reference string    `db:"reference"`
 }
 
-// factTransition is one state change of the audit trail.
+// factTransition is one state change of the audit trail, and when the
+// books made it.
 type factTransition struct {
-	From string `db:"from_state"`
-	To   string `db:"to_state"`
+	From string    `db:"from_state"`
+	To   string    `db:"to_state"`
+	At   time.Time `db:"at"`
 }
 
 // openPlain opens the books named by a URL for plain SQL, read only in
@@ -126,7 +128,7 @@ func gatherFacts(ctx context.Context, in ChecksInput) (facts, error) {
 		factTransition
 		ID int64 `db:"entity_id"`
 	}
-	if err := db.SelectContext(ctx, &trail, `SELECT entity_id, from_state, to_state FROM audit_events
+	if err := db.SelectContext(ctx, &trail, `SELECT entity_id, from_state, to_state, at FROM audit_events
 		WHERE entity = 'invoice' AND (from_state <> '' OR to_state <> '') ORDER BY id`); err != nil {
 		return f, fmt.Errorf("read the audit trail: %w", err)
 	}

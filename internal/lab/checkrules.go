@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/shopspring/decimal"
@@ -118,16 +119,30 @@ func independentTotals(f facts) checkResult {
 // acknowledged tells whether the client received Chorus Pro's answer to a
 // deposit saying it was taken: not lost, not answered codeRetour ≠ 0.
 func acknowledged(d sandbox.Deposit) bool {
-	return !d.AnswerLost && !strings.Contains(d.Quirk, sandbox.QuirkCodeRetourApplied)
+	return !d.AnswerLost && !strings.Contains(d.Quirk, sandbox.QuirkCodeRetourApplied) && !d.AnsweredAt.IsZero()
+}
+
+// recordedAt is when the books first held an invoice as deposited (or
+// further): from then on they knew Chorus Pro had it.
+func recordedAt(trail []factTransition) time.Time {
+	for _, t := range trail {
+		if t.To == "deposited" || t.To == "delivered" || t.To == "paid" {
+			return t.At
+		}
+	}
+	return time.Time{}
 }
 
 // depositsPerNumber counts, over every deposit Chorus Pro received, the
-// deposits of each invoice number: a number is deposited again only when
-// the client could not know the earlier deposit was taken (its answer
-// lost, or an error code on a deposit that was applied nevertheless) or
-// when the platform refused the earlier flow; at most one flow of a number
-// is integrated; Chorus Pro holds no number the books do not know, and no
-// postal invoice.
+// deposits of each invoice number. A number is deposited again only when
+// the client could not know the earlier deposit was taken: its answer
+// lost, an error code on a deposit applied nevertheless, the platform
+// refusing the earlier flow, or the answer received but never recorded
+// (the worker killed, or the database down, before it could). Two deposits
+// of a number at once (the second arriving before the first was answered),
+// or one after the books recorded an acknowledged earlier flow, is a bug.
+// At most one flow of a number is integrated; Chorus Pro holds no number
+// the books do not know, and no postal invoice.
 func depositsPerNumber(f facts) checkResult {
 	r := checkResult{name: checkDeposits}
 	known := map[string]factInvoice{}
@@ -142,7 +157,7 @@ func depositsPerNumber(f facts) checkResult {
 		}
 		byNumber[d.NumeroFacture] = append(byNumber[d.NumeroFacture], d)
 	}
-	again := 0
+	again, unrecorded := 0, 0
 	for _, n := range numbers {
 		ds := byNumber[n]
 		inv, ok := known[n]
@@ -153,6 +168,7 @@ func depositsPerNumber(f facts) checkResult {
 		case inv.Channel != "chorus":
 			r.problems = append(r.problems, fmt.Sprintf("%s (%s, channel %q) was deposited at Chorus Pro", n, inv.State, inv.Channel))
 		}
+		recorded := recordedAt(f.transitions[inv.ID])
 		integrated := 0
 		for i, d := range ds {
 			if d.EtatFinal == "IN_INTEGRE" {
@@ -163,16 +179,23 @@ func depositsPerNumber(f facts) checkResult {
 			}
 			again++
 			prev := ds[i-1]
-			if acknowledged(prev) && prev.EtatFinal != "IN_REJETE" {
-				r.problems = append(r.problems, fmt.Sprintf("%s deposited again (flow %s) after Chorus Pro had acknowledged flow %s",
+			switch {
+			case !prev.AnsweredAt.IsZero() && d.ReceivedAt.Before(prev.AnsweredAt):
+				r.problems = append(r.problems, fmt.Sprintf("%s deposited twice at once: flow %s arrived before flow %s was answered",
 					n, d.NumeroFluxDepot, prev.NumeroFluxDepot))
+			case acknowledged(prev) && prev.EtatFinal != "IN_REJETE" && !recorded.IsZero() && recorded.Before(d.ReceivedAt):
+				r.problems = append(r.problems, fmt.Sprintf("%s deposited again (flow %s) after the books had recorded it deposited (flow %s acknowledged)",
+					n, d.NumeroFluxDepot, prev.NumeroFluxDepot))
+			case acknowledged(prev) && prev.EtatFinal != "IN_REJETE":
+				unrecorded++
 			}
 		}
 		if integrated > 1 {
 			r.problems = append(r.problems, fmt.Sprintf("%s integrated %d times", n, integrated))
 		}
 	}
-	r.notes = append(r.notes, fmt.Sprintf("%d deposits of %d numbers, %d of them a number deposited again", len(f.deposits), len(numbers), again))
+	r.notes = append(r.notes, fmt.Sprintf("%d deposits of %d numbers; %d a number again, %d of them after an answer received but not recorded",
+		len(f.deposits), len(numbers), again, unrecorded))
 	return r
 }
 

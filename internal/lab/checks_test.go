@@ -15,14 +15,20 @@ import (
 // cleanFacts is a small book the checks must pass: an establishment billed
 // through Chorus Pro and paid there, one billed by post and paid by a
 // statement imported twice, one that owes nothing.
+// t0 is when the clean book's trails begin, on the machine's clock.
+var t0 = time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC)
+
 func cleanFacts() facts {
 	day := func(m time.Month, d int) time.Time { return time.Date(2026, m, d, 0, 0, 0, 0, time.UTC) }
 	bill := func(ttc string) *judge.Bill { return &judge.Bill{TTC: decimal.RequireFromString(ttc)} }
+	// The books record each state a minute after the previous one, from
+	// t0 on; the deposit of CT2026-000001 arrives and is answered in
+	// between its "delivering" and its "deposited".
 	trail := func(states ...string) []factTransition {
 		var out []factTransition
 		from := ""
-		for _, s := range states {
-			out = append(out, factTransition{From: from, To: s})
+		for i, s := range states {
+			out = append(out, factTransition{From: from, To: s, At: t0.Add(time.Duration(i) * time.Minute)})
 			from = s
 		}
 		return out
@@ -49,7 +55,8 @@ func cleanFacts() facts {
 			1: trail("finalised", "delivering", "deposited", "delivered", "paid"),
 			2: trail("finalised", "postal", "paid"),
 		},
-		deposits: []sandbox.Deposit{{NumeroFluxDepot: "CPP001", NumeroFacture: "CT2026-000001", EtatFinal: "IN_INTEGRE", IdentifiantFactureCPP: 7}},
+		deposits: []sandbox.Deposit{{NumeroFluxDepot: "CPP001", NumeroFacture: "CT2026-000001", EtatFinal: "IN_INTEGRE", IdentifiantFactureCPP: 7,
+			ReceivedAt: t0.Add(90 * time.Second), AnsweredAt: t0.Add(91 * time.Second)}},
 		chorus: map[string][]sandbox.Invoice{"CT2026-000001": {{IdentifiantFactureCPP: 7, NumeroFacture: "CT2026-000001", MontantTTC: "603.75",
 			Visible: true, Statut: "MISE_EN_PAIEMENT"}}},
 		entered: []EnteredPayment{
@@ -92,8 +99,19 @@ func TestChecksCatchPlantedBugs(t *testing.T) {
 			f.counters["IN2026"] = 2
 		}, checkPayments},
 		{"a deposit made twice", func(f *facts) {
-			f.deposits = append(f.deposits, sandbox.Deposit{NumeroFluxDepot: "CPP002", NumeroFacture: "CT2026-000001", EtatFinal: "IN_REJETE"})
+			f.deposits = append(f.deposits, sandbox.Deposit{NumeroFluxDepot: "CPP002", NumeroFacture: "CT2026-000001", EtatFinal: "IN_REJETE",
+				ReceivedAt: t0.Add(10 * time.Minute), AnsweredAt: t0.Add(10*time.Minute + time.Second)})
 		}, checkDeposits},
+		{"two deposits of a number at once", func(f *facts) {
+			f.deposits = append(f.deposits, sandbox.Deposit{NumeroFluxDepot: "CPP002", NumeroFacture: "CT2026-000001", EtatFinal: "IN_REJETE",
+				ReceivedAt: t0.Add(90*time.Second + 500*time.Millisecond), AnsweredAt: t0.Add(92 * time.Second)})
+		}, checkDeposits},
+		{"deposited again after an answer the books never recorded", func(f *facts) {
+			// The worker got the answer, then died (or the database went
+			// down) before recording it: it could not know.
+			f.deposits = append(f.deposits, sandbox.Deposit{NumeroFluxDepot: "CPP002", NumeroFacture: "CT2026-000001", EtatFinal: "IN_REJETE",
+				ReceivedAt: t0.Add(100 * time.Second), AnsweredAt: t0.Add(101 * time.Second)})
+		}, ""},
 		{"a postal invoice deposited", func(f *facts) {
 			f.deposits = append(f.deposits, sandbox.Deposit{NumeroFluxDepot: "CPP002", NumeroFacture: "CT2026-000002", EtatFinal: "IN_INTEGRE"})
 		}, checkDeposits},
