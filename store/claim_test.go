@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 	"time"
+
+	"github.com/chorusbill/chorusbill/invoice"
 )
 
 // TestClaimDeposit: one claim at a time per invoice; another owner gets it
@@ -15,6 +17,12 @@ func TestClaimDeposit(t *testing.T) {
 		s.now = func() time.Time { return clock }
 		inv, _, err := s.Finalise(ctx, contributionDraft(t, addEstablishment(t, s, "00000000000001"), 2026, 12))
 		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ClaimDeposit(ctx, inv.ID, "a", time.Minute); ok || err != nil {
+			t.Fatalf("claimed a finalised invoice: %v, %v", ok, err)
+		}
+		if inv, err = s.Apply(ctx, inv.ID, inv.State, Change{To: invoice.StateDelivering, Actor: "test"}); err != nil {
 			t.Fatal(err)
 		}
 		step := func(what string, got bool, err error, want bool) {
@@ -36,5 +44,13 @@ func TestClaimDeposit(t *testing.T) {
 		step("b releases", false, s.ReleaseDeposit(ctx, inv.ID, "b"), false)
 		ok, err = s.ClaimDeposit(ctx, inv.ID, "c", time.Minute)
 		step("c after the release", ok, err, true)
+		// Recorded deposited by c (which then lets go): a delivery that read
+		// it delivering before does not get it.
+		if _, err := s.Apply(ctx, inv.ID, invoice.StateDelivering, Change{To: invoice.StateDeposited, Actor: "test"}); err != nil {
+			t.Fatal(err)
+		}
+		step("c releases", false, s.ReleaseDeposit(ctx, inv.ID, "c"), false)
+		ok, err = s.ClaimDeposit(ctx, inv.ID, "d", time.Minute)
+		step("d once recorded deposited", ok, err, false)
 	})
 }

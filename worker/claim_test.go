@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/chorus/sandbox"
 	"github.com/chorusbill/chorusbill/internal/redistest"
 	"github.com/chorusbill/chorusbill/invoice"
@@ -44,6 +45,11 @@ func TestConcurrentDeliveriesDepositOnce(t *testing.T) {
 			if err != nil {
 				t.Errorf("delivery %d: %v", i, err)
 			}
+		}
+		// A delivery that read the invoice delivering before the deposit
+		// was recorded, and reaches the call only now, does not deposit it.
+		if err := s.p.depositNow(ctx, inv, chorus.Buyer{}); err != nil {
+			t.Errorf("a late delivery: %v", err)
 		}
 		if n := s.depositsPerNumber()[inv.Number]; n != 1 {
 			t.Fatalf("%s deposited %d times, want once", inv.Number, n)
