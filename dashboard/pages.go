@@ -851,7 +851,7 @@ func (s *Server) resubmitRun(ctx context.Context, p principal, number, reason, c
 		return "", &refusal{fmt.Sprintf("La facture %s attend toujours ses références : %s", number, problem.Reason().Text), err}
 	}
 	s.log.Error("resubmit", "invoice", number, "user", p.User.Username, "error", err)
-	return "", &refusal{"La re-soumission a échoué : " + err.Error(), err}
+	return "", &refusal{"La re-soumission a échoué : " + frenchFailure(err) + ".", err}
 }
 
 // refusal is why an action did nothing, said in French for the user.

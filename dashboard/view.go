@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/chorusbill/chorusbill/chorus"
 	"github.com/chorusbill/chorusbill/invoice"
 	"github.com/chorusbill/chorusbill/store"
 	"github.com/chorusbill/chorusbill/worker"
@@ -512,4 +514,32 @@ func oldPayment(f []string) (store.Payment, bool) {
 		return store.Payment{}, false
 	}
 	return store.Payment{Amount: amount, PaidOn: day, Source: f[2], Reference: f[3]}, true
+}
+
+// frenchFailure says in French why an action failed on a call the page
+// cannot fix: a Chorus Pro failure by its kind (what it means for the
+// officer, with the call and status for support), anything else as an
+// internal error whose detail is in the server's log.
+func frenchFailure(err error) string {
+	var ce *chorus.Error
+	if !errors.As(err, &ce) {
+		return "erreur interne (le détail est dans le journal du serveur) ; rien n'est perdu, réessayez plus tard"
+	}
+	call := ce.Op
+	if ce.Status != 0 && ce.Status != http.StatusOK {
+		call += fmt.Sprintf(", HTTP %d", ce.Status)
+	}
+	switch ce.Kind {
+	case chorus.Transient:
+		return fmt.Sprintf("Chorus Pro ne répond pas pour l'instant (%s) : rien n'a été appliqué, réessayez dans quelques minutes", call)
+	case chorus.Uncertain:
+		return fmt.Sprintf("Chorus Pro n'a pas confirmé l'appel (%s) : il a pu être appliqué ; le suivi le vérifiera, ne recommencez pas tout de suite", call)
+	case chorus.Auth, chorus.Configuration:
+		return fmt.Sprintf("Chorus Pro refuse l'accès (%s) : la configuration du raccordement est à vérifier par un opérateur", call)
+	}
+	msg := fmt.Sprintf("Chorus Pro refuse la demande (%s)", call)
+	if ce.CodeRetour != 0 {
+		msg += fmt.Sprintf(" : codeRetour %d, « %s »", ce.CodeRetour, ce.Libelle)
+	}
+	return msg
 }
