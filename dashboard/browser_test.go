@@ -923,6 +923,39 @@ func TestBrowser(t *testing.T) {
 		}
 	})
 
+	step("postal batch", func() {
+		ctx := context.Background()
+		toSend, err := r.books.WorkCount(ctx, unmailedFilter())
+		if err != nil || toSend.Count == 0 {
+			t.Fatalf("postal invoices to send: %+v (%v), want some", toSend, err)
+		}
+		open("postal", chromedp.Click(chromedp.CSS(`nav.tabs a[href="/courrier"]`)))
+		// The batch is a PDF download: the page posts its form as the
+		// button would and reads the answer.
+		type answer struct {
+			Status            int
+			Type, Name, Magic string
+		}
+		pdf := eval[answer](b, "postal batch", `(async () => {
+			const f = document.querySelector('form[action="/courrier/lot.pdf"]');
+			const r = await fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f))});
+			const b = new Uint8Array(await r.arrayBuffer());
+			return {Status: r.status, Type: r.headers.get('Content-Type'), Name: r.headers.get('Content-Disposition'), Magic: String.fromCharCode(...b.slice(0, 5))};
+		})()`)
+		if pdf.Status != http.StatusOK || pdf.Type != "application/pdf" || pdf.Magic != "%PDF-" || !strings.Contains(pdf.Name, "lot-impression-1-") {
+			fail("postal batch", fmt.Errorf("the batch answered %+v", pdf))
+		}
+		open("postal batch printed", chromedp.Reload())
+		mustContain("postal batch printed", "main", "Lots d'impression récents", "Noter le lot n° 1 comme envoyé")
+		shot.take("courrier-lot")
+		open("postal batch mailed", chromedp.Click(chromedp.CSS(`form.inline-form[action="/courrier/envoi"] button`)))
+		mustContain("postal batch mailed", "p.flash.ok", "Lot n° 1 : ", "notée(s) envoyée(s)")
+		if left, err := r.books.WorkCount(ctx, unmailedFilter()); err != nil || left.Count != 0 {
+			t.Fatalf("%d postal invoice(s) still to send after the batch was marked mailed (%v)", left.Count, err)
+		}
+		shot.take("courrier-envoye")
+	})
+
 	step("aged balance", func() {
 		open("aged balance", chromedp.Click(chromedp.CSS(`nav.tabs a[href="/balance-agee"]`)))
 		total := strings.TrimSpace(text("aged balance", "table.aged tfoot td:last-child"))
