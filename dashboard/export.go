@@ -15,22 +15,38 @@ import (
 var workCSVHeader = []string{"Numéro", "Type", "État", "Statut Chorus Pro", "Canal", "SIRET", "Établissement", "Exercice",
 	"Émise le", "Échéance", "HT", "TVA", "TTC", "Avoirs", "Payé", "Reste dû", "Payée le"}
 
+// csvColumn is a column a list adds to the invoice export's (the postal
+// list: when each invoice was mailed).
+type csvColumn struct {
+	Header string
+	Value  func(store.WorkRow) any
+}
+
 // exportWork writes every invoice f selects (its page ignored) as a CSV
-// named filename and the day. The CSV has started when the rows are read:
-// a failure then is written as a last line saying the file is incomplete,
-// so that a truncated export cannot pass for a whole one.
-func (s *Server) exportWork(w http.ResponseWriter, r *http.Request, filename string, f store.WorkFilter) {
+// named filename and the day, with the list's extra columns last. The CSV
+// has started when the rows are read: a failure then is written as a last
+// line saying the file is incomplete, so that a truncated export cannot
+// pass for a whole one.
+func (s *Server) exportWork(w http.ResponseWriter, r *http.Request, filename string, f store.WorkFilter, extra ...csvColumn) {
 	f.Limit, f.Offset = 0, 0
-	c, err := newFrenchCSV(w, filename+"-"+s.today().Format(time.DateOnly), workCSVHeader...)
+	header := workCSVHeader
+	for _, x := range extra {
+		header = append(header[:len(header):len(header)], x.Header)
+	}
+	c, err := newFrenchCSV(w, filename+"-"+s.today().Format(time.DateOnly), header...)
 	if err == nil {
 		err = s.books.EachWork(r.Context(), f, func(row store.WorkRow) error {
 			chorus := ""
 			if row.ChorusStatus != "" {
 				chorus = chorusStatusLabel(row.ChorusStatus)
 			}
-			return c.Row(row.Number, kindLabel(row.Kind), stateLabel(row.State), chorus, channelLabel(row.Channel), row.SIRET,
+			cells := []any{row.Number, kindLabel(row.Kind), stateLabel(row.State), chorus, channelLabel(row.Channel), row.SIRET,
 				row.EstablishmentName, row.Year, row.IssueDate, row.DueDate, row.TotalHT, row.TotalVAT, row.TotalTTC,
-				row.Credited, row.Paid, row.Due(), row.PaidOn)
+				row.Credited, row.Paid, row.Due(), row.PaidOn}
+			for _, x := range extra {
+				cells = append(cells, x.Value(row))
+			}
+			return c.Row(cells...)
 		})
 		if err != nil {
 			c.Row("EXPORT INCOMPLET : une erreur est survenue pendant la lecture ; ce fichier ne contient pas toutes les factures.")

@@ -148,40 +148,21 @@ func (s *Server) printBatch(w http.ResponseWriter, r *http.Request) {
 	w.Write(printed.PDF)
 }
 
-// postalCSV exports the postal list (same filter, every row) with when each
-// invoice was marked mailed.
+// postalCSV exports the postal list (same filter, every row) in the
+// columns of every invoice export, with when each invoice was marked
+// mailed.
 func (s *Server) postalCSV(w http.ResponseWriter, r *http.Request) {
 	f := postalFilter(r.URL.Query())
-	var rows []store.WorkRow
-	if err := s.books.EachWork(r.Context(), f, func(row store.WorkRow) error { rows = append(rows, row); return nil }); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	ids := make([]int64, len(rows))
-	for i, row := range rows {
-		ids[i] = row.ID
-	}
-	mailed, err := s.books.LastAuditOf(r.Context(), "invoice", actionMailed, ids)
+	// Every mailing, read once: one IN list of every postal invoice would
+	// pass PostgreSQL's 65,535 parameters on a large book.
+	mailed, err := s.books.LastAudit(r.Context(), "invoice", actionMailed)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	c, err := newFrenchCSV(w, "envois-postaux-"+s.today().Format("2006-01-02"), "Facture", "SIRET", "Destinataire", "Exercice", "Émise le",
-		"Échéance", "Montant TTC", "Reste dû", "Envoyée")
-	if err != nil {
-		s.log.Warn("postal csv", "error", err)
-		return
-	}
-	for _, row := range rows {
-		if err := c.Row(row.Number, row.SIRET, row.EstablishmentName, row.Year, row.IssueDate, row.DueDate, row.TotalTTC, row.Due(),
-			strings.TrimPrefix(mailed[row.ID].Reason, mailedPrefix)); err != nil {
-			s.log.Warn("postal csv", "error", err)
-			return
-		}
-	}
-	if err := c.Flush(); err != nil {
-		s.log.Warn("postal csv", "error", err)
-	}
+	s.exportWork(w, r, "envois-postaux", f, csvColumn{Header: "Envoyée", Value: func(row store.WorkRow) any {
+		return strings.TrimPrefix(mailed[row.ID].Reason, mailedPrefix)
+	}})
 }
 
 // markMailed records in the audit trail that postal invoices went out on

@@ -113,13 +113,23 @@ func TestPostalListPagesAndExports(t *testing.T) {
 	if !strings.Contains(body, fmt.Sprintf("%d facture(s)", n)) || strings.Count(body, `href="/factures/`) > 50 {
 		t.Fatalf("postal page: want %d in all, at most 50 rows", n)
 	}
+	e.do("POST", "/courrier/envoi", e.operator, url.Values{"facture": {e.postal}, "date": {"2026-03-01"}})
 	w = e.do("GET", "/courrier.csv", e.viewer, nil)
 	lines := strings.Split(strings.TrimSuffix(w.Body.String(), "\r\n"), "\r\n")
-	if w.Code != http.StatusOK || len(lines) != n+1 || !strings.HasPrefix(lines[0], "\ufeffFacture;SIRET;Destinataire") {
+	header := "\ufeff" + strings.Join(workCSVHeader, ";") + ";Envoyée"
+	if w.Code != http.StatusOK || len(lines) != n+1 || lines[0] != header {
 		t.Fatalf("postal csv: %d, %d lines (want %d), header %q", w.Code, len(lines), n+1, lines[0])
 	}
-	if !strings.Contains(w.Body.String(), ";230,00;230,00;\r\n") && !strings.Contains(w.Body.String(), ";276,00;276,00;\r\n") {
-		t.Errorf("postal csv lacks the first invoice's amounts:\n%s", lines[1])
+	// The invoice marked mailed says when, in the invoice export's columns
+	// (TTC, credited, paid, remaining due, paid on, then mailed).
+	var mailed string
+	for _, l := range lines[1:] {
+		if strings.HasPrefix(l, e.postal+";") {
+			mailed = l
+		}
+	}
+	if !strings.HasSuffix(mailed, ";276,00;0,00;0,00;276,00;;01/03/2026") {
+		t.Errorf("postal csv line of %s: %q", e.postal, mailed)
 	}
 }
 
