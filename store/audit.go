@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -68,6 +69,44 @@ func (s *Store) LastAudit(ctx context.Context, entity, action string) (map[int64
 		return nil, fmt.Errorf("audit %s %s: %w", entity, action, err)
 	}
 	out := make(map[int64]AuditEvent, len(rows))
+	for _, r := range rows {
+		r.At = r.At.UTC()
+		out[r.EntityID] = r
+	}
+	return out, nil
+}
+
+// RecordAudits appends events that change nothing else, all or none.
+func (s *Store) RecordAudits(ctx context.Context, events []AuditEvent) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, e := range events {
+			if e.Entity == "" || e.Action == "" {
+				return errors.New("record audit: entity and action are required")
+			}
+			if err := s.audit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// LastAuditOf is LastAudit for the given entities only (a page's rows).
+func (s *Store) LastAuditOf(ctx context.Context, entity, action string, ids []int64) (map[int64]AuditEvent, error) {
+	out := map[int64]AuditEvent{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	args := []any{entity, action}
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	var rows []AuditEvent
+	err := s.db.SelectContext(ctx, &rows, s.rebind(`SELECT id, at, actor, entity, entity_id, action, from_state, to_state, reason
+		FROM audit_events WHERE entity = ? AND action = ? AND entity_id IN (`+placeholders(len(ids))+`) ORDER BY id`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("audit %s %s: %w", entity, action, err)
+	}
 	for _, r := range rows {
 		r.At = r.At.UTC()
 		out[r.EntityID] = r
